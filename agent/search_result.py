@@ -1,0 +1,16 @@
+"""What a hotel search returns to the dialogue loop and the front ends."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    records: list[dict[str, Any]]  # course record format: name, type, address, subway, phone, facilities, price, rating, hotel_id
+    relaxed: tuple[str, ...] = ()  # argument keys that had to be dropped to find anything (empty: every constraint met)
+    unmapped: tuple[str, ...] = field(default=())  # facility phrases that match no database facility
+
+    @property
+    def exact(self) -> bool:
+        return not self.relaxed

@@ -1,0 +1,32 @@
+"""The command-line options that choose and configure a backend, shared by hotel-agent and evalharness."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+BACKEND_OPTION_NAMES = ("model", "adapter", "gguf_file", "max_new_tokens", "device")
+
+
+def backend_options(default_backend: str | None = "rules") -> Callable[[Callable], Callable]:
+    def decorate(f: Callable) -> Callable:
+        for option in reversed([
+            click.option("--backend", "backend", default=default_backend, show_default=True,
+                         required=default_backend is None,
+                         help="Backend name (rules, prompt-<family>, lora-<family>, qlora-<family>, ...)."),
+            click.option("--model", default=None, help="Base model: a hub id or a local directory (LLM backends)."),
+            click.option("--adapter", default=None, type=click.Path(),
+                         help="LoRA adapter directory (default: adapters/<backend-name>)."),
+            click.option("--gguf-file", default=None, help="Load the base model from this GGUF file in --model's directory."),
+            click.option("--max-new-tokens", default=None, type=int, help="Generation limit per turn (LLM backends)."),
+            click.option("--device", default=None, help="torch device (default: cuda when available, else cpu)."),
+        ]):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def backend_kwargs(options: dict[str, Any]) -> dict[str, Any]:
+    """The backend options out of a click command's keyword arguments (None = backend default)."""
+    return {k: options.get(k) for k in BACKEND_OPTION_NAMES if options.get(k) is not None}

@@ -1,0 +1,38 @@
+"""Every test reads the course data from $HOTEL_AGENT_DATA (CI: ../shared/data) and writes derived files
+(the TinyDB store, bookings) to a cache dir of the test session, never the user's."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+if "HOTEL_AGENT_DATA" not in os.environ and SHARED_DATA.is_dir():
+    os.environ["HOTEL_AGENT_DATA"] = str(SHARED_DATA)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache = tmp_path_factory.mktemp("hotel-agent-cache")
+    os.environ["HOTEL_AGENT_CACHE"] = str(cache)
+    return cache
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache dir for this test alone (bookings, history): nothing leaks between tests."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("HOTEL_AGENT_CACHE", str(cache))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = Path(os.environ.get("HOTEL_AGENT_DATA", ""))
+    if not (path / "hotel" / "test.jsonl").is_file():
+        pytest.fail(f"course data not found in {path!s}; set HOTEL_AGENT_DATA (CI uses ../shared/data)")
+    return path

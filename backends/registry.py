@@ -57,4 +57,7 @@ def _load_builtin() -> None:
 
 
 # Each module calls `register(...)` at import time and must not import torch at module level.
-BUILTIN_MODULES: list[str] = []
+BUILTIN_MODULES: list[str] = [
+    "backends.gold",
+    "backends.reply_only",
+]

@@ -1,0 +1,85 @@
+"""`evalharness`: score a backend on the course's test split exactly as the reference did, and compare runs."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from agent.cli_support import FriendlyGroup
+from backends.options import backend_kwargs, backend_options
+
+# Backends that replay the data itself: they read the evaluated file unless --model names another.
+REPLAYS_DATA = ("gold",)
+
+
+@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Offline evaluation: replay turn-level samples through a backend and score them with the
+    reference's metrics (slot P/R/F1, character BLEU-4) plus sacreBLEU; compare runs side by side."""
+
+
+@main.command()
+@backend_options(None)
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Turn-level samples or GLM-4 dialogue file (default: hotel/test.jsonl in the data dir).")
+@click.option("--limit", type=int, default=None, help="Evaluate only the first N samples.")
+@click.option("--batch-size", type=int, default=8, show_default=True, help="Dialogues per backend.predict call.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run directory (default: runs/<backend>-<UTC timestamp>).")
+@click.option("--resume", is_flag=True, help="Finish an interrupted run in --out: predict only the missing samples.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary table.")
+def run(backend: str, data: Path | None, limit: int | None, batch_size: int, out: Path | None,
+        resume: bool, quiet: bool, **options) -> None:
+    """Predict every sample with --backend and score the run.
+
+    Writes DIR/predictions.jsonl (one line per sample, in input order: id, expected, predicted, raw,
+    scores, error) and DIR/summary.json (metrics + signature: data sha256, backend, base model, adapter,
+    template hash, metric settings, package versions, wall time, samples/s)."""
+    from agent.datafiles import TEST, data_path
+    from agent.errors import UserError
+    from backends.registry import create
+    from evalharness.compare import summary_lines
+    from evalharness.runner import RunOptions, evaluate
+
+    if resume and out is None:
+        raise UserError("--resume needs --out DIR (the run to finish)")
+    data = data if data is not None else data_path(TEST)
+    if not data.is_file():
+        raise UserError(f"--data {data}: no such file")
+    kwargs = backend_kwargs(options)
+    if backend in REPLAYS_DATA:
+        kwargs.setdefault("model", str(data))
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = out if out is not None else Path("runs") / f"{backend}-{stamp}"
+    result = evaluate(create(backend, **kwargs), backend,
+                      RunOptions(data=data, out=out, batch_size=batch_size, limit=limit, resume=resume, quiet=quiet))
+    if not quiet:
+        for line in summary_lines(result.summary):
+            click.echo(line)
+    click.echo(f"wrote {out / 'predictions.jsonl'} and {out / 'summary.json'}")
+    if result.metrics.failed:
+        click.echo(f"warning: the backend failed on {result.metrics.failed} sample(s); see 'error' in "
+                   "predictions.jsonl", err=True)
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--with-reference", is_flag=True, help="Add the six reference rows (the course's published figures).")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw a grouped bar chart of BLEU-4/P/R/F1 to this PNG.")
+def compare(runs: tuple[Path, ...], with_reference: bool, plot: Path | None) -> None:
+    """Print one markdown table of run directories (and the reference).
+
+    A `warning:` line above the table says when the runs were scored on different data (sha256) or on
+    different numbers of samples, so such figures are never compared unawares."""
+    from evalharness.compare import compare_runs, load_runs
+
+    loaded = load_runs(runs)
+    table = compare_runs(loaded, with_reference=with_reference)
+    click.echo(table.markdown)
+    if plot is not None:
+        from evalharness.plot import plot_rows
+
+        plot_rows(table.rows, plot)
+        click.echo(f"wrote {plot}")

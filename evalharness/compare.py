@@ -1,0 +1,149 @@
+"""Put finished runs side by side in one markdown table, next to the reference's published figures, and
+say so when they were not computed on the same data."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from agent.datafiles import BY_PATH, TEST
+from agent.errors import UserError
+from evalharness.runner import SUMMARY
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    bleu4: float | None  # the reference's four figures, 0..100
+    slot_p: float | None
+    slot_r: float | None
+    slot_f1: float | None
+    sacrebleu: float | None = None  # corpus BLEU, tokenize=zh
+    reply_for_search: int | None = None
+    search_for_reply: int | None = None
+    failed: int | None = None
+    samples: int | None = None
+    samples_per_s: float | None = None
+    data_sha256: str | None = None
+    data_path: str | None = None
+    sacrebleu_signature: str | None = None
+    reference: bool = False
+
+
+# The course's table (agiclass/Student_Experiments), BLEU-4 / slot P / R / F1 on hotel/test.jsonl.
+REFERENCE_SHA256 = BY_PATH[TEST].sha256
+REFERENCE_ROWS: tuple[Row, ...] = tuple(
+    Row(f"reference: {name}", *figures, samples=560, data_sha256=REFERENCE_SHA256, data_path=TEST, reference=True)
+    for name, figures in (
+        ("GLM4-9B prompt", (53.53, 82.79, 73.47, 77.85)),
+        ("GLM4-9B QLoRA", (67.41, 95.95, 96.74, 96.34)),
+        ("Llama3.1-8B prompt", (51.94, 92.55, 87.84, 90.19)),
+        ("Llama3.1-8B QLoRA", (66.53, 97.23, 95.98, 96.60)),
+        ("Qwen2-7B prompt", (23.43, 85.21, 88.91, 88.02)),
+        ("Qwen2-7B LoRA", (66.70, 96.42, 95.34, 95.87)),
+    ))
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: list[Row]
+    warnings: list[str]
+    markdown: str
+
+
+def load_summary(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / SUMMARY
+    if not path.is_file():
+        raise UserError(f"{run_dir}: no {SUMMARY} (unfinished run? finish it with "
+                        f"`evalharness run --resume --out {run_dir} ...`)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path}:{e.lineno}: not JSON ({e.msg})") from None
+
+
+def row_of(name: str, summary: dict[str, Any]) -> Row:
+    try:
+        metrics, signature, run = summary["metrics"], summary["signature"], summary["run"]
+        percent = metrics["percent"]
+        return Row(name, percent["bleu-4"], percent["slot_P"], percent["slot_R"], percent["slot_F1"],
+                   sacrebleu=metrics["sacrebleu"], reply_for_search=metrics["reply_for_search"],
+                   search_for_reply=metrics["search_for_reply"], failed=metrics["failed"],
+                   samples=metrics["samples"], samples_per_s=run.get("samples_per_s"),
+                   data_sha256=signature["data"]["sha256"], data_path=signature["data"]["path"],
+                   sacrebleu_signature=metrics["sacrebleu_signature"])
+    except (KeyError, TypeError) as e:
+        raise UserError(f"{name}/{SUMMARY}: missing field {e}; not an evalharness summary") from None
+
+
+def load_runs(run_dirs: Sequence[Path]) -> list[Row]:
+    return [row_of(str(d), load_summary(d)) for d in run_dirs]
+
+
+def comparison_warnings(rows: Sequence[Row]) -> list[str]:
+    """Why some rows should not be compared as equals (empty when they all match)."""
+    warnings = []
+    shas = {r.data_sha256 for r in rows}
+    if len(shas) > 1:
+        described = "; ".join(f"{(sha or '?')[:12]}: {_names([r for r in rows if r.data_sha256 == sha])}"
+                              for sha in sorted(shas, key=str))
+        warnings.append(f"these runs used different data (sha256 {described})")
+    elif len({r.samples for r in rows}) > 1:
+        counts = sorted({r.samples for r in rows}, key=lambda n: -1 if n is None else n)
+        warnings.append("these runs scored different numbers of samples (--limit): " + "; ".join(
+            f"{n}: {_names([r for r in rows if r.samples == n])}" for n in counts))
+    signatures = {r.sacrebleu_signature for r in rows if not r.reference}
+    if len(signatures) > 1:
+        warnings.append("sacreBLEU signatures differ: " + " / ".join(sorted(str(s) for s in signatures)))
+    return warnings
+
+
+def compare_runs(rows: Sequence[Row], *, with_reference: bool = False) -> Table:
+    all_rows = list(rows) + (list(REFERENCE_ROWS) if with_reference else [])
+    warnings = comparison_warnings(all_rows)
+    lines = [f"warning: {w}" for w in warnings]
+    if lines:
+        lines.append("")
+    lines += markdown_table(all_rows)
+    return Table(all_rows, warnings, "\n".join(lines))
+
+
+COLUMNS = ("run", "BLEU-4", "slot P", "slot R", "slot F1", "sacreBLEU zh", "reply for search",
+           "search for reply", "failed", "samples", "samples/s")
+
+
+def markdown_table(rows: Sequence[Row]) -> list[str]:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" + "---:|" * (len(COLUMNS) - 1)]
+    for r in rows:
+        cells = [r.name, _num(r.bleu4), _num(r.slot_p), _num(r.slot_r), _num(r.slot_f1), _num(r.sacrebleu),
+                 _int(r.reply_for_search), _int(r.search_for_reply), _int(r.failed), _int(r.samples),
+                 _num(r.samples_per_s, 1)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The few lines `evalharness run` prints when it is done."""
+    lines = markdown_table([row_of("this run", summary)])
+    m = summary["metrics"]
+    lines.append(f"sacreBLEU signature: {m['sacrebleu_signature']}")
+    per_key = ", ".join(f"{k} P/R/F1 {v['precision'] * 100:.1f}/{v['recall'] * 100:.1f}/{v['f1'] * 100:.1f}"
+                        for k, v in m["per_key"].items())
+    if per_key:
+        lines.append("per key: " + per_key)
+    return lines
+
+
+def _names(rows: Sequence[Row]) -> str:
+    runs = [r.name for r in rows if not r.reference]
+    references = sum(1 for r in rows if r.reference)
+    return ", ".join(runs + ([f"{references} reference rows"] if references else []))
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _int(value: int | None) -> str:
+    return "—" if value is None else str(value)

@@ -212,7 +212,8 @@ def sacrebleu_zh(references: Sequence[str], hypotheses: Sequence[str]) -> tuple[
     from sacrebleu.metrics import BLEU  # a product dependency; imported here to keep `import metrics` light
 
     bleu = BLEU(tokenize="zh")
-    if not references:
+    if not references:  # sacrebleu only signs a metric it has run; sign the same settings on a dummy pair
+        bleu.corpus_score(["-"], [["-"]])
         return 0.0, str(bleu.get_signature())
     score = bleu.corpus_score(list(hypotheses), [list(references)])
     return score.score, str(bleu.get_signature())

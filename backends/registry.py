@@ -60,4 +60,5 @@ def _load_builtin() -> None:
 BUILTIN_MODULES: list[str] = [
     "backends.gold",
     "backends.reply_only",
+    "backends.rules.backend",
 ]

@@ -1,0 +1,234 @@
+"""Replies grounded in the records in context, phrased the way the train replies are.
+
+Mining turns every train reply into a template: the names of the records it talks about become {n0},
+{n1}, ... and their phone, address, subway, price and rating become {phone0}, {address0}, ... A reply
+whose text keeps a fact we cannot place (a name or number not in its records) is dropped, so a filled
+template never states what the records do not say. Templates are grouped by the situation (a search just
+returned k records, relaxed or not, asked by name; or a follow-up of a given kind), and for each group we
+keep the template closest on average to all the others (the medoid under character BLEU): the phrasing
+that scores best against replies we have not seen."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from agent.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
+
+FIELDS = {"phone": "phone", "address": "address", "subway": "subway", "price": "price", "rating": "rating", "type": "type"}
+_PLACEHOLDER = re.compile(r"\{(n|phone|address|subway|price|rating|type)(\d)\}")
+
+
+# ---- the situation a reply answers -------------------------------------------------------------------
+
+def _last_user(dialogue: Dialogue) -> str:
+    for turn in reversed(dialogue.turns):
+        if isinstance(turn, UserTurn):
+            return turn.content
+    return ""
+
+
+def _last_search(dialogue: Dialogue) -> dict[str, Any]:
+    for turn in reversed(dialogue.turns):
+        if isinstance(turn, SearchTurn):
+            return turn.arguments
+    return {}
+
+
+def record_meets(record: dict[str, Any], arguments: dict[str, Any]) -> bool:
+    """Whether a record satisfies the checkable constraints (type, price, rating); facilities are the
+    user's own words and cannot be checked against the record's list."""
+    if "type" in arguments and record.get("type") != arguments["type"]:
+        return False
+    for key, field_name in (("price", "price"), ("rating", "rating")):
+        value = record.get(field_name)
+        lower, upper = arguments.get(key + "_range_lower"), arguments.get(key + "_range_upper")
+        if (lower is not None or upper is not None) and not isinstance(value, (int, float)):
+            return False
+        if lower is not None and value < float(lower):
+            return False
+        if upper is not None and value > float(upper):
+            return False
+    return True
+
+
+def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
+    """The kind of follow-up a user message is (for a reply without a new search)."""
+    from backends.rules.nlu import ATTRIBUTE_WORDS, _BYE, _CHOICE, _COMPARE, _THANKS
+
+    if _CHOICE.search(user) and not re.search(r"[吗？?]", user):
+        return "choice"
+    if _COMPARE.search(user) and len(shown) > 1:
+        for attribute in ("rating", "price", "subway"):
+            if any(w in user for w in ATTRIBUTE_WORDS[attribute]) or (attribute == "price" and "便宜" in user):
+                return "compare-" + attribute
+        return "compare"
+    for attribute, words in ATTRIBUTE_WORDS.items():
+        if any(w in user for w in words):
+            return "ask-" + attribute
+    if _THANKS.search(user) or _BYE.search(user):
+        return "bye"
+    if re.search(r"有没有|有.*[吗么]|提供|能不能|可以", user):
+        return "ask-facility"
+    return "other"
+
+
+def situation(dialogue: Dialogue) -> tuple[str, list[dict[str, Any]]]:
+    """(group key, the records the reply is about, in the order placeholders refer to them)."""
+    turns = dialogue.turns
+    if turns and isinstance(turns[-1], ReturnTurn):
+        records = turns[-1].records[:3]
+        arguments = _last_search(dialogue)
+        if not records:
+            return "ret0", []
+        by_name = "name" in arguments
+        relaxed = not by_name and not all(record_meets(r, arguments) for r in records)
+        return f"ret{len(records)}{'-name' if by_name else ''}{'-relaxed' if relaxed else ''}", list(records)
+    user = _last_user(dialogue)
+    shown = dialogue.last_records()[:3]
+    mentioned = [r for r in shown if _mentions(user, r["name"])]
+    kind = reply_kind(user, shown)
+    records = mentioned + [r for r in shown if r not in mentioned]
+    many = "many" if len(shown) > 1 and not mentioned else "one"
+    return f"{kind}-{many}", records
+
+
+def _mentions(text: str, name: str) -> bool:
+    base = re.sub(r"[(（].*?[)）]", "", name)
+    return name in text or (len(base) >= 4 and base in text and base != name)
+
+
+# ---- templates ---------------------------------------------------------------------------------------
+
+def _format_number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def make_template(reply: str, records: list[dict[str, Any]]) -> str | None:
+    """`reply` with the records' names and attributes replaced by placeholders; None when the reply
+    states a hotel name or a number that none of its records carries (it would not transfer)."""
+    template = reply
+    replacements: list[tuple[str, str]] = []
+    for i, record in enumerate(records):
+        name = record.get("name") or ""
+        if name:
+            replacements.append((name, f"{{n{i}}}"))
+        for field_name in ("phone", "address", "subway"):
+            value = record.get(field_name)
+            if isinstance(value, str) and len(value) >= 3:
+                replacements.append((value, f"{{{field_name}{i}}}"))
+    for value, placeholder in sorted(replacements, key=lambda p: -len(p[0])):
+        template = template.replace(value, placeholder)
+    for i, record in enumerate(records):  # numbers last, so they do not break names or phones apart
+        for field_name in ("price", "rating"):
+            value = record.get(field_name)
+            if isinstance(value, (int, float)) and value > 0:
+                text = _format_number(value)
+                template = re.sub(rf"(?<![\d.{{]){re.escape(text)}(?![\d.])", f"{{{field_name}{i}}}", template, count=1)
+    stripped = _PLACEHOLDER.sub("", template)
+    if re.search(r"\d", stripped) or re.search(r"(酒店|饭店|宾馆|公寓|客栈|旅馆)[(（]", stripped):
+        return None
+    if re.search(r"[\u4e00-\u9fff]{2,}(大酒店|饭店|宾馆|公寓|客栈|旅舍|旅馆)", stripped):
+        return None
+    return template
+
+
+def fill(template: str, records: list[dict[str, Any]]) -> str | None:
+    """The template with the records' values; None when it needs a record or value that is not there."""
+    out = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(template):
+        kind, index = m.group(1), int(m.group(2))
+        if index >= len(records):
+            return None
+        value = records[index].get("name" if kind == "n" else kind)
+        if value is None or value == "" or (kind in ("price", "rating") and (not isinstance(value, (int, float)) or value <= 0)):
+            return None
+        out.append(template[pos:m.start()])
+        out.append(_format_number(value) if kind in ("price", "rating") else str(value))
+        pos = m.end()
+    out.append(template[pos:])
+    return "".join(out)
+
+
+def reply_example(context: Dialogue, reply: str) -> dict[str, Any] | None:
+    """What mining keeps of one train reply: its situation key and template (or None)."""
+    key, records = situation(context)
+    template = make_template(reply, records)
+    if template is None:
+        return None
+    return {"key": key, "template": template}
+
+
+@dataclass(frozen=True)
+class TemplateBank:
+    """For each situation key, templates best first."""
+
+    by_key: dict[str, list[str]]
+
+    @classmethod
+    def from_examples(cls, examples: Iterable[dict[str, Any]], keep: int = 8) -> "TemplateBank":
+        groups: dict[str, list[str]] = defaultdict(list)
+        for example in examples:
+            parts = example["key"].split("-")
+            for n in range(len(parts), 0, -1):  # also under each coarser key, for unseen situations
+                groups["-".join(parts[:n])].append(example["template"])
+        return cls({key: _medoids(templates, keep) for key, templates in groups.items()})
+
+
+def _medoids(templates: list[str], keep: int) -> list[str]:
+    """Templates ordered by mean character BLEU against the group (with placeholders as fixed names)."""
+    from evalharness.metrics import sentence_bleu4_chars
+
+    def render(t: str) -> str:
+        return _PLACEHOLDER.sub(lambda m: "北京某某大酒店" if m.group(1) == "n" else "某值", t)
+
+    counts: dict[str, int] = defaultdict(int)
+    for t in templates:
+        counts[t] += 1
+    candidates = sorted(counts, key=lambda t: -counts[t])[:60]
+    references = [render(t) for t in templates]
+    if len(references) > 200:
+        references = references[:: len(references) // 200 + 1]
+    scored = []
+    for t in candidates:
+        hyp = render(t)
+        scored.append((sum(sentence_bleu4_chars(r, hyp) for r in references) / len(references), t))
+    scored.sort(key=lambda p: -p[0])
+    return [t for _, t in scored[:keep]]
+
+
+# ---- generation --------------------------------------------------------------------------------------
+
+_FALLBACK = {
+    "ret0": "抱歉，没有找到符合您要求的酒店，您可以换个条件试试。",
+    "choice": "好的，祝您入住愉快！",
+    "bye": "不客气，祝您入住愉快！",
+}
+
+
+def generate(dialogue: Dialogue, bank: TemplateBank) -> str:
+    key, records = situation(dialogue)
+    for candidate_key in _fallback_keys(key):
+        for template in bank.by_key.get(candidate_key, []):
+            text = fill(template, records)
+            if text is not None:
+                return text
+    base = key.split("-")[0]
+    if base in _FALLBACK:
+        return _FALLBACK[base]
+    if records:
+        return "推荐您去" + "、".join(r["name"] for r in records) + "。"
+    return _FALLBACK["ret0"]
+
+
+def _fallback_keys(key: str) -> list[str]:
+    """The key itself, then coarser ones (drop -relaxed / -name / the one-or-many part)."""
+    parts = key.split("-")
+    keys = [key]
+    for n in range(len(parts) - 1, 0, -1):
+        keys.append("-".join(parts[:n]))
+    return keys

@@ -1,0 +1,131 @@
+"""Understanding one user message: the search_hotels slots it mentions and what else it asks for.
+
+Pure functions of (text, lexicon, shown records); the dialogue state lives in backends.rules.state."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from backends.rules.lexicon import Lexicon
+from backends.rules.numbers import parse_price, parse_rating
+
+TYPE_WORDS = {"经济": "经济型", "舒适": "舒适型", "高档": "高档型", "豪华": "豪华型"}
+_TYPE_RE = re.compile(r"(经济|舒适|高档|豪华)")
+
+# Attribute questions about hotels already shown, by the record field they ask about.
+ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
+    "phone": ("电话", "联系方式", "号码"),
+    "address": ("地址", "在哪", "位置", "什么地方", "哪里"),
+    "subway": ("地铁",),
+    "price": ("价格", "多少钱", "价钱", "多钱", "费用", "房价", "贵不贵", "便宜"),
+    "rating": ("评分", "几分", "分数", "口碑"),
+    "type": ("类型", "什么类", "档次", "星级"),
+}
+_THANKS = re.compile(r"谢谢|多谢|感谢|thank", re.I)
+_BYE = re.compile(r"再见|拜拜|没有(其他|别的)?(问题|事)|不用了|就这些|没事了")
+_CHOICE = re.compile(r"决定|就(选|订|住|要)|入住|预订这|预定这|订这|住这|就这家|选这|选择")
+_COMPARE = re.compile(r"哪(个|家|一家|间)|谁家|更(高|低|便宜|贵|近|好)|比较")
+
+
+@dataclass(frozen=True)
+class Understanding:
+    slots: dict[str, Any]  # search_hotels arguments the message mentions (facilities in the user's words)
+    shown_mentions: tuple[int, ...] = ()  # indices of shown records the message names
+    attributes: tuple[str, ...] = ()  # record fields asked about (phone, address, ...)
+    thanks: bool = False
+    bye: bool = False
+    choice: bool = False
+    compare: bool = False
+    facility_question: tuple[str, ...] = field(default=())  # facilities asked about (same as slots' facilities)
+
+
+def find_facilities(text: str, lexicon: Lexicon) -> list[str]:
+    """Facility phrases as the user wrote them: longest lexicon matches that do not overlap, in text order."""
+    taken = [False] * len(text)
+    found: list[tuple[int, str]] = []
+    lowered = text
+    for phrase in lexicon.facility_phrases:
+        start = lowered.find(phrase)
+        while start >= 0:
+            end = start + len(phrase)
+            if not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                found.append((start, phrase))
+            start = lowered.find(phrase, end)
+    return [phrase for _, phrase in sorted(found)]
+
+
+def find_type(text: str) -> str | None:
+    m = _TYPE_RE.search(text)
+    return TYPE_WORDS[m.group(1)] if m else None
+
+
+_NAME_PREFIX = re.compile(r"(?:叫做?|那个|预[订定](?:一下)?|住在|订(?:一间|一个|个)?|找(?:个|一个|一家|找)?|查(?:一下|询)?|去|有没有)$")
+_NAME_END = re.compile(r"(的酒店|的房间|的信息|的地方|这个酒店|怎么样|住一晚|的宾馆|的|[，,。？?！!]|$)")
+_HOTEL_SUFFIX = re.compile(r"(酒店|饭店|宾馆|公寓|旅舍|客栈|大厦|旅馆|山庄|会馆|招待所|度假村|中心|店|院|园)$")
+
+
+def find_name(text: str, lexicon: Lexicon) -> str | None:
+    """A hotel name the user asks for: a known name or short name, else a span after 叫 / 订一下那个 ...
+    that looks like a hotel name. Returns it as written."""
+    for name in lexicon.names:
+        if name in text:
+            return name
+    for m in re.finditer(r"叫做?(?![醒起早])([^，,。？?！!的]{2,20}?)(?:的酒店|的地方|的宾馆|这个酒店|[，,。？?！!]|$)", text):
+        return m.group(1)
+    for m in re.finditer(r"(?:订一下那个|预[订定]一下|酒店[，,](?:那个|就是)?|我想住在|我要住在|我想住|我要住)"
+                         r"([^，,。？?！!]{2,20}?)(?:的酒店|的房间|的信息|怎么样|这个酒店|住一晚|[，,。？?！!]|$)", text):
+        span = m.group(1)
+        if _HOTEL_SUFFIX.search(span) and not re.search(r"价格|评分|设施|型|\d", span):
+            return span
+    return None
+
+
+def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Understanding:
+    slots: dict[str, Any] = {}
+    shown_mentions = tuple(i for i, r in enumerate(shown) if _mentions_record(text, r))
+    hotel_type = find_type(text)
+    if hotel_type:
+        slots["type"] = hotel_type
+    facilities = find_facilities(text, lexicon)
+    if facilities:
+        slots["facilities"] = facilities
+    price = parse_price(text)
+    if price:
+        slots.update(price.items("price"))
+    rating = parse_rating(text)
+    if rating:
+        slots.update(rating.items("rating"))
+    # Asking for a hotel by name is a request of its own in the data: no other constraint comes with it.
+    if not shown_mentions and not slots:
+        name = find_name(text, lexicon)
+        if name:
+            slots["name"] = name
+    attributes = tuple(a for a, words in ATTRIBUTE_WORDS.items() if any(w in text for w in words))
+    return Understanding(
+        slots=slots,
+        shown_mentions=shown_mentions,
+        attributes=attributes,
+        thanks=bool(_THANKS.search(text)),
+        bye=bool(_BYE.search(text)),
+        choice=bool(_CHOICE.search(text)),
+        compare=bool(_COMPARE.search(text)),
+        facility_question=tuple(facilities),
+    )
+
+
+def _mentions_record(text: str, record: dict[str, Any]) -> bool:
+    name = record.get("name") or ""
+    return bool(name) and any(short in text for short in _record_short_names(name))
+
+
+def _record_short_names(name: str) -> list[str]:
+    base = re.sub(r"[(（].*?[)）]", "", name)
+    out = [name, base]
+    if base.startswith("北京"):
+        out.append(base[2:])
+    m = re.search(r"[(（](.*?)[)）]", name)
+    if m and len(m.group(1)) >= 3:
+        out.append(m.group(1))
+    return [n for n in out if len(n) >= 3]

@@ -1,0 +1,74 @@
+"""`evalharness compare`: one markdown table, a warning when runs differ in data, reference rows, a plot."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from backends.gold import GoldBackend
+from backends.reply_only import ReplyOnlyBackend
+from evalharness.cli import main
+from evalharness.compare import REFERENCE_ROWS
+from evalharness.runner import RunOptions, evaluate
+
+
+@pytest.fixture
+def samples(data_dir: Path, tmp_path: Path) -> Path:
+    lines = (data_dir / "hotel" / "test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "first20.jsonl"
+    path.write_text("".join(lines[:20]), encoding="utf-8")
+    return path
+
+
+def finished_run(backend, data: Path, out: Path) -> Path:
+    evaluate(backend, backend.name, RunOptions(data=data, out=out, quiet=True))
+    return out
+
+
+def compare(*args: str):
+    return CliRunner().invoke(main, ["compare", *args])
+
+
+def test_compare_prints_one_row_per_run_with_the_reference_columns(samples: Path, tmp_path: Path):
+    gold = finished_run(GoldBackend(samples), samples, tmp_path / "gold")
+    reply = finished_run(ReplyOnlyBackend(), samples, tmp_path / "reply")
+    result = compare(str(gold), str(reply))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("| run | BLEU-4 | slot P | slot R | slot F1 | sacreBLEU zh | reply for search")
+    assert "samples/s" in lines[0] and "warning" not in result.output
+    assert lines[2].startswith(f"| {gold} | 100.00 | 100.00 | 100.00 | 100.00 | 100.00 | 0 | 0 | 0 | 20 |")
+    assert lines[3].startswith(f"| {reply} |") and "| 0.00 | 0.00 | 0.00 |" in lines[3]
+
+
+def test_compare_warns_when_runs_used_different_data(samples: Path, tmp_path: Path):
+    other = tmp_path / "other.jsonl"
+    other.write_text("".join(samples.read_text(encoding="utf-8").splitlines(keepends=True)[:10]), encoding="utf-8")
+    a = finished_run(GoldBackend(samples), samples, tmp_path / "a")
+    b = finished_run(GoldBackend(other), other, tmp_path / "b")
+    result = compare(str(a), str(b))
+    assert result.output.startswith("warning: these runs used different data (sha256")
+
+
+def test_with_reference_adds_the_six_reference_rows(samples: Path, tmp_path: Path):
+    gold = finished_run(GoldBackend(samples), samples, tmp_path / "gold")
+    result = compare(str(gold), "--with-reference")
+    rows = [line for line in result.output.splitlines() if line.startswith("| reference: ")]
+    assert len(rows) == 6 == len(REFERENCE_ROWS)
+    assert "| reference: GLM4-9B QLoRA | 67.41 | 95.95 | 96.74 | 96.34 |" in result.output
+    # these 20 samples are not the reference's test.jsonl
+    assert "warning: these runs used different data" in result.output
+
+
+def test_plot_writes_a_png(samples: Path, tmp_path: Path):
+    gold = finished_run(GoldBackend(samples), samples, tmp_path / "gold")
+    result = compare(str(gold), "--with-reference", "--plot", str(tmp_path / "chart.png"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_run_without_summary_is_a_one_line_error(tmp_path: Path):
+    (tmp_path / "unfinished").mkdir()
+    result = compare(str(tmp_path / "unfinished"))
+    assert result.exit_code == 1 and "no summary.json" in result.output and "--resume" in result.output

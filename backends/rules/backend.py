@@ -45,7 +45,7 @@ class RulesBackend:
         decision = decide(dialogue, understanding)
         if decision.search is not None:
             return SearchTurn(decision.search)
-        return AssistantTurn(generate(dialogue, self.bank))
+        return AssistantTurn(generate(dialogue, self.bank, list(understanding.facility_question)))
 
     def signature(self) -> dict[str, Any]:
         return {"backend": self.name, "lexicon_version": LEXICON_VERSION}

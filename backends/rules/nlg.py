@@ -36,21 +36,21 @@ def _last_search(dialogue: Dialogue) -> dict[str, Any]:
     return {}
 
 
-def record_meets(record: dict[str, Any], arguments: dict[str, Any]) -> bool:
-    """Whether a record satisfies the checkable constraints (type, price, rating); facilities are the
-    user's own words and cannot be checked against the record's list."""
+def unmet(record: dict[str, Any], arguments: dict[str, Any]) -> list[str]:
+    """The checkable constraints (type, price, rating) a record does not meet; facilities are the user's
+    own words and cannot be checked against the record's list."""
+    failed = []
     if "type" in arguments and record.get("type") != arguments["type"]:
-        return False
-    for key, field_name in (("price", "price"), ("rating", "rating")):
-        value = record.get(field_name)
+        failed.append("type")
+    for key in ("price", "rating"):
+        value = record.get(key)
         lower, upper = arguments.get(key + "_range_lower"), arguments.get(key + "_range_upper")
-        if (lower is not None or upper is not None) and not isinstance(value, (int, float)):
-            return False
-        if lower is not None and value < float(lower):
-            return False
-        if upper is not None and value > float(upper):
-            return False
-    return True
+        if lower is None and upper is None:
+            continue
+        if (not isinstance(value, (int, float)) or (lower is not None and value < float(lower))
+                or (upper is not None and value > float(upper))):
+            failed.append(key)
+    return failed
 
 
 def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
@@ -82,9 +82,12 @@ def situation(dialogue: Dialogue) -> tuple[str, list[dict[str, Any]]]:
         arguments = _last_search(dialogue)
         if not records:
             return "ret0", []
-        by_name = "name" in arguments
-        relaxed = not by_name and not all(record_meets(r, arguments) for r in records)
-        return f"ret{len(records)}{'-name' if by_name else ''}{'-relaxed' if relaxed else ''}", list(records)
+        if "name" in arguments:
+            return f"ret{len(records)}-name", list(records)
+        failed = sorted({f for r in records for f in unmet(r, arguments)})
+        # Which constraint was relaxed is part of the key: a template that says 评分不够 must not be
+        # used where the price was the one relaxed.
+        return f"ret{len(records)}{'-relaxed_' + '_'.join(failed) if failed else ''}", list(records)
     user = _last_user(dialogue)
     shown = dialogue.last_records()[:3]
     mentioned = [r for r in shown if _mentions(user, r["name"])]
@@ -105,6 +108,12 @@ def _format_number(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+_FACILITY_WORDS = ("wifi", "WIFI", "网", "热水", "餐厅", "会议室", "健身", "无烟", "商务中心", "接站", "接机", "洗衣",
+                   "寄存", "叫醒", "唤醒", "暖气", "早餐", "外宾", "残疾", "租车", "长途", "市内电话", "酒吧", "棋牌", "泳",
+                   "桑拿", "SPA", "停车", "看护", "温泉", "吹风", "设施", "经济", "舒适", "高档", "豪华")
+_UNGROUNDED = re.compile("|".join(_FACILITY_WORDS))
 
 
 def make_template(reply: str, records: list[dict[str, Any]]) -> str | None:
@@ -129,6 +138,8 @@ def make_template(reply: str, records: list[dict[str, Any]]) -> str | None:
                 text = _format_number(value)
                 template = re.sub(rf"(?<![\d.{{]){re.escape(text)}(?![\d.])", f"{{{field_name}{i}}}", template, count=1)
     stripped = _PLACEHOLDER.sub("", template)
+    if _UNGROUNDED.search(stripped):
+        return None  # names a facility or type we would not check against the new records
     if re.search(r"\d", stripped) or re.search(r"(酒店|饭店|宾馆|公寓|客栈|旅馆)[(（]", stripped):
         return None
     if re.search(r"[\u4e00-\u9fff]{2,}(大酒店|饭店|宾馆|公寓|客栈|旅舍|旅馆)", stripped):
@@ -210,14 +221,46 @@ _FALLBACK = {
 }
 
 
-def generate(dialogue: Dialogue, bank: TemplateBank) -> str:
+def facility_answer(phrases: list[str], records: list[dict[str, Any]], user: str) -> str | None:
+    """Answer 有没有X / 哪家有X from the records' own facility lists (never from the question)."""
+    from agent.facilities import similarity
+
+    if not records:
+        return None
+    if not phrases:
+        if re.search(r"什么设施|哪些设施|其他设施|设施有哪些", user):
+            return "这家酒店提供的设施有" + "、".join(records[0].get("facilities") or []) + "。"
+        return None
+
+    def match(record: dict[str, Any], phrase: str) -> str | None:
+        best = max(((similarity(phrase, f), f) for f in record.get("facilities") or []), default=(0.0, None))
+        return best[1] if best[0] >= 0.5 else None
+
+    phrase = phrases[0]
+    if len(records) == 1 or not re.search(r"哪|谁|这些|这几|这两|都", user):
+        found = match(records[0], phrase)
+        return f"是的，这家酒店提供{found}。" if found else f"抱歉，这家酒店没有{phrase}。"
+    having = [(r["name"], match(r, phrase)) for r in records]
+    having = [(n, f) for n, f in having if f]
+    if not having:
+        return f"抱歉，这几家酒店都没有{phrase}。"
+    return "、".join(n for n, _ in having) + ("都" if len(having) > 1 else "") + f"提供{having[0][1]}。"
+
+
+def generate(dialogue: Dialogue, bank: TemplateBank, facilities: list[str] | None = None) -> str:
     key, records = situation(dialogue)
+    if key.startswith("ask-facility") or (key.startswith(("ask-", "other")) and facilities):
+        answer = facility_answer(list(facilities or []), records, _last_user(dialogue))
+        if answer:
+            return answer
     for candidate_key in _fallback_keys(key):
         for template in bank.by_key.get(candidate_key, []):
             text = fill(template, records)
             if text is not None:
                 return text
     base = key.split("-")[0]
+    if "relaxed" in key and records:
+        return "抱歉，没有找到完全符合您要求的酒店，推荐您去" + "、".join(r["name"] for r in records) + "。"
     if base in _FALLBACK:
         return _FALLBACK[base]
     if records:
@@ -229,6 +272,8 @@ def _fallback_keys(key: str) -> list[str]:
     """The key itself, then coarser ones (drop -relaxed / -name / the one-or-many part)."""
     parts = key.split("-")
     keys = [key]
+    if "relaxed" in key:
+        return keys  # a coarser key would hide that the search was relaxed
     for n in range(len(parts) - 1, 0, -1):
         keys.append("-".join(parts[:n]))
     return keys

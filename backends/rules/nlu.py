@@ -98,7 +98,7 @@ def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Unde
     if rating:
         slots.update(rating.items("rating"))
     # Asking for a hotel by name is a request of its own in the data: no other constraint comes with it.
-    if not shown_mentions and not slots:
+    if not shown_mentions and not slots and not _CHOICE.search(text):
         name = find_name(text, lexicon)
         if name:
             slots["name"] = name

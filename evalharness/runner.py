@@ -30,6 +30,9 @@ from evalharness.signature import data_signature, run_signature
 PREDICTIONS = "predictions.jsonl"
 SUMMARY = "summary.json"
 MANIFEST = "run.json"
+# A backend that fails on this many samples in a row from the start is broken (no model, no GPU memory),
+# not unlucky: stop instead of recording hundreds of identical errors.
+FAIL_FAST = 8
 
 
 @dataclass(frozen=True)
@@ -72,16 +75,21 @@ def evaluate(backend: Backend, backend_name: str, options: RunOptions) -> RunRes
 
     pending = [i for i in range(len(samples)) if i not in done]
     started = time.monotonic()
-    failed_now = 0
+    failed_now = attempted = 0
     with (out / PREDICTIONS).open("a", encoding="utf-8") as sink, \
             tqdm(total=len(samples), initial=len(done), unit="sample", desc=backend_name,
                  disable=options.quiet, dynamic_ncols=True) as bar:
         for batch in _chunks(pending, options.batch_size):
-            for index, prediction, error in _predict_batch(backend, [samples[i] for i in batch], batch):
+            results = _predict_batch(backend, [samples[i] for i in batch], batch)
+            for index, prediction, error in results:
                 record = _record(index, samples[index].response, prediction, error)
                 sink.write(json.dumps(record, ensure_ascii=False) + "\n")
                 failed_now += error is not None
             sink.flush()  # a kill -9 after this loses nothing that was written
+            attempted += len(results)
+            if failed_now == attempted >= min(FAIL_FAST, len(pending)):
+                raise UserError(f"the backend failed on each of the first {attempted} samples ({results[-1][2]}); "
+                                f"fix it, then rerun with --resume --out {out}")
             bar.update(len(batch))
             if failed_now:
                 bar.set_postfix(failed=failed_now)
@@ -141,7 +149,8 @@ def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool) -> set[int]:
             if old.get(key) != manifest[key]:
                 raise UserError(f"cannot resume {out}: its {key} was {old.get(key)!r}, now {manifest[key]!r}")
         _drop_partial_line(predictions)
-        return {r["id"] for r in read_predictions(predictions)}
+        # failed samples are tried again; their new record supersedes the old one
+        return {r["id"] for r in read_predictions(predictions) if "error" not in r}
     out.mkdir(parents=True, exist_ok=True)
     _write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     predictions.write_text("", encoding="utf-8")
@@ -215,7 +224,8 @@ def _record(index: int, expected: AgentTurn, prediction: Prediction | None, erro
 
 
 def _finish_predictions(path: Path, count: int) -> list[dict[str, Any]]:
-    """All records in input order, one per sample; rewrites the file if a resume left it out of order."""
+    """All records in input order, one per sample (the latest record of an id wins: a resume retries
+    failures); rewrites the file when it is not already exactly that."""
     records = read_predictions(path)
     by_id = {r["id"]: r for r in records}
     missing = [i for i in range(count) if i not in by_id]

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from agent.errors import UserError
-from agent.turns import AssistantTurn, SearchTurn
+from agent.turns import AssistantTurn
 from backends.gold import GoldBackend
 from backends.reply_only import ReplyOnlyBackend
 from backends.scripted import ScriptedBackend
@@ -169,3 +169,20 @@ def test_resume_after_kill_9_gives_the_metrics_of_an_uninterrupted_run(small_dat
     uninterrupted = run(GoldBackend(small_data), small_data, tmp_path / "whole")
     assert summary["metrics"] == uninterrupted.summary["metrics"]
     assert [r["id"] for r in read_predictions(predictions)] == list(range(24))
+
+
+def test_a_backend_that_fails_on_every_sample_from_the_start_stops_the_run(small_data: Path, tmp_path: Path):
+    backend = ScriptedBackend(fail_when=lambda d: True)
+    with pytest.raises(UserError, match="failed on each of the first 8 samples"):
+        run(backend, small_data, tmp_path / "run", batch_size=4)
+    assert sum(backend.calls) < 24
+
+
+def test_resume_tries_failed_samples_again(small_data: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    first = run(ScriptedBackend(script=lambda d: AssistantTurn("好的"), fail_when=lambda d: len(d) == 3),
+                small_data, out, limit=12)
+    assert first.metrics.failed > 0
+    again = run(ScriptedBackend(script=lambda d: AssistantTurn("好的")), small_data, out, limit=12, resume=True)
+    assert again.predicted_now == first.metrics.failed and again.metrics.failed == 0
+    assert len(read_predictions(out / PREDICTIONS)) == 12

@@ -1,0 +1,119 @@
+"""A search as the agent understood it, and the hotels it found (pick a row to book it)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from agent.search_result import SearchResult
+
+# The search_hotels argument keys, in the words the user would use.
+ARGUMENT_LABELS = {"name": "名称", "type": "类型", "facilities": "设施", "price_range_lower": "最低价",
+                   "price_range_upper": "最高价", "rating_range_lower": "最低评分", "rating_range_upper": "最高评分"}
+COLUMNS = ("名称", "类型", "价格", "评分", "地铁", "电话")
+
+
+def describe_arguments(arguments: dict[str, Any]) -> str:
+    """`类型 经济型 · 设施 无线网络、叫醒服务 · 价格 ≤ 300` — what the agent will search for."""
+    parts = []
+    for key, label in ARGUMENT_LABELS.items():
+        if key not in arguments or key.endswith(("_lower", "_upper")):
+            continue
+        value = arguments[key]
+        parts.append(f"{label} {'、'.join(value) if isinstance(value, list) else value}")
+    for what, lower, upper in (("价格", "price_range_lower", "price_range_upper"),
+                               ("评分", "rating_range_lower", "rating_range_upper")):
+        low, high = arguments.get(lower), arguments.get(upper)
+        if low is not None and high is not None:
+            parts.append(f"{what} {_number(low)}–{_number(high)}")
+        elif low is not None:
+            parts.append(f"{what} ≥ {_number(low)}")
+        elif high is not None:
+            parts.append(f"{what} ≤ {_number(high)}")
+    return " · ".join(parts) if parts else "(no constraints: any hotel)"
+
+
+def describe_relaxed(result: SearchResult) -> str:
+    """The constraints dropped to find anything, and facility words the database does not know; "" if none."""
+    notes = []
+    if result.relaxed:
+        notes.append("no exact match; relaxed: " + "、".join(ARGUMENT_LABELS.get(k, k) for k in result.relaxed))
+    if result.unmapped:
+        notes.append("unknown facilities: " + "、".join(result.unmapped))
+    return "; ".join(notes)
+
+
+def record_row(record: dict[str, Any]) -> tuple[str, ...]:
+    """A hotel record as a table row; unknown prices (null or -1 in the data) show as —."""
+    price = record.get("price")
+    price_text = f"¥{_number(price)}" if isinstance(price, (int, float)) and price >= 0 else "—"
+    rating = record.get("rating")
+    return (str(record.get("name", "")), str(record.get("type") or "—"), price_text,
+            _number(rating) if isinstance(rating, (int, float)) else "—",
+            str(record.get("subway") or "—"), str(record.get("phone") or "—"))
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class SearchCard(Vertical):
+    """Shows `search_hotels` arguments at once, a spinner while the store is queried, then the results."""
+
+    class BookRequested(Message):
+        def __init__(self, record: dict[str, Any]) -> None:
+            super().__init__()
+            self.record = record
+
+    def __init__(self, arguments: dict[str, Any], *, pending: bool = True,
+                 records: Sequence[dict[str, Any]] | None = None) -> None:
+        """`records` fills the table at once (a resumed conversation); otherwise `show_result` does later."""
+        super().__init__(classes="search-card")
+        self.arguments = arguments
+        self.records: list[dict[str, Any]] = []
+        self._initial = None if records is None else list(records)
+        self.pending = pending and records is None
+        self.border_title = "🔍 search_hotels"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(describe_arguments(self.arguments)), classes="search-arguments")
+        yield Static("⠋ searching…" if self.pending else "", classes="search-status")
+        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, classes="search-results")
+        table.add_columns(*COLUMNS)
+        table.display = False
+        yield table
+
+    def on_mount(self) -> None:
+        if self._initial is not None:
+            self.show_records(self._initial)
+
+    def show_result(self, result: SearchResult) -> None:
+        self.show_records(result.records, describe_relaxed(result))
+
+    def show_records(self, records: Sequence[dict[str, Any]], note: str = "") -> None:
+        self.pending = False
+        self.records = list(records)
+        status = self.query_one(".search-status", Static)
+        if not self.records:
+            status.update(Text("no hotel matches", style="bold"))
+            return
+        status.update(Text("⚠ " + note, style="bold yellow") if note else Text(f"{len(self.records)} found · enter/click a row to book"))
+        if note:
+            self.add_class("relaxed")
+        table = self.query_one(DataTable)
+        for index, record in enumerate(self.records):
+            table.add_row(*record_row(record), key=str(index))
+        table.display = True
+
+    def show_rejected(self, error: str) -> None:
+        self.pending = False
+        self.add_class("rejected")
+        self.query_one(".search-status", Static).update(Text(f"✗ arguments rejected: {error}", style="bold red"))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.BookRequested(self.records[int(event.row_key.value)]))

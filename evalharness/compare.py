@@ -128,10 +128,11 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     lines = markdown_table([row_of("this run", summary)])
     m = summary["metrics"]
     lines.append(f"sacreBLEU signature: {m['sacrebleu_signature']}")
-    per_key = ", ".join(f"{k} P/R/F1 {v['precision'] * 100:.1f}/{v['recall'] * 100:.1f}/{v['f1'] * 100:.1f}"
-                        for k, v in m["per_key"].items())
-    if per_key:
-        lines.append("per key: " + per_key)
+    if m["per_key"]:
+        lines.append("slots per argument key (P / R / F1, correct/predicted/gold):")
+        width = max(len(k) for k in m["per_key"])
+        lines += [f"  {k:{width}}  {v['precision'] * 100:6.2f} {v['recall'] * 100:6.2f} {v['f1'] * 100:6.2f}  "
+                  f"{v['correct']}/{v['predicted']}/{v['gold']}" for k, v in m["per_key"].items()]
     return lines
 
 

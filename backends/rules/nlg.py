@@ -60,7 +60,7 @@ def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
     if _CHOICE.search(user) and not re.search(r"[吗？?]", user):
         return "choice"
     if _COMPARE.search(user) and len(shown) > 1:
-        for attribute in ("rating", "price", "subway"):
+        for attribute in ("rating", "price", "subway", "phone"):
             if any(w in user for w in ATTRIBUTE_WORDS[attribute]) or (attribute == "price" and "便宜" in user):
                 return "compare-" + attribute
         return "compare"
@@ -93,6 +93,11 @@ def situation(dialogue: Dialogue) -> tuple[str, list[dict[str, Any]]]:
     mentioned = [r for r in shown if _mentions(user, r["name"])]
     kind = reply_kind(user, shown)
     records = mentioned + [r for r in shown if r not in mentioned]
+    # Comparisons refer to records by rank, so a template saying "{n0} is higher" stays true.
+    if kind == "compare-rating":
+        records.sort(key=lambda r: -(r.get("rating") or 0))
+    elif kind == "compare-price":
+        records.sort(key=lambda r: r["price"] if isinstance(r.get("price"), (int, float)) and r["price"] > 0 else 1e9)
     many = "many" if len(shown) > 1 and not mentioned else "one"
     return f"{kind}-{many}", records
 
@@ -113,7 +118,9 @@ def _format_number(value: Any) -> str:
 _FACILITY_WORDS = ("wifi", "WIFI", "网", "热水", "餐厅", "会议室", "健身", "无烟", "商务中心", "接站", "接机", "洗衣",
                    "寄存", "叫醒", "唤醒", "暖气", "早餐", "外宾", "残疾", "租车", "长途", "市内电话", "酒吧", "棋牌", "泳",
                    "桑拿", "SPA", "停车", "看护", "温泉", "吹风", "设施", "经济", "舒适", "高档", "豪华")
-_UNGROUNDED = re.compile("|".join(_FACILITY_WORDS))
+_UNGROUNDED = re.compile("|".join(_FACILITY_WORDS) + "|wi-?fi", re.I)
+# A reply to a relaxed search must say so: its template needs one of these words.
+_HONEST = re.compile(r"抱歉|不好意思|遗憾|没有|没找到|不过|但|只是|就是|稍|不是|不太|可以接受|能接受|行吗|可以吗|行不")
 
 
 def make_template(reply: str, records: list[dict[str, Any]]) -> str | None:
@@ -169,7 +176,7 @@ def reply_example(context: Dialogue, reply: str) -> dict[str, Any] | None:
     """What mining keeps of one train reply: its situation key and template (or None)."""
     key, records = situation(context)
     template = make_template(reply, records)
-    if template is None:
+    if template is None or ("relaxed" in key and not _HONEST.search(template)):
         return None
     return {"key": key, "template": template}
 

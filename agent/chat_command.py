@@ -1,0 +1,97 @@
+"""`hotel-agent` without a subcommand: the full-screen chat, or with --plain a line-mode chat on
+stdin/stdout that scripts and tests drive (one message per line, exits on EOF)."""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, TextIO
+
+from agent.loop import (DialogueLoop, Event, Reply, ReplyText, SearchFinished, SearchRejected, SearchStarted,
+                        run_exchange)
+from agent.turns import Dialogue
+
+PROMPT = "你: "
+# Fields of a record worth a line in a terminal, in the order shown.
+_COMPACT_FIELDS = ("type", "price", "rating", "subway", "phone")
+
+
+def run_chat(backend: str, plain: bool, continue_last: bool, **backend_options: Any) -> None:
+    if not plain:
+        from agent.tui.app import run_tui
+
+        run_tui(backend=backend, continue_last=continue_last, **backend_options)
+        return
+    from agent.store import HotelStore
+    from backends.registry import create
+
+    loop = DialogueLoop(create(backend, chat_only=True, **backend_options), HotelStore.open())
+    dialogue = Dialogue()
+    if continue_last:
+        dialogue = _last_dialogue()
+    chat_lines(loop, sys.stdin, sys.stdout, dialogue, interactive=sys.stdin.isatty())
+
+
+def _last_dialogue() -> Dialogue:
+    from agent.tui.history import ConversationHistory
+
+    last = ConversationHistory.open().last()
+    return last.dialogue if last is not None else Dialogue()
+
+
+def chat_lines(loop: DialogueLoop, lines: TextIO, out: TextIO, dialogue: Dialogue = Dialogue(),
+               interactive: bool = False) -> Dialogue:
+    """Run one exchange per non-empty input line until EOF; returns the whole dialogue."""
+    render = make_renderer(out)
+    while True:
+        if interactive:
+            out.write(PROMPT)
+            out.flush()
+        line = lines.readline()
+        if not line:
+            return dialogue
+        text = line.strip()
+        if not text:
+            continue
+        dialogue = run_exchange(loop, dialogue, text, render)
+
+
+def make_renderer(out: TextIO) -> Callable[[Event], None]:
+    """Events as compact lines: `> search {...}`, `< N results (relaxed: ...)`, one line per hotel, the reply."""
+    streamed = []
+
+    def render(event: Event) -> None:
+        if isinstance(event, SearchStarted):
+            out.write(f"> search {format_arguments(event.arguments)}\n")
+        elif isinstance(event, SearchRejected):
+            out.write(f"! rejected search: {event.error}\n")
+        elif isinstance(event, SearchFinished):
+            result = event.result
+            note = f" (relaxed: {', '.join(result.relaxed)})" if result.relaxed else ""
+            out.write(f"< {len(result.records)} result{'s' if len(result.records) != 1 else ''}{note}\n")
+            for record in result.records:
+                out.write(f"  - {format_record(record)}\n")
+        elif isinstance(event, ReplyText):
+            streamed.append(event.text)
+        elif isinstance(event, Reply):
+            out.write(f"助手: {event.content}\n")
+            streamed.clear()
+        out.flush()
+
+    return render
+
+
+def format_arguments(arguments: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def format_record(record: dict[str, Any]) -> str:
+    parts = [str(record.get("name", "?"))]
+    for key in _COMPACT_FIELDS:
+        value = record.get(key)
+        if value in (None, "", -1, -1.0):
+            continue
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        parts.append(f"{key}={value}")
+    return " | ".join(parts)

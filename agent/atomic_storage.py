@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 from agent.errors import DataFormatError, UserError
 
@@ -141,13 +142,15 @@ def _meta_query(component: str):
 
 def meta_get(db: TinyDB, component: str) -> dict[str, Any]:
     """The meta document of `component` ({} when absent)."""
-    doc = db.table(META_TABLE).get(_meta_query(component))
+    doc = Table(db.storage, META_TABLE).get(_meta_query(component))
     return dict(doc) if doc else {}
 
 
 def meta_set(db: TinyDB, component: str, **values: Any) -> None:
     """Merge `values` into the meta document of `component`."""
-    db.table(META_TABLE).upsert({"component": component, **values}, _meta_query(component))
+    # A fresh Table: TinyDB's cached one remembers the next free id, which another process may have taken.
+    Table(db.storage, META_TABLE).upsert({"component": component, **values}, _meta_query(component))
+    db.table(META_TABLE).clear_cache()
 
 
 def schema_version(db: TinyDB, component: str) -> int | None:

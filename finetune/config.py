@@ -1,0 +1,173 @@
+"""Every knob of a training run, in one flat dataclass with defaults that work.
+
+Values come from three layers, later ones winning: the defaults below (the course reference's), a config
+file (YAML or TOML, keys = field names), and the command-line options. `resolve()` fills what depends on the
+family or the machine (learning rate, optimizer, bf16), so the printed and saved config is the one that ran."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from agent.errors import UserError
+from backends.llm.families import FAMILIES as FAMILY_TABLE
+
+FAMILIES = tuple(FAMILY_TABLE)
+METHODS = ("lora", "qlora")
+# The course reference trained GLM-4 with a higher learning rate than the other two families.
+FAMILY_LEARNING_RATE = {"glm4": 5e-4}
+DEFAULT_LEARNING_RATE = 2e-4
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    family: str
+    model: str
+    out: str
+    method: str = "lora"
+    gguf_file: str | None = None
+    train: str | None = None  # None: hotel/train.glm4.jsonl in the data dir
+    dev: str | None = None  # None: hotel/dev.glm4.jsonl in the data dir; "" disables dev loss
+    record_style: str | None = None  # how the prompt writes arguments/records; None: the family's default
+    # LoRA (the reference's values); target_modules None = the family's query/value projections
+    lora_r: int = 8
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    target_modules: tuple[str, ...] | None = None
+    # QLoRA: 4-bit NF4 with double quantization; compute in bf16 on CUDA, fp32 on CPU
+    quant_type: str = "nf4"
+    double_quant: bool = True
+    # optimisation
+    learning_rate: float | None = None  # None: 5e-4 for glm4, else 2e-4
+    num_epochs: float = 2.0
+    max_steps: int = -1  # > 0 overrides num_epochs
+    warmup_ratio: float = 0.1
+    lr_scheduler: str = "linear"
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    batch_size: int = 4
+    gradient_accumulation_steps: int = 1
+    optimizer: str | None = None  # None: paged_adamw_8bit on CUDA, adamw_torch on CPU
+    bf16: bool | None = None  # None: on CUDA when the GPU supports it
+    gradient_checkpointing: bool = False
+    group_by_length: bool = True  # batches of similar lengths, so little compute goes to padding
+    max_seq_len: int = 4096  # longer dialogues are cut at a turn boundary (see finetune.data)
+    limit_dialogues: int | None = None
+    dev_limit: int | None = None  # dev dialogues for the dev loss (None: all)
+    seed: int = 42
+    # bookkeeping
+    logging_steps: int = 10
+    save_steps: int = 100
+    save_total_limit: int = 2
+    eval_limit: int | None = None  # dev dialogues replayed through evalharness at the end (None: skip)
+    device: str | None = None  # None: cuda when available
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        if data["target_modules"] is not None:
+            data["target_modules"] = list(data["target_modules"])
+        return data
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False)
+
+
+FIELD_TYPES = {f.name: f for f in fields(TrainConfig)}
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """The settings of a YAML (.yaml/.yml) or TOML (.toml) file; unknown keys are an error that names them."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"{path}: cannot read config ({e.strerror})") from None
+    if path.suffix == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise UserError(f"{path}: not valid TOML ({e})") from None
+    elif path.suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark is not None else ""
+            raise UserError(f"{path}{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    else:
+        raise UserError(f"{path}: config files must end in .yaml, .yml or .toml")
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: a config file must be a mapping of setting names to values")
+    unknown = sorted(set(data) - set(FIELD_TYPES))
+    if unknown:
+        raise UserError(f"{path}: unknown setting {unknown[0]!r}; known settings: {', '.join(FIELD_TYPES)}")
+    return {key: _check_type(key, value, str(path)) for key, value in data.items()}
+
+
+def build_config(file_settings: Mapping[str, Any], cli_settings: Mapping[str, Any]) -> TrainConfig:
+    """Defaults < config file < command line (options left at None on the command line do not override)."""
+    merged = dict(file_settings)
+    merged.update({k: v for k, v in cli_settings.items() if v is not None})
+    for required in ("family", "model", "out"):
+        if merged.get(required) in (None, ""):
+            raise UserError(f"missing setting {required!r}: pass --{required} or put it in the config file")
+    if merged["family"] not in FAMILIES:
+        raise UserError(f"unknown family {merged['family']!r}; choose one of {', '.join(FAMILIES)}")
+    if merged.get("method", "lora") not in METHODS:
+        raise UserError(f"unknown method {merged['method']!r}; choose one of {', '.join(METHODS)}")
+    if merged.get("target_modules") is not None:
+        merged["target_modules"] = tuple(merged["target_modules"])
+    return TrainConfig(**merged)
+
+
+def resolve(config: TrainConfig, *, cuda: bool, bf16_supported: bool) -> TrainConfig:
+    """Fill the settings whose default depends on the family or the machine."""
+    changes: dict[str, Any] = {}
+    family = FAMILY_TABLE[config.family]
+    if config.target_modules is None:
+        changes["target_modules"] = family.lora_target_modules
+    if config.record_style is None:
+        changes["record_style"] = family.record_style
+    if config.learning_rate is None:
+        changes["learning_rate"] = FAMILY_LEARNING_RATE.get(config.family, DEFAULT_LEARNING_RATE)
+    if config.optimizer is None:
+        # paged 8-bit AdamW keeps optimizer states small and pages them out under memory spikes (CUDA only)
+        changes["optimizer"] = "paged_adamw_8bit" if cuda else "adamw_torch"
+    if config.bf16 is None:
+        changes["bf16"] = bool(cuda and bf16_supported)
+    if config.device is None:
+        changes["device"] = "cuda" if cuda else "cpu"
+    return dataclasses.replace(config, **changes)
+
+
+def save_config(config: TrainConfig, path: Path) -> None:
+    path.write_text(config.to_yaml(), encoding="utf-8")
+
+
+def _check_type(key: str, value: Any, where: str) -> Any:
+    """Catch `lora_r: "8"`-style mistakes at load time, with the file and key, not deep inside training."""
+    annotation = str(FIELD_TYPES[key].type)
+    if value is None:
+        if "None" not in annotation:
+            raise UserError(f"{where}: setting {key!r} cannot be empty")
+        return None
+    if annotation.startswith("tuple"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise UserError(f"{where}: setting {key!r} must be a list of strings, got {json.dumps(value)}")
+        return tuple(value)
+    expected = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+    base = annotation.split(" |")[0]
+    types = expected.get(base)
+    if types and (not isinstance(value, types) or (base != "bool" and isinstance(value, bool))):
+        raise UserError(f"{where}: setting {key!r} must be {base}, got {json.dumps(value, ensure_ascii=False)}")
+    return float(value) if base == "float" else value
+
+
+__all__ = ["TrainConfig", "FAMILIES", "METHODS", "load_config_file", "build_config", "resolve", "save_config"]

@@ -1,0 +1,265 @@
+"""What is in a GLM-4 dialogue file, and which labels look wrong: `finetune data-report FILE [--clean OUT]`.
+
+Counts (turns and samples per kind, searches per slot, dialogue lengths), exact duplicates, and two kinds of
+suspicious search labels, each with its line number:
+
+* bound direction: the user's latest words put a number under an upper-bound cue (低于, 以下, 不超过, ...) but
+  the search sets only the lower bound to that number, or the reverse (the data README's "价格低于500" labelled
+  `price_range_lower: 500`). These are fixed by `--clean`, in that search and in later searches of the same
+  dialogue that carried the wrong bound forward.
+* unseen value: a name, facility or number of a search that appears nowhere earlier in the dialogue (user or
+  assistant words, or records the agent was shown). Listed only: the right value cannot be guessed.
+
+`--clean OUT` writes the corrected dialogues (duplicates dropped, unchanged lines byte for byte) and
+`OUT.log`, one line per change."""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from agent.codecs import dialogue_from_json_line, dialogue_to_json_line, dialogue_to_samples
+from agent.errors import DataFormatError
+from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_UNIT = r"\s*(?:元|块钱|块|分|星)?\s*(?:左右)?\s*"
+# "不低于" contains "低于" and "不超过" contains "超过": the lookbehinds keep each cue on its own side.
+UPPER_BEFORE = re.compile(r"(?:不超过|不高于|不大于|不到|最多|最高|(?<!不)低于|(?<!不)少于|(?<!不)小于)[^\d]{0,4}$")
+UPPER_AFTER = re.compile(r"^" + _UNIT + r"(?:以下|以内|之内)")
+LOWER_BEFORE = re.compile(r"(?:不低于|不少于|不小于|至少|最少|最低|(?<!不)高于|(?<!不)超过|(?<!不)大于)[^\d]{0,4}$")
+LOWER_AFTER = re.compile(r"^" + _UNIT + r"(?:以上|起)")
+BOUNDS = {"price": ("price_range_lower", "price_range_upper"), "rating": ("rating_range_lower", "rating_range_upper")}
+
+
+@dataclass(frozen=True)
+class BoundFix:
+    """Move `value` from key `wrong` to key `right` in the search at `turn` (index in the dialogue)."""
+
+    line: int
+    turn: int
+    wrong: str
+    right: str
+    value: float | int
+    evidence: str
+
+    def describe(self) -> str:
+        return (f"line {self.line} turn {self.turn}: {self.wrong}={_fmt(self.value)} → {self.right}={_fmt(self.value)}"
+                f" (user: {self.evidence})")
+
+
+@dataclass(frozen=True)
+class UnseenValue:
+    line: int
+    turn: int
+    key: str
+    value: object
+
+    def describe(self) -> str:
+        return f"line {self.line} turn {self.turn}: {self.key}={_fmt(self.value)} appears nowhere earlier in the dialogue"
+
+
+@dataclass
+class DataReport:
+    path: str
+    dialogues: int = 0
+    turns: Counter = field(default_factory=Counter)
+    samples: Counter = field(default_factory=Counter)  # course samples (turns with history) per kind
+    slots: Counter = field(default_factory=Counter)  # searches that set each argument
+    turns_per_dialogue: list[int] = field(default_factory=list)
+    chars_per_dialogue: list[int] = field(default_factory=list)
+    duplicates: list[tuple[int, int]] = field(default_factory=list)  # (line, line of its first copy)
+    fixes: list[BoundFix] = field(default_factory=list)
+    unseen: list[UnseenValue] = field(default_factory=list)
+
+    def render(self) -> str:
+        out = [f"{self.path}: {self.dialogues} dialogues", "", "turns per kind:"]
+        out += [f"  {kind:<10}{self.turns[kind]:>7}" for kind in ("user", "search", "return", "assistant")]
+        out += ["samples per kind (turns with history, as the course splits them):"]
+        out += [f"  {kind:<10}{self.samples[kind]:>7}" for kind in ("search", "assistant")]
+        out += ["searches per slot:"]
+        out += [f"  {slot:<20}{count:>7}" for slot, count in self.slots.most_common()]
+        out += ["dialogue length:", _spread("turns", self.turns_per_dialogue),
+                _spread("characters", self.chars_per_dialogue), ""]
+        out += [f"duplicates: {len(self.duplicates)}"]
+        out += [f"  line {line} repeats line {first}" for line, first in self.duplicates]
+        out += [f"bound direction opposite to the user's words: {len(self.fixes)}"]
+        out += ["  " + fix.describe() for fix in self.fixes]
+        out += [f"search values that appear nowhere earlier in the dialogue: {len(self.unseen)}"]
+        out += ["  " + u.describe() for u in self.unseen]
+        return "\n".join(out)
+
+
+def _spread(name: str, values: list[int]) -> str:
+    if not values:
+        return f"  {name}: none"
+    return (f"  {name:<11} min {min(values)}, median {statistics.median(values):g}, "
+            f"mean {statistics.fmean(values):.1f}, max {max(values)}")
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, float)) else str(value)
+
+
+def read_numbered(path: str | Path) -> Iterator[tuple[int, str, Dialogue]]:
+    """(line number, raw line, dialogue) for every non-empty line; a bad line names its number."""
+    path = Path(path)
+    try:
+        f = path.open(encoding="utf-8")
+    except OSError as e:
+        raise DataFormatError(f"cannot read ({e.strerror})", path=str(path)) from None
+    with f:
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield number, line, dialogue_from_json_line(line)
+                except DataFormatError as e:
+                    raise DataFormatError(str(e), path=str(path), line=number) from None
+
+
+def build_report(path: str | Path) -> DataReport:
+    report = DataReport(str(path))
+    first_copy: dict[str, int] = {}
+    for number, _line, dialogue in read_numbered(path):
+        report.dialogues += 1
+        report.turns.update(turn.role for turn in dialogue)
+        report.samples.update(s.response.role for s in dialogue_to_samples(dialogue))
+        for turn in dialogue:
+            if isinstance(turn, SearchTurn):
+                report.slots.update(turn.arguments.keys())
+        report.turns_per_dialogue.append(len(dialogue))
+        canonical = dialogue_to_json_line(dialogue)
+        report.chars_per_dialogue.append(len(canonical))
+        if canonical in first_copy:
+            report.duplicates.append((number, first_copy[canonical]))
+        else:
+            first_copy[canonical] = number
+        report.fixes += bound_fixes(dialogue, number)
+        report.unseen += unseen_values(dialogue, number)
+    return report
+
+
+def number_cues(text: str) -> list[tuple[float, str]]:
+    """Each number in `text` that sits next to a bound cue, with the side the cue implies ('upper'/'lower')."""
+    found = []
+    for match in NUMBER.finditer(text):
+        before, after = text[max(0, match.start() - 10):match.start()], text[match.end():match.end() + 8]
+        upper = bool(UPPER_BEFORE.search(before) or UPPER_AFTER.search(after))
+        lower = bool(LOWER_BEFORE.search(before) or LOWER_AFTER.search(after))
+        if upper != lower:  # both or neither: no clear direction
+            found.append((float(match.group()), "upper" if upper else "lower"))
+    return found
+
+
+def bound_fixes(dialogue: Dialogue, line: int = 0) -> list[BoundFix]:
+    """Searches that set only the bound opposite to what the user's latest words say, and later searches of
+    the dialogue that carried that wrong bound forward."""
+    fixes: list[BoundFix] = []
+    carried: list[tuple[str, str, float, str]] = []  # (wrong key, right key, value, evidence)
+    last_user = ""
+    for index, turn in enumerate(dialogue):
+        if isinstance(turn, UserTurn):
+            last_user = turn.content
+        if not isinstance(turn, SearchTurn):
+            continue
+        args = turn.arguments
+        for value, side in number_cues(last_user):
+            for lower, upper in BOUNDS.values():
+                wrong, right = (lower, upper) if side == "upper" else (upper, lower)
+                if _equal(args.get(wrong), value) and right not in args:
+                    if not any(c[:3] == (wrong, right, value) for c in carried):
+                        carried.append((wrong, right, value, last_user))
+        for wrong, right, value, evidence in carried:
+            if _equal(args.get(wrong), value) and right not in args:
+                fixes.append(BoundFix(line, index, wrong, right, args[wrong], evidence))
+    return fixes
+
+
+def _equal(a: object, b: float) -> bool:
+    return isinstance(a, (int, float)) and not isinstance(a, bool) and float(a) == b
+
+
+def unseen_values(dialogue: Dialogue, line: int = 0) -> list[UnseenValue]:
+    found: list[UnseenValue] = []
+    seen_text = ""
+    for index, turn in enumerate(dialogue):
+        if isinstance(turn, (UserTurn, AssistantTurn)):
+            seen_text += "\n" + turn.content
+        elif isinstance(turn, ReturnTurn):
+            seen_text += "\n" + json.dumps(turn.records, ensure_ascii=False)
+        elif isinstance(turn, SearchTurn):
+            numbers = spoken_numbers(seen_text)
+            for key, value in turn.arguments.items():
+                if key == "name" and isinstance(value, str) and value not in seen_text:
+                    found.append(UnseenValue(line, index, key, value))
+                elif key == "facilities" and isinstance(value, list):
+                    found += [UnseenValue(line, index, key, v) for v in value
+                              if isinstance(v, str) and v not in seen_text]
+                elif _is_number(value) and float(value) not in numbers:
+                    found.append(UnseenValue(line, index, key, value))
+    return found
+
+
+_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_D = "[一二两三四五六七八九]"
+# 三百, 三五百 (300 and 500), 六到八百 (600 and 800), 五百多 (500 to 600)
+CHINESE_RANGE = re.compile(f"({_D})(?:到|至|-)?({_D})?([百千])(多)?")
+CHINESE_THOUSAND = re.compile(f"({_D})千({_D})")  # 一千五 = 1500
+CHINESE_DECIMAL = re.compile(f"({_D})点({_D})")  # 四点五 = 4.5
+
+
+def spoken_numbers(text: str) -> set[float]:
+    """Numbers written with digits or in the common spoken Chinese forms of the data (三五百 = 300 and 500)."""
+    numbers = {float(n) for n in NUMBER.findall(text)}
+    for a, b, unit, more in CHINESE_RANGE.findall(text):
+        scale = 100 if unit == "百" else 1000
+        numbers |= {_DIGIT[d] * scale for d in (a, b) if d}
+        if more:
+            numbers.add((_DIGIT[b or a] + 1) * scale)
+    numbers |= {_DIGIT[a] * 1000 + _DIGIT[b] * 100 for a, b in CHINESE_THOUSAND.findall(text)}
+    numbers |= {_DIGIT[a] + _DIGIT[b] / 10 for a, b in CHINESE_DECIMAL.findall(text)}
+    return {float(n) for n in numbers}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def apply_fixes(dialogue: Dialogue, fixes: list[BoundFix]) -> Dialogue:
+    turns = list(dialogue.turns)
+    for fix in fixes:
+        args = dict(turns[fix.turn].arguments)
+        value = args.pop(fix.wrong)
+        args[fix.right] = value
+        turns[fix.turn] = SearchTurn(args)
+    return Dialogue(turns)
+
+
+def write_clean(path: str | Path, out: str | Path) -> tuple[int, int]:
+    """Write the corrected copy and `<out>.log`; returns (dialogues written, changes logged)."""
+    out = Path(out)
+    if out.resolve() == Path(path).resolve():
+        raise DataFormatError("--clean must name a new file, not the input", path=str(out))
+    written, log_lines, first_copy = 0, [], {}
+    with out.open("w", encoding="utf-8") as f:
+        for number, line, dialogue in read_numbered(path):
+            canonical = dialogue_to_json_line(dialogue)
+            if canonical in first_copy:
+                log_lines.append(f"line {number}: dropped, a duplicate of line {first_copy[canonical]}")
+                continue
+            first_copy[canonical] = number
+            fixes = bound_fixes(dialogue, number)
+            if fixes:
+                log_lines += [fix.describe() for fix in fixes]
+                f.write(dialogue_to_json_line(apply_fixes(dialogue, fixes)) + "\n")
+            else:
+                f.write(line if line.endswith("\n") else line + "\n")
+            written += 1
+    Path(str(out) + ".log").write_text("".join(l + "\n" for l in log_lines), encoding="utf-8")
+    return written, len(log_lines)

@@ -1,0 +1,223 @@
+"""The training recipe, top to bottom: config → tokenizer and base model → LoRA → data → train → save.
+
+It runs unchanged on one CPU, one GPU, or several processes under `torchrun` / `accelerate launch`
+(transformers' Trainer picks the distributed setup from the environment; only rank 0 writes the adapter,
+hotel_agent.json and loss.png). Checkpoints (adapter, optimizer, scheduler, RNG, data position) go to
+`<out>/checkpoints/` every `save_steps`; `resume=True` continues from the newest one after a crash."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, Trainer, TrainingArguments
+from transformers.trainer_callback import ProgressCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from agent.datafiles import data_path
+from agent.errors import UserError
+from backends.llm.encoding import special_token_id
+from backends.llm.families import get_family
+from finetune.config import TrainConfig, resolve, save_config
+from finetune.data import DialogueDataset, PaddingCollator, load_examples
+from finetune.metadata import DataFingerprint, build_metadata, write_metadata
+from finetune.plots import plot_loss
+from prompts import RenderSettings, template_hash
+
+DEFAULT_TRAIN = "hotel/train.glm4.jsonl"
+DEFAULT_DEV = "hotel/dev.glm4.jsonl"
+CHECKPOINTS = "checkpoints"
+
+
+def train(config: TrainConfig, *, resume: bool = False) -> Path:
+    # 1. Config: fill machine- and family-dependent defaults, print and save what will run.
+    cuda = torch.cuda.is_available() and not (config.device or "").startswith("cpu")
+    config = resolve(config, cuda=cuda, bf16_supported=cuda and torch.cuda.is_bf16_supported())
+    family = get_family(config.family)
+    out = Path(config.out)
+    checkpoints = out / CHECKPOINTS
+    last_checkpoint = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    if resume and last_checkpoint is None:
+        raise UserError(f"--resume: no checkpoint in {checkpoints}; run without --resume to start")
+    if not resume and last_checkpoint is not None:
+        raise UserError(f"{out} already has checkpoints; pass --resume to continue or choose a new --out")
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    if main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(config, out / "train_config.yaml")
+        print(f"# finetune run — resolved config (saved to {out / 'train_config.yaml'})\n{config.to_yaml()}",
+              flush=True)
+
+    # 2. Tokenizer and base model (4-bit NF4 for QLoRA), then the LoRA adapter on the family's projections.
+    tokenizer = load_tokenizer(config)
+    model = load_base_model(config, cuda=cuda)
+    model = add_lora(model, config)
+    if main_process:
+        trainable, total = model.get_nb_trainable_parameters()
+        print(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.3f}%)", flush=True)
+
+    # 3. Data: one sequence per dialogue, labels on search/assistant turns only, rendered by the serving template.
+    settings = RenderSettings(record_style=config.record_style)
+    train_path = Path(config.train) if config.train else data_path(DEFAULT_TRAIN)
+    dev_path = None if config.dev == "" else (Path(config.dev) if config.dev else data_path(DEFAULT_DEV))
+    train_set = load_examples(tokenizer, config.family, train_path, settings=settings,
+                              max_seq_len=config.max_seq_len, limit=config.limit_dialogues)
+    dev_set = load_examples(tokenizer, config.family, dev_path, settings=settings, max_seq_len=config.max_seq_len,
+                            limit=config.dev_limit) if dev_path else None
+    if not train_set.examples:
+        raise UserError(f"{train_path}: no dialogue fits max_seq_len={config.max_seq_len} with model output in it")
+    if main_process:
+        print(f"train: {len(train_set.examples)} dialogues, {train_set.tokens:,} tokens "
+              f"({train_set.trained_tokens:,} with loss); {train_set.shortened} shortened, "
+              f"{train_set.dropped} dropped to fit {config.max_seq_len} tokens", flush=True)
+
+    # 4. Train.
+    pad_id = special_token_id(tokenizer, family.pad_token)
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(config, checkpoints, cuda=cuda, has_dev=dev_set is not None),
+        train_dataset=DialogueDataset(train_set.examples),
+        eval_dataset=DialogueDataset(dev_set.examples) if dev_set else None,
+        data_collator=PaddingCollator(pad_id),
+    )
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(TokenRateProgress())
+    result = trainer.train(resume_from_checkpoint=last_checkpoint if resume else None)
+    dev_loss = trainer.evaluate()["eval_loss"] if dev_set else None
+
+    # 5. Save the adapter, what it was trained on (hotel_agent.json) and the loss curve.
+    trainer.save_model(str(out))
+    if not trainer.is_world_process_zero():
+        return out
+    train_losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    metadata = build_metadata(
+        config=config.to_dict(), template_hash=template_hash(family, settings), record_style=settings.record_style,
+        train=DataFingerprint.of(train_path, len(train_set.examples)),
+        dev=DataFingerprint.of(dev_path, len(dev_set.examples)) if dev_set else None,
+        final_train_loss=train_losses[-1] if train_losses else result.training_loss, final_dev_loss=dev_loss,
+        steps=trainer.state.global_step, train_tokens=train_set.tokens)
+    write_metadata(out, metadata)
+    (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1), encoding="utf-8")
+    plot_loss(trainer.state.log_history, out / "loss.png", title=f"{config.method} {config.family} {config.model}")
+    print(f"final train loss {metadata['final_train_loss']:.4f}"
+          + (f", dev loss {dev_loss:.4f}" if dev_loss is not None else "") + f"; adapter in {out}", flush=True)
+
+    # 6. Optional: replay dev dialogues through the evaluation harness with the new adapter.
+    if config.eval_limit:
+        from finetune.evaluation import evaluate_adapter
+
+        evaluate_adapter(config, out)
+    return out
+
+
+def load_tokenizer(config: TrainConfig) -> Any:
+    try:
+        return AutoTokenizer.from_pretrained(config.model, gguf_file=config.gguf_file)
+    except OSError as e:
+        raise UserError(f"cannot load a tokenizer from {config.model!r}: {str(e).splitlines()[0]}") from None
+
+
+def load_base_model(config: TrainConfig, *, cuda: bool) -> Any:
+    dtype = torch.bfloat16 if config.bf16 else torch.float32
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if config.gguf_file:
+        kwargs["gguf_file"] = config.gguf_file
+    if config.method == "qlora":
+        # QLoRA (Dettmers et al. 2023): frozen base in 4-bit NormalFloat, its block constants quantized again
+        # (double quantization), matmuls computed in `dtype`. bitsandbytes places the weights on load, so
+        # each process gets its own device here (the Trainer moves a 16-bit model itself).
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type=config.quant_type,
+            bnb_4bit_use_double_quant=config.double_quant, bnb_4bit_compute_dtype=dtype)
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        kwargs["device_map"] = {"": f"cuda:{local_rank}" if cuda else "cpu"}
+    try:
+        model = AutoModelForCausalLM.from_pretrained(config.model, **kwargs)
+    except OSError as e:
+        raise UserError(f"cannot load model {config.model!r}: {str(e).splitlines()[0]}") from None
+    model.config.use_cache = False  # the KV cache is for generation; training only wastes memory on it
+    return model
+
+
+def add_lora(model: Any, config: TrainConfig) -> Any:
+    if config.method == "qlora":
+        # fp32 norms and output head, input grads for checkpointing: what 4-bit training needs to be stable
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing,
+                                                gradient_checkpointing_kwargs={"use_reentrant": False})
+    elif config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()  # the frozen embeddings would otherwise cut the graph
+    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    missing = [m for m in config.target_modules or () if m not in present]
+    if missing:
+        raise UserError(f"target_modules {missing} are not in {config.model}; it has e.g. "
+                        f"{', '.join(sorted(n for n in present if n.endswith('proj'))[:8])}")
+    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=list(config.target_modules or ()), task_type="CAUSAL_LM")
+    return get_peft_model(model, lora)
+
+
+def training_arguments(config: TrainConfig, checkpoints: Path, *, cuda: bool, has_dev: bool) -> Any:
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return TrainingArguments(
+        output_dir=str(checkpoints),
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        num_train_epochs=config.num_epochs,
+        max_steps=config.max_steps,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler,
+        warmup_steps=config.warmup_ratio,  # a float < 1 is a ratio of the total steps in transformers 5
+        weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm,
+        optim=config.optimizer,
+        bf16=bool(config.bf16),
+        use_cpu=not cuda,
+        ddp_backend="gloo" if distributed and not cuda else None,
+        ddp_find_unused_parameters=False if distributed else None,
+        # gradient checkpointing is switched on in add_lora, where PEFT needs it (input grads, kbit prep)
+        gradient_checkpointing=False,
+        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        eval_strategy="steps" if has_dev else "no",
+        eval_steps=config.save_steps if has_dev else None,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        include_num_input_tokens_seen="non_padding",
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        report_to="none",
+        seed=config.seed,
+        disable_tqdm=False,
+    )
+
+
+class TokenRateProgress(ProgressCallback):
+    """The Trainer's progress bar, with input tokens per second (padding excluded) and the last loss."""
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        super().on_train_begin(args, state, control, **kwargs)
+        self._start = (time.perf_counter(), state.num_input_tokens_seen)
+        self._loss: float | None = None
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs:
+            self._loss = float(logs["loss"])
+        super().on_log(args, state, control, logs=logs, **kwargs)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        super().on_step_end(args, state, control, **kwargs)
+        if state.is_world_process_zero and self.training_bar is not None:
+            seconds = max(time.perf_counter() - self._start[0], 1e-9)
+            rate = (state.num_input_tokens_seen - self._start[1]) / seconds
+            postfix = {"tokens/s": f"{rate:,.0f}"}
+            if self._loss is not None:
+                postfix["loss"] = f"{self._loss:.3f}"
+            self.training_bar.set_postfix(postfix, refresh=False)

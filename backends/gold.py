@@ -32,7 +32,8 @@ class GoldBackend:
     name = "gold"
 
     def __init__(self, source: str | Path | None = None, delay: float = 0.0):
-        self.source = Path(source) if source else data_path(TEST)
+        # resolved, so a relative and an absolute spelling of one file give the same signature (resume)
+        self.source = (Path(source) if source else data_path(TEST)).resolve()
         self.delay = delay
         self._answers: dict[str, AgentTurn] = {context_key(s.context): s.response for s in read_samples(self.source)}
 

@@ -50,6 +50,7 @@ class BookingDialog(ModalScreen[Optional[BookingRequest]]):
     """Dismisses with a BookingRequest (confirm) or None (cancel / esc). Saving is the app's job."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
+    AUTO_FOCUS = "#booking-guest"
 
     def __init__(self, record: dict[str, Any]) -> None:
         super().__init__()
@@ -71,9 +72,6 @@ class BookingDialog(ModalScreen[Optional[BookingRequest]]):
             with Horizontal(id="booking-buttons"):
                 yield Button("Book", variant="primary", id="booking-confirm")
                 yield Button("Cancel", id="booking-cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#booking-guest", Input).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -1,0 +1,401 @@
+"""The chat app driven headless with a pilot, on a scripted backend and a small in-memory store.
+
+A `wait_until` helper polls for a condition instead of sleeping; every test has its own cache dir
+(`own_cache`), so history and bookings never leak between tests."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from agent.codecs import read_dialogues
+from agent.errors import DataMissingError, UserError
+from agent.search_result import SearchResult
+from agent.tui.app import HotelAgentApp, Services
+from agent.tui.booking_dialog import BookingDialog
+from agent.tui.history import ConversationHistory
+from agent.tui.search_card import SearchCard
+from agent.tui.transcript import AgentMessage, Note
+from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from backends.scripted import ScriptedBackend
+
+pytestmark = pytest.mark.asyncio
+SIZE = (110, 40)
+HOTELS = [
+    {"name": "汉庭酒店(北京站店)", "type": "经济型", "address": "东城区", "subway": "北京站", "phone": "010-1",
+     "facilities": ["无线网络"], "price": 200.0, "rating": 4.5, "hotel_id": 0},
+    {"name": "北京贵都大酒店", "type": "高档型", "address": "西城区", "subway": "宣武门", "phone": "010-2",
+     "facilities": ["无线网络", "早餐服务"], "price": -1.0, "rating": 4.7, "hotel_id": 1},
+]
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.searches: list[dict[str, Any]] = []
+
+    def search(self, arguments, limit=None):
+        self.searches.append(arguments)
+        return SearchResult([h for h in HOTELS if h["type"] == arguments.get("type", h["type"])][:limit])
+
+    def find_by_name(self, text):
+        return [h for h in HOTELS if text in h["name"]]
+
+
+class FakeBookings:
+    def __init__(self) -> None:
+        self.booked: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def book(self, record, **details):
+        self.booked.append((record, details))
+        return len(self.booked)
+
+
+def searching_script(dialogue: Dialogue):
+    """Searches for the first user message, then recommends the first hotel found; otherwise replies."""
+    last = dialogue[-1]
+    if isinstance(last, ReturnTurn):
+        return AssistantTurn(f"推荐您**{last.records[0]['name']}**。" if last.records else "没有找到。")
+    if "找" in last.content:
+        return SearchTurn({"type": "经济型"})
+    return AssistantTurn("好的，祝您入住愉快！")
+
+
+def services(backends: dict[str, Any] | None = None, store: Any = None, bookings: Any = None,
+             **overrides: Callable) -> Services:
+    backends = backends or {"scripted": ScriptedBackend(script=searching_script, stream=True)}
+
+    def create(name, **options):
+        backend = backends.get(name)
+        if backend is None:
+            raise UserError(f"unknown backend {name!r}")
+        if isinstance(backend, Exception):
+            raise backend
+        return backend
+
+    kwargs = dict(create_backend=create, open_store=lambda: store or FakeStore(),
+                  open_bookings=lambda: bookings or FakeBookings())
+    kwargs.update(overrides)
+    return Services(**kwargs)
+
+
+async def wait_until(pilot, condition: Callable[[], Any], timeout: float = 5.0, what: str = "") -> None:
+    """Let the app run until `condition()` is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await pilot.pause(0.02)
+
+
+async def started(pilot) -> HotelAgentApp:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.ready.is_set() and app.loading is None, what="the backend to load")
+    return app
+
+
+async def say(pilot, text: str) -> None:
+    """Type a message and send it, then wait for the exchange to end."""
+    app = pilot.app
+    before = len(app.dialogue)
+    app.prompt.load_text(text)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: not app.busy and (len(app.dialogue) > before or app.query(".note-error")),
+                     what=f"the reply to {text!r}")
+
+
+def notes(app: HotelAgentApp, kind: str | None = None) -> list[str]:
+    return [str(n.render()) for n in app.query(Note) if kind is None or n.kind == kind]
+
+
+def dialog_open(app: HotelAgentApp) -> bool:
+    return isinstance(app.screen, BookingDialog) and bool(app.screen.query("#booking-confirm"))
+
+
+def new_app(svc: Services, backend: str = "scripted", **kwargs) -> HotelAgentApp:
+    return HotelAgentApp(backend, services=svc, **kwargs)
+
+
+# --- the conversation ------------------------------------------------------------------------------------
+
+async def test_a_search_shows_its_arguments_and_a_row_per_hotel(own_cache):
+    async with new_app(services()).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "帮我找一家经济型酒店")
+        card = app.query_one(SearchCard)
+        assert "类型 经济型" in str(card.query_one(".search-arguments").render())
+        assert card.query_one("DataTable").row_count == 1
+        assert app.query(AgentMessage).last().content == "推荐您**汉庭酒店(北京站店)**。"
+
+
+async def test_streamed_reply_text_builds_the_agent_message(own_cache):
+    backend = ScriptedBackend(turns=[AssistantTurn("您好，请问需要什么样的酒店？")], stream=True)
+    async with new_app(services({"scripted": backend})).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "你好")
+        message = app.query_one(AgentMessage)
+        assert message.content == "您好，请问需要什么样的酒店？" and message.turn == 2 - 1
+
+
+async def test_typing_is_not_blocked_while_the_backend_thinks(own_cache):
+    release = threading.Event()
+    backend = ScriptedBackend(script=lambda d: release.wait(5) and AssistantTurn("好的。"))
+    async with new_app(services({"scripted": backend})).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        app.prompt.load_text("你好")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.busy)
+        await pilot.press("a", "b")
+        assert app.prompt.text == "ab"  # the screen answered keys while the worker was blocked
+        release.set()
+        await wait_until(pilot, lambda: not app.busy)
+
+
+async def test_escape_cancels_a_running_generation(own_cache):
+    class UntilCancelled:
+        name = "slow"
+
+        def predict(self, dialogues, *, on_text=None, cancel=None):
+            from backends.base import Prediction
+            if on_text:
+                on_text(0, "好的，")
+            assert cancel is not None and cancel.wait(5), "never cancelled"
+            return [Prediction(AssistantTurn("好的，"))]
+
+        def signature(self):
+            return {"backend": "slow"}
+
+    async with new_app(services({"scripted": UntilCancelled()})).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        app.prompt.load_text("你好")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.busy)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.busy, what="the generation to stop")
+        assert app.query_one(AgentMessage).border_subtitle == "stopped"
+
+
+async def test_up_recalls_the_previous_message(own_cache):
+    async with new_app(services()).run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await say(pilot, "你好")
+        await pilot.press("up")
+        assert pilot.app.prompt.text == "你好"
+
+
+async def test_messages_typed_while_loading_are_sent_once_loaded(own_cache):
+    loaded = threading.Event()
+    backend = ScriptedBackend(turns=[AssistantTurn("您好！")])
+
+    def slow_create(name, **options):
+        loaded.wait(5)
+        return backend
+
+    async with new_app(services(create_backend=slow_create)).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.loading is not None)
+        app.prompt.load_text("你好")
+        await pilot.press("enter")
+        loaded.set()
+        await wait_until(pilot, lambda: len(app.dialogue) == 2, what="the queued message to be answered")
+        assert app.dialogue[0] == UserTurn("你好")
+
+
+# --- booking -------------------------------------------------------------------------------------------
+
+async def test_enter_on_a_result_row_books_that_hotel(own_cache):
+    bookings = FakeBookings()
+    async with new_app(services(bookings=bookings)).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "帮我找一家经济型酒店")
+        app.query_one(SearchCard).query_one("DataTable").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking dialog")
+        for key in "Li":
+            await pilot.press(key)
+        await pilot.click("#booking-confirm")
+        await wait_until(pilot, lambda: bookings.booked)
+        record, details = bookings.booked[0]
+        assert record["name"] == "汉庭酒店(北京站店)" and details["guest"] == "Li"
+        assert any("booked 汉庭酒店(北京站店)" in n for n in notes(app, "success"))
+
+
+async def test_saying_i_will_stay_there_opens_the_booking_dialog(own_cache):
+    bookings = FakeBookings()
+    async with new_app(services(bookings=bookings)).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "帮我找一家经济型酒店")
+        await say(pilot, "好的，我决定入住这个酒店了。")
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking dialog")
+        assert app.screen.record["name"] == "汉庭酒店(北京站店)"
+        app.screen.query_one("#booking-nights").value = "2"
+        await pilot.click("#booking-confirm")
+        await wait_until(pilot, lambda: bookings.booked)
+        assert bookings.booked[0][1]["nights"] == 2
+
+
+async def test_a_bad_check_in_date_keeps_the_dialog_open(own_cache):
+    bookings = FakeBookings()
+    async with new_app(services(bookings=bookings)).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        app.open_booking(HOTELS[1])
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking dialog")
+        app.screen.query_one("#booking-check-in").value = "明天"
+        await pilot.click("#booking-confirm")
+        await pilot.pause()
+        assert isinstance(app.screen, BookingDialog) and not bookings.booked
+        assert "not a date" in str(app.screen.query_one("#booking-error").render())
+
+
+async def test_escape_in_the_dialog_books_nothing(own_cache):
+    bookings = FakeBookings()
+    async with new_app(services(bookings=bookings)).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        app.open_booking(HOTELS[0])
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking dialog")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, BookingDialog))
+        assert not bookings.booked
+
+
+# --- commands ------------------------------------------------------------------------------------------
+
+async def test_switching_backend_carries_the_conversation_over(own_cache):
+    second = ScriptedBackend(turns=[AssistantTurn("我是第二个后端。")], name="second")
+    backends = {"scripted": ScriptedBackend(turns=[AssistantTurn("您好！")]), "second": second}
+    async with new_app(services(backends)).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "你好")
+        app.prompt.load_text("/backend second")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.backend is second)
+        await say(pilot, "还在吗")
+        assert [t.role for t in app.dialogue] == ["user", "assistant", "user", "assistant"]
+        assert "backend: second" in app.sub_title
+        assert app.conversation.backend == "second"
+
+
+async def test_reset_starts_an_empty_conversation(own_cache):
+    async with new_app(services()).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "你好")
+        first = app.conversation.id
+        app.prompt.load_text("/reset")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(app.dialogue) == 0 and app.conversation.id != first and not app.query(AgentMessage)
+
+
+async def test_export_appends_the_dialogue_in_the_training_format(own_cache, tmp_path: Path):
+    out = tmp_path / "mine.jsonl"
+    async with new_app(services()).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "帮我找一家经济型酒店")
+        app.prompt.load_text(f"/export {out}")
+        await pilot.press("enter")
+        await wait_until(pilot, out.exists)
+        assert list(read_dialogues(out)) == [app.dialogue]
+        assert json.loads(out.read_text(encoding="utf-8"))["messages"][0]["role"] == "system"
+
+
+async def test_help_lists_the_commands(own_cache):
+    async with new_app(services()).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        app.prompt.load_text("/help")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "/backend NAME" in app.query_one(".note-help").source
+
+
+async def test_an_unknown_command_is_an_error_line_not_a_message(own_cache):
+    async with new_app(services()).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        app.prompt.load_text("/frobnicate")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("unknown command /frobnicate" in n for n in notes(app, "error")) and len(app.dialogue) == 0
+
+
+# --- history and feedback ------------------------------------------------------------------------------
+
+async def test_every_exchange_is_saved_and_continue_resumes_it(own_cache):
+    async with new_app(services()).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "帮我找一家经济型酒店")
+        conversation_id = app.conversation.id
+    assert ConversationHistory.open().last().dialogue == app.dialogue
+
+    backend = ScriptedBackend(turns=[AssistantTurn("好的。")])
+    async with new_app(services({"scripted": backend}), continue_last=True).run_test(size=SIZE) as pilot:
+        resumed = await started(pilot)
+        assert resumed.conversation.id == conversation_id and len(resumed.query(SearchCard)) == 1
+        await say(pilot, "谢谢")
+        assert len(resumed.dialogue) == 6
+    assert len(ConversationHistory.open().all()) == 1
+
+
+async def test_plus_on_a_focused_reply_saves_a_thumbs_up(own_cache):
+    async with new_app(services()).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "你好")
+        await pilot.press("shift+tab")
+        assert isinstance(app.focused, AgentMessage)
+        await pilot.press("plus")
+        await wait_until(pilot, lambda: app.conversation.feedback)
+        saved = ConversationHistory.open().last()
+        assert [(f.turn, f.rating) for f in saved.feedback] == [(1, "up")]
+        assert app.focused.border_subtitle == "👍"
+
+
+# --- errors stay in the UI -----------------------------------------------------------------------------
+
+async def test_a_backend_that_fails_to_load_leaves_a_usable_app(own_cache):
+    backends = {"broken": UserError("adapter directory adapters/x has no adapter_config.json"),
+                "scripted": ScriptedBackend(turns=[AssistantTurn("您好！")])}
+    async with new_app(services(backends), backend="broken").run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        [error] = notes(app, "error")
+        assert "cannot load backend broken: adapter directory" in error and "/backend rules" in error
+        app.prompt.load_text("/backend scripted")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.backend is not None)
+        await say(pilot, "你好")
+        assert app.dialogue[-1] == AssistantTurn("您好！")
+
+
+async def test_a_crash_while_loading_is_one_readable_line(own_cache):
+    backends = {"crashy": RuntimeError("CUDA out of memory")}
+    async with new_app(services(backends), backend="crashy").run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        assert any("RuntimeError: CUDA out of memory" in n for n in notes(app, "error"))
+        assert (own_cache / "tui.log").read_text().count("Traceback") == 1
+
+
+async def test_a_backend_crash_mid_turn_keeps_the_conversation(own_cache):
+    backend = ScriptedBackend(turns=[AssistantTurn("您好！")])
+    async with new_app(services({"scripted": backend})).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "你好")
+        await say(pilot, "再说一遍")  # the script has run out of turns: the backend raises
+        assert any("ScriptedFailure" in n for n in notes(app, "error"))
+        assert len(app.dialogue) == 2 and not app.busy
+
+
+async def test_missing_data_is_reported_and_searches_say_why(own_cache):
+    def missing():
+        raise DataMissingError("data file crosswoz/hotel_db.json not found; run `hotel-agent data download`")
+
+    async with new_app(services(open_store=missing)).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        assert any("hotel-agent data download" in n for n in notes(app, "error"))
+        await say(pilot, "帮我找一家经济型酒店")
+        assert len(notes(app, "error")) == 2 and len(app.dialogue) == 0
+
+
+async def test_header_names_backend_and_model(own_cache):
+    async with new_app(services(), backend_options={"model": "Qwen/Qwen2-0.5B-Instruct"}).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        assert app.sub_title == "backend: scripted · model: Qwen/Qwen2-0.5B-Instruct"

@@ -186,3 +186,12 @@ def test_resume_tries_failed_samples_again(small_data: Path, tmp_path: Path):
     again = run(ScriptedBackend(script=lambda d: AssistantTurn("好的")), small_data, out, limit=12, resume=True)
     assert again.predicted_now == first.metrics.failed and again.metrics.failed == 0
     assert len(read_predictions(out / PREDICTIONS)) == 12
+
+
+def test_a_dialogue_file_is_cut_into_samples_by_the_course_rule(data_dir: Path, tmp_path: Path):
+    lines = (data_dir / "hotel" / "test.glm4.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:3]
+    dialogues = tmp_path / "three.glm4.jsonl"
+    dialogues.write_text("".join(lines), encoding="utf-8")
+    result = run(GoldBackend(dialogues), dialogues, tmp_path / "run")
+    assert result.summary["signature"]["data"]["format"] == "messages"
+    assert result.metrics.samples > 3 and result.metrics.as_percent()["slot_F1"] == 100.0

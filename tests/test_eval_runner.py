@@ -189,9 +189,12 @@ def test_resume_tries_failed_samples_again(small_data: Path, tmp_path: Path):
 
 
 def test_a_dialogue_file_is_cut_into_samples_by_the_course_rule(data_dir: Path, tmp_path: Path):
-    lines = (data_dir / "hotel" / "test.glm4.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:3]
-    dialogues = tmp_path / "three.glm4.jsonl"
+    lines = (data_dir / "hotel" / "test.glm4.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:12]
+    dialogues = tmp_path / "twelve.glm4.jsonl"
     dialogues.write_text("".join(lines), encoding="utf-8")
+    # one sample per assistant message (search or reply); none of these dialogues opens with one
+    assistant_messages = sum(m["role"] == "assistant" for line in lines for m in json.loads(line)["messages"])
     result = run(GoldBackend(dialogues), dialogues, tmp_path / "run")
     assert result.summary["signature"]["data"]["format"] == "messages"
-    assert result.metrics.samples > 3 and result.metrics.as_percent()["slot_F1"] == 100.0
+    assert result.metrics.samples == assistant_messages
+    assert result.metrics.as_percent() == {"bleu-4": 100.0, "slot_P": 100.0, "slot_R": 100.0, "slot_F1": 100.0}

@@ -189,8 +189,9 @@ def test_resume_tries_failed_samples_again(small_data: Path, tmp_path: Path):
 
 
 def test_a_dialogue_file_is_cut_into_samples_by_the_course_rule(data_dir: Path, tmp_path: Path):
-    lines = (data_dir / "hotel" / "test.glm4.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:12]
-    dialogues = tmp_path / "twelve.glm4.jsonl"
+    lines = [line for line in (data_dir / "hotel" / "test.glm4.jsonl").read_text(encoding="utf-8")
+             .splitlines(keepends=True) if '"observation"' in line][:5]  # dialogues with searches and replies
+    dialogues = tmp_path / "five.glm4.jsonl"
     dialogues.write_text("".join(lines), encoding="utf-8")
     # one sample per assistant message (search or reply); none of these dialogues opens with one
     assistant_messages = sum(m["role"] == "assistant" for line in lines for m in json.loads(line)["messages"])

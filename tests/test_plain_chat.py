@@ -1,0 +1,28 @@
+"""`hotel-agent --backend rules --plain` driven through a subprocess: search → follow-up → choice → closing."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+
+def test_a_scripted_conversation_runs_end_to_end(session_cache):
+    script = "\n".join([
+        "你好，帮我找一家评分4.5分以上的经济型酒店",
+        "这家酒店的电话是多少？",
+        "好的，我决定入住这家了。",
+        "谢谢，再见",
+    ]) + "\n"
+    env = dict(os.environ, HOTEL_AGENT_CACHE=str(session_cache))
+    done = subprocess.run([sys.executable, "-c", "from agent.cli import main; main()", "--backend", "rules", "--plain"], input=script,
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == '> search {"type": "经济型", "rating_range_lower": 4.5}'
+    replies = [line for line in lines if line.startswith("助手: ")]
+    assert len(replies) == 4
+    phones = re.findall(r"phone=(\S+)", done.stdout)
+    assert phones and any(p in replies[1] for p in phones)
+    assert "入住愉快" in replies[2]
+    assert sum(1 for line in lines if line.startswith("> search")) == 1

@@ -77,7 +77,7 @@ def services(backends: dict[str, Any] | None = None, store: Any = None, bookings
         return backend
 
     kwargs = dict(create_backend=create, open_store=lambda: store or FakeStore(),
-                  open_bookings=lambda: bookings or FakeBookings())
+                  open_bookings=lambda _store: bookings or FakeBookings())
     kwargs.update(overrides)
     return Services(**kwargs)
 

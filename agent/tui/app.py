@@ -48,10 +48,10 @@ def _open_store():
     return HotelStore.open()
 
 
-def _open_bookings():
+def _open_bookings(store):
     from agent.bookings import Bookings
 
-    return Bookings.open()
+    return Bookings(store)  # the bookings live in the store's file
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Services:
 
     create_backend: Callable[..., Backend] = _create_backend
     open_store: Callable[[], Any] = _open_store
-    open_bookings: Callable[[], Any] = _open_bookings
+    open_bookings: Callable[[Any], Any] = _open_bookings  # given the open store
     open_history: Callable[[], ConversationHistory] = ConversationHistory.open
 
 
@@ -199,11 +199,12 @@ class HotelAgentApp(App):
             self.store = self.services.open_store()
         except UserError as e:
             self.store = MissingStore(e)
-            self.call_from_thread(self.error, f"{e} — searches will fail until the data is there")
-        try:
-            self.bookings = self.services.open_bookings()
-        except UserError as e:
-            self.call_from_thread(self.error, f"bookings unavailable: {e}")
+            self.call_from_thread(self.error, f"{e} — searches and bookings will fail until the data is there")
+        else:
+            try:
+                self.bookings = self.services.open_bookings(self.store)
+            except UserError as e:
+                self.call_from_thread(self.error, f"bookings unavailable: {e}")
         try:
             self.history = self.services.open_history()
         except UserError as e:
@@ -381,7 +382,8 @@ class HotelAgentApp(App):
         if record is not None:
             self.open_booking(record)
         elif intent.decided:
-            self.note(f"没有找到酒店“{intent.name or '这个酒店'}”；在结果表中选中一家按 enter 即可预订", kind="dim")
+            which = "是哪一家？" if intent.deictic else f"没有找到酒店“{intent.name}”；"
+            self.note(f"{which}在结果表中选中一家按 enter 即可预订", kind="dim")
 
     def on_search_card_book_requested(self, message: SearchCard.BookRequested) -> None:
         self.open_booking(message.record)

@@ -81,6 +81,12 @@ def situation(dialogue: Dialogue) -> tuple[str, list[dict[str, Any]]]:
         records = turns[-1].records[:3]
         arguments = _last_search(dialogue)
         if not records:
+            shown = Dialogue(turns[:-2]).last_records()[:3]
+            if shown and len([t for t in turns if isinstance(t, SearchTurn)]) > 1:
+                # A follow-up question became a search that found nothing: the data then answers the
+                # question about the hotels already shown.
+                key, records = _followup(_last_user(dialogue), shown)
+                return "q0_" + key, records
             return "ret0", []
         if "name" in arguments:
             return f"ret{len(records)}-name", list(records)
@@ -88,8 +94,11 @@ def situation(dialogue: Dialogue) -> tuple[str, list[dict[str, Any]]]:
         # Which constraint was relaxed is part of the key: a template that says 评分不够 must not be
         # used where the price was the one relaxed.
         return f"ret{len(records)}{'-relaxed_' + '_'.join(failed) if failed else ''}", list(records)
-    user = _last_user(dialogue)
-    shown = dialogue.last_records()[:3]
+    return _followup(_last_user(dialogue), dialogue.last_records()[:3])
+
+
+def _followup(user: str, shown: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """A follow-up about the records shown: its kind, and the records with those it names first."""
     mentioned = [r for r in shown if _mentions(user, r["name"])]
     kind = reply_kind(user, shown)
     records = mentioned + [r for r in shown if r not in mentioned]
@@ -254,14 +263,73 @@ def facility_answer(phrases: list[str], records: list[dict[str, Any]], user: str
     return "、".join(n for n, _ in having) + ("都" if len(having) > 1 else "") + f"提供{having[0][1]}。"
 
 
+_YES = re.compile(r"^(是的|是呀|是啊|对的|对|有的|当然|必须的|没错)")
+_NO = re.compile(r"^(不是|没有|不|抱歉|不好意思|报歉|很遗憾|非常遗憾)")
+_ASKED_FIELDS = ("phone", "address", "price", "rating", "subway")
+
+
+def polarity(template: str) -> str | None:
+    """'yes' / 'no' when a template opens by confirming or denying, else None."""
+    if _YES.search(template):
+        return "yes"
+    if _NO.search(template):
+        return "no"
+    return None
+
+
+def question_truth(user: str, record: dict[str, Any]) -> str | None:
+    """Whether the record meets what a yes/no question asks (是经济型吗 / 评分4.5分以上吗 / 价格是300-400吗);
+    None when the question sets no checkable condition."""
+    from backends.rules.nlu import find_type
+    from backends.rules.numbers import parse_price, parse_rating
+
+    conditions: dict[str, Any] = {}
+    asked_type = find_type(user)
+    if asked_type:
+        conditions["type"] = asked_type
+    for key, parse in (("price", parse_price), ("rating", parse_rating)):
+        bounds = parse(user)
+        if bounds:
+            conditions.update(bounds.items(key))
+    if not conditions:
+        return None
+    return "no" if unmet(record, conditions) else "yes"
+
+
+def _acceptable(template: str, kind: str, truth: str | None) -> bool:
+    """A template may answer only if its yes/no matches the records and it gives the field asked for."""
+    stance = polarity(template)
+    if stance is not None and stance != truth:
+        return False
+    parts = kind.split("-")
+    if parts[0] == "ask" and len(parts) > 1 and parts[1] in _ASKED_FIELDS:
+        return "{" + parts[1] in template
+    return True
+
+
+def _summary(record: dict[str, Any]) -> str:
+    facts = [f"{record['name']}是{record['type']}酒店" if record.get("type") else record["name"]]
+    if isinstance(record.get("price"), (int, float)) and record["price"] > 0:
+        facts.append(f"价格是{_format_number(record['price'])}元")
+    if isinstance(record.get("rating"), (int, float)):
+        facts.append(f"评分是{_format_number(record['rating'])}分")
+    return "，".join(facts) + "。"
+
+
 def generate(dialogue: Dialogue, bank: TemplateBank, facilities: list[str] | None = None) -> str:
     key, records = situation(dialogue)
-    if key.startswith("ask-facility") or (key.startswith(("ask-", "other")) and facilities):
-        answer = facility_answer(list(facilities or []), records, _last_user(dialogue))
+    kind = key[3:] if key.startswith("q0_") else key
+    user = _last_user(dialogue)
+    if kind.startswith("ask-facility") or (kind.startswith(("ask-", "other", "compare")) and facilities):
+        answer = facility_answer(list(facilities or []), records, user)
         if answer:
             return answer
+    answers_question = key.startswith("q0_") or not key.startswith("ret")
+    truth = question_truth(user, records[0]) if answers_question and records else None
     for candidate_key in _fallback_keys(key):
         for template in bank.by_key.get(candidate_key, []):
+            if answers_question and not _acceptable(template, kind, truth):
+                continue
             text = fill(template, records)
             if text is not None:
                 return text
@@ -270,6 +338,8 @@ def generate(dialogue: Dialogue, bank: TemplateBank, facilities: list[str] | Non
         return "抱歉，没有找到完全符合您要求的酒店，推荐您去" + "、".join(r["name"] for r in records) + "。"
     if base in _FALLBACK:
         return _FALLBACK[base]
+    if answers_question and records:
+        return _summary(records[0])
     if records:
         return "推荐您去" + "、".join(r["name"] for r in records) + "。"
     return _FALLBACK["ret0"]

@@ -94,6 +94,18 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def remove_stale_temp_files(path: str | os.PathLike[str]) -> int:
+    """Delete the temporary files a killed writer of `path` left behind; returns how many.
+
+    Call it only while holding `locked(path)`: every writer holds that lock, so no temp file is in use."""
+    path = Path(path)
+    removed = 0
+    for temp in path.parent.glob(f".{path.name}.*.tmp"):
+        temp.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def open_db(path: str | os.PathLike[str]) -> TinyDB:
     """A TinyDB on `path` with atomic writes."""
     return TinyDB(path, storage=AtomicJSONStorage)

@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 from tinydb import TinyDB
 
 from agent import datafiles
-from agent.atomic_storage import Schema, ensure_schema, locked, meta_get, open_db
+from agent.atomic_storage import Schema, ensure_schema, locked, meta_get, open_db, remove_stale_temp_files
 from agent.errors import DataFormatError, DataMissingError, UserError
 from agent.facilities import FacilityMap, load_facility_map
 from agent.hotel_names import match_names
@@ -183,6 +183,7 @@ class HotelStore:
         path = path or datafiles.cache_dir() / STORE_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         with locked(path):
+            remove_stale_temp_files(path)
             db = open_db(path)
             ensure_schema(db, HOTELS_SCHEMA)
             records = cls._load_or_build(db, source)

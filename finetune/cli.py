@@ -33,6 +33,7 @@ def main() -> None:
 @click.option("--batch-size", type=int, default=None, help="Dialogues per device batch. [default: 4]")
 @click.option("--learning-rate", type=float, default=None, help="[default: 5e-4 for glm4, else 2e-4]")
 @click.option("--limit-dialogues", type=int, default=None, help="Train on the first N dialogues only.")
+@click.option("--dev-limit", type=int, default=None, help="Dev loss on the first N dev dialogues only.")
 @click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
               help="Recompute activations in the backward pass: less memory, ~30% more time.")
 @click.option("--save-steps", type=int, default=None, help="Checkpoint every N steps. [default: 100]")
@@ -95,3 +96,7 @@ def data_report(file: str, clean_out: str | None) -> None:
     if clean_out:
         written, changes = write_clean(file, clean_out)
         click.echo(f"\nwrote {written} dialogues to {clean_out}; {changes} changes logged in {Path(clean_out)}.log")
+
+
+if __name__ == "__main__":
+    main()

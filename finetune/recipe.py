@@ -24,7 +24,7 @@ from backends.llm.encoding import special_token_id
 from backends.llm.families import get_family
 from finetune.config import TrainConfig, resolve, save_config
 from finetune.data import DialogueDataset, PaddingCollator, load_examples
-from finetune.metadata import DataFingerprint, build_metadata, write_metadata
+from finetune.metadata import DataFingerprint, build_adapter_info, write_adapter_info
 from finetune.plots import plot_loss
 from prompts import RenderSettings, template_hash
 
@@ -85,8 +85,10 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         data_collator=PaddingCollator(pad_id),
     )
     trainer.remove_callback(ProgressCallback)
-    trainer.add_callback(TokenRateProgress())
+    progress = TokenRateProgress()
+    trainer.add_callback(progress)
     result = trainer.train(resume_from_checkpoint=last_checkpoint if resume else None)
+    peak_gib = torch.cuda.max_memory_allocated() / 2 ** 30 if cuda else None
     dev_loss = trainer.evaluate()["eval_loss"] if dev_set else None
 
     # 5. Save the adapter, what it was trained on (hotel_agent.json) and the loss curve.
@@ -94,17 +96,21 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     if not trainer.is_world_process_zero():
         return out
     train_losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
-    metadata = build_metadata(
+    info = build_adapter_info(
         config=config.to_dict(), template_hash=template_hash(family, settings), record_style=settings.record_style,
         train=DataFingerprint.of(train_path, len(train_set.examples)),
         dev=DataFingerprint.of(dev_path, len(dev_set.examples)) if dev_set else None,
         final_train_loss=train_losses[-1] if train_losses else result.training_loss, final_dev_loss=dev_loss,
         steps=trainer.state.global_step, train_tokens=train_set.tokens)
-    write_metadata(out, metadata)
+    info.extra.update(train_seconds=result.metrics.get("train_runtime"), tokens_per_second=progress.rate,
+                      peak_gpu_memory_gib=peak_gib, world_size=trainer.args.world_size)
+    write_adapter_info(out, info)
     (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1), encoding="utf-8")
     plot_loss(trainer.state.log_history, out / "loss.png", title=f"{config.method} {config.family} {config.model}")
-    print(f"final train loss {metadata['final_train_loss']:.4f}"
-          + (f", dev loss {dev_loss:.4f}" if dev_loss is not None else "") + f"; adapter in {out}", flush=True)
+    print(f"final train loss {info.extra['final_train_loss']:.4f}"
+          + (f", dev loss {dev_loss:.4f}" if dev_loss is not None else "")
+          + f"; {progress.rate:,.0f} tokens/s" + (f", peak GPU memory {peak_gib:.2f} GiB" if peak_gib else "")
+          + f"; adapter in {out}", flush=True)
 
     # 6. Optional: replay dev dialogues through the evaluation harness with the new adapter.
     if config.eval_limit:
@@ -206,6 +212,7 @@ class TokenRateProgress(ProgressCallback):
         super().on_train_begin(args, state, control, **kwargs)
         self._start = (time.perf_counter(), state.num_input_tokens_seen)
         self._loss: float | None = None
+        self.rate = 0.0  # input tokens per second of this session (padding excluded)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs:
@@ -216,8 +223,8 @@ class TokenRateProgress(ProgressCallback):
         super().on_step_end(args, state, control, **kwargs)
         if state.is_world_process_zero and self.training_bar is not None:
             seconds = max(time.perf_counter() - self._start[0], 1e-9)
-            rate = (state.num_input_tokens_seen - self._start[1]) / seconds
-            postfix = {"tokens/s": f"{rate:,.0f}"}
+            self.rate = (state.num_input_tokens_seen - self._start[1]) / seconds
+            postfix = {"tokens/s": f"{self.rate:,.0f}"}
             if self._loss is not None:
                 postfix["loss"] = f"{self._loss:.3f}"
             self.training_bar.set_postfix(postfix, refresh=False)

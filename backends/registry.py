@@ -61,4 +61,5 @@ BUILTIN_MODULES: list[str] = [
     "backends.gold",
     "backends.reply_only",
     "backends.rules.backend",
+    "backends.llm.backend",
 ]

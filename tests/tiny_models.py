@@ -3,7 +3,7 @@
 * `tiny_tokenizer(family)`: a byte-level BPE trained on a few hundred lines of the course's training
   dialogues (rendered with the family's template), carrying every real special token of the family, so the
   ids of `<|im_start|>`, `<|eot_id|>`, `[gMASK]`... are single control tokens as in the real tokenizer.
-* `tiny_model(family)`: a 2-layer random model of the family's architecture (Llama / Qwen2 / GLM), hidden 32.
+* `tiny_model(family)`: a 2-layer random model of the family's architecture (Llama / Qwen2 / GLM), hidden 64.
 * `save_tiny(family, directory)`: both saved with `save_pretrained`, loadable with `--model DIR`.
 
 Shared by the LLM backend tests and the finetune tests; torch/transformers are imported inside functions."""
@@ -19,7 +19,7 @@ from agent.datafiles import TRAIN, data_path
 from backends.llm.families import get_family
 
 TINY_VOCAB = 800
-TINY_HIDDEN = 32
+TINY_HIDDEN = 64  # bitsandbytes' 4-bit CPU kernels need in_features >= its 64-wide blocks
 TRAIN_DIALOGUES = 120  # a few hundred lines of text: enough merges for Chinese and JSON, trains in < 1 s
 
 
@@ -53,7 +53,7 @@ def tiny_config(family: str, tokenizer: Any) -> Any:
     from transformers import GlmConfig, LlamaConfig, Qwen2Config
 
     spec = get_family(family)
-    common = dict(vocab_size=len(tokenizer), hidden_size=TINY_HIDDEN, intermediate_size=64, num_hidden_layers=2,
+    common = dict(vocab_size=len(tokenizer), hidden_size=TINY_HIDDEN, intermediate_size=128, num_hidden_layers=2,
                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
                   tie_word_embeddings=False, bos_token_id=None,
                   pad_token_id=tokenizer.convert_tokens_to_ids(spec.pad_token),

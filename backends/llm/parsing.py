@@ -293,3 +293,17 @@ def _as_hotel_type(value: str) -> str | None:
         if hotel_type[:2] in value:
             return hotel_type
     return None
+
+
+def display_text(raw: str, family: str | Family) -> str | None:
+    """The reply text a front end may show while `raw` is still being generated, or None while the turn may
+    still be a search (or the role is not written yet). Only ever grows as `raw` grows."""
+    family = get_family(family)
+    role, body = split_role(_cut_at_stop(raw, family), family)
+    if family.template != "glm4.jinja" and role != "assistant":
+        return None
+    body = _strip_special(body, family).lstrip()
+    if not body or body.startswith("{") or body.startswith("`") or TOOL_NAME.startswith(body) \
+            or body.startswith(TOOL_NAME):
+        return None
+    return body

@@ -1,0 +1,127 @@
+"""Resolve what to load (base model, GGUF file, adapter, device) and load it: bf16 on CUDA / fp32 on CPU, or
+4-bit NF4 with double quantization for QLoRA (bitsandbytes, which also runs on CPU), plus a PEFT adapter.
+
+Resolution is pure and cheap (`resolve`): every user mistake — a missing adapter, a wrong family, a template
+that changed since training — is reported in one line before anything heavy is imported."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.errors import UserError
+from backends.llm import smollm2
+from backends.llm.adapter_info import AdapterInfo, read_adapter_info
+from backends.llm.families import Family, get_family
+from prompts import RenderSettings, default_settings, template_hash
+
+METHODS = ("prompt", "lora", "qlora")
+ADAPTER_ROOT = Path("adapters")
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    backend: str  # e.g. "lora-qwen2"
+    family: Family
+    method: str  # one of METHODS
+    model: str  # hub id or local directory
+    gguf_file: str | None
+    adapter: Path | None  # None for prompt-only
+    adapter_info: AdapterInfo | None
+    settings: RenderSettings
+    device: str | None  # None: cuda when available, else cpu (decided at load time)
+
+
+def resolve(family: str | Family, method: str, *, model: str | None = None, gguf_file: str | None = None,
+            adapter: str | Path | None = None, device: str | None = None,
+            settings: RenderSettings | None = None) -> LoadSpec:
+    family = get_family(family)
+    if method not in METHODS:
+        raise UserError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    backend = f"{method}-{family.name}"
+    adapter_path: Path | None = None
+    info: AdapterInfo | None = None
+    if method != "prompt":
+        adapter_path = Path(adapter) if adapter is not None else ADAPTER_ROOT / backend
+        if not (adapter_path / "adapter_config.json").is_file():
+            raise UserError(f"no LoRA adapter in {adapter_path} (adapter_config.json missing); train one with "
+                            f"`finetune` or pass --adapter DIR")
+        info = read_adapter_info(adapter_path)
+        settings = settings or _check_adapter(info, family, adapter_path)
+    settings = settings or default_settings(family)
+    if model is None and family.name == "smollm2":
+        directory, fetched_file = smollm2.require()
+        model, gguf_file = str(directory), gguf_file or fetched_file
+    elif model is None:  # the base the adapter was trained on, else the family's hub id
+        model = info.base_model if info is not None else family.default_model
+    if gguf_file is not None and not (Path(model) / gguf_file).is_file():
+        raise UserError(f"GGUF file {gguf_file} not found in {model}; pass --model DIR that contains it")
+    return LoadSpec(backend, family, method, model, gguf_file, adapter_path, info, settings, device)
+
+
+def _check_adapter(info: AdapterInfo | None, family: Family, adapter: Path) -> RenderSettings | None:
+    if info is None:
+        return None  # an adapter trained elsewhere: served with the family's default layout
+    if info.family != family.name:
+        raise UserError(f"adapter {adapter} was trained for family {info.family!r}, not {family.name!r}; "
+                        f"use --backend {info.method}-{info.family} or another --adapter")
+    settings = RenderSettings(record_style=info.record_style)
+    expected = template_hash(family, settings)
+    if info.template_hash != expected:
+        raise UserError(f"adapter {adapter} was trained with template hash {info.template_hash[:12]}, but "
+                        f"prompts/{family.template} now hashes to {expected[:12]}; retrain it or use the "
+                        f"hotel-agent version it was trained with")
+    return settings
+
+
+@dataclass
+class Loaded:
+    model: Any  # a transformers (or peft) causal LM in eval mode
+    tokenizer: Any
+    device: str
+    dtype: str
+
+
+def load(spec: LoadSpec) -> Loaded:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = spec.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    extra: dict[str, Any] = {"gguf_file": spec.gguf_file} if spec.gguf_file else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(spec.model, **extra)
+        if spec.method == "qlora":
+            from transformers import BitsAndBytesConfig
+
+            quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                              bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
+            model = AutoModelForCausalLM.from_pretrained(spec.model, quantization_config=quantization, dtype=dtype,
+                                                         device_map={"": device}, **extra)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(spec.model, dtype=dtype, **extra).to(device)
+    except (OSError, ValueError) as e:
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise UserError(f"cannot load model {spec.model!r} ({reason}); pass --model with a local directory "
+                        f"of {spec.family.default_model} or another {spec.family.name} model") from None
+    if spec.adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(spec.adapter))
+    model.eval()
+    return Loaded(model, tokenizer, device, str(dtype).replace("torch.", "") + ("-nf4" if spec.method == "qlora" else ""))
+
+
+def adapter_sha256(adapter: Path) -> str | None:
+    """sha256 of the adapter's weight file (what a signature must pin), or None if it has none."""
+    for name in ADAPTER_WEIGHTS:
+        path = adapter / name
+        if path.is_file():
+            digest = hashlib.sha256()
+            with path.open("rb") as f:
+                while block := f.read(1 << 20):
+                    digest.update(block)
+            return digest.hexdigest()
+    return None

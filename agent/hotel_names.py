@@ -4,7 +4,7 @@ The course's `name` arguments are what users typed: 瑞洁宾舍民宿 for 北�
 和颐酒店前门店 for 和颐酒店北京前门店, 山西大厦 for 北京山西(金辇)大厦. `match_names` tries, in order, and stops at
 the first rule that finds something:
 
-1. the text names a hotel in full (equal, or contains the full name: 我决定入住北京万寿宾馆);
+1. the text names a hotel in full (equal, or contains the full name, with or without 北京: 我决定入住万寿宾馆);
 2. the text is part of a name (汉庭 → every 汉庭酒店(…));
 3. the same with the city prefix 北京 dropped from both sides (和颐酒店前门店 ⊂ 和颐酒店前门店 of 和颐酒店北京前门店);
 4. the text's characters appear in order in a name, close together (山西大厦 → 山西(金辇)大厦).
@@ -50,17 +50,22 @@ def _spread(query: str, name: str) -> int | None:
 def match_names(text: str, names: Sequence[str]) -> list[int]:
     """Indices of the hotels in `names` that `text` refers to (rules in the module docstring)."""
     query = normalize_name(text)
-    if not query:
-        return []
+    if not _without_city(query):
+        return []  # nothing, or only the city: every hotel here is in 北京, that names none of them
     normalized = [normalize_name(n) for n in names]
     equal = [i for i, n in enumerate(normalized) if n == query]
     if equal:
         return equal
-    # Names inside the text; short ones (a bare 北京饭店 inside 北京饭店二七剧场店?) must not shadow longer ones.
-    inside = [i for i, n in enumerate(normalized) if len(n) >= 4 and n in query]
+    # Names inside the text, in full or without the city (我决定入住瑞洁宾舍民宿); the longest wins, so a short
+    # name inside a longer one (北京饭店 in 北京饭店二七剧场店) does not shadow it.
+    inside = {}
+    for i, n in enumerate(normalized):
+        for variant in (n, _without_city(n)):
+            if len(variant) >= 4 and variant in query:
+                inside[i] = max(inside.get(i, 0), len(variant))
     if inside:
-        longest = max(len(normalized[i]) for i in inside)
-        return [i for i in inside if len(normalized[i]) == longest]
+        longest = max(inside.values())
+        return [i for i, length in inside.items() if length == longest]
     part = [i for i, n in enumerate(normalized) if query in n]
     if part:
         return part

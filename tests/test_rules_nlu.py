@@ -93,3 +93,15 @@ def test_a_shown_hotel_named_is_a_mention_not_a_name_search(lexicon):
     shown = [{"name": "北京京仪大酒店"}]
     result = understand("我决定入住北京京仪大酒店", lexicon, shown)
     assert result.shown_mentions == (0,) and "name" not in result.slots
+
+
+def test_a_branch_after_a_known_name_is_kept(lexicon):
+    assert find_name("帮我找个酒店，叫和颐酒店天坛店", lexicon) == "和颐酒店天坛店"
+
+
+def test_a_facility_word_inside_a_name_does_not_hide_the_name(lexicon):
+    assert understand("我要订个酒店，国际温泉酒店怎么样？", lexicon, []).slots == {"name": "国际温泉酒店"}
+
+
+def test_a_request_is_not_taken_for_a_name(lexicon):
+    assert "name" not in understand("请帮我找家酒店，最好是提供吹风机和商务中心。", lexicon, []).slots

@@ -66,25 +66,59 @@ _NAME_END = re.compile(r"(的酒店|的房间|的信息|的地方|这个酒店|�
 _HOTEL_SUFFIX = re.compile(r"(酒店|饭店|宾馆|公寓|旅舍|客栈|大厦|旅馆|山庄|会馆|招待所|度假村|中心|店|院|园)$")
 
 
+# Words of a request, not of a name: a span holding one is not taken as a hotel name.
+_NOT_A_NAME = re.compile(r"提供|最好|需要|希望|服务|设施|要|能|吗")
+
+
 def find_name(text: str, lexicon: Lexicon) -> str | None:
     """A hotel name the user asks for: a known name or short name, else a span after 叫 / 订一下那个 ...
     that looks like a hotel name. Returns it as written."""
     for name in lexicon.names:
-        if name in text:
+        start = text.find(name)
+        if start >= 0:
+            # 和颐酒店前门店: the user's name goes on past the known one up to a branch suffix.
+            tail = re.match(r"([^，,。？?！!的\s]{1,6}?)(?:的|[，,。？?！!]|怎么样|这个|$)", text[start + len(name):])
+            if (tail and re.search(r"[店馆]$", tail.group(1)) and not tail.group(1).startswith("这")
+                    and tail.group(1) not in ("酒店", "饭店", "宾馆")):
+                return name + tail.group(1)
             return name
-    for m in re.finditer(r"叫做?(?![醒起早])([^，,。？?！!的]{2,20}?)(?:的酒店|的地方|的宾馆|这个酒店|[，,。？?！!]|$)", text):
-        return m.group(1)
+    for m in re.finditer(r"叫做?(?![醒起早我])([^，,。？?！!的]{2,20}?)(?:的酒店|的地方|的宾馆|这个酒店|[，,。？?！!]|$)", text):
+        if not _NOT_A_NAME.search(m.group(1)):
+            return m.group(1)
     for m in re.finditer(r"(?:订一下那个|预[订定]一下|酒店[，,](?:那个|就是)?|我想住在|我要住在|我想住|我要住)"
                          r"([^，,。？?！!]{2,20}?)(?:的酒店|的房间|的信息|怎么样|这个酒店|住一晚|[，,。？?！!]|$)", text):
         span = m.group(1)
-        if _HOTEL_SUFFIX.search(span) and not re.search(r"价格|评分|设施|型|\d", span):
+        if _HOTEL_SUFFIX.search(span) and not re.search(r"价格|评分|设施|型|\d", span) and not _NOT_A_NAME.search(span):
             return span
     return None
 
 
 def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Understanding:
-    slots: dict[str, Any] = {}
     shown_mentions = tuple(i for i, r in enumerate(shown) if _mentions_record(text, r))
+    slots = constraint_slots(text, lexicon)
+    # Asking for a hotel by name is a request of its own in the data: no other constraint comes with it
+    # (words inside the name, like 温泉 in 国际温泉酒店, do not count).
+    if not shown_mentions and not _CHOICE.search(text):
+        name = find_name(text, lexicon)
+        if name and not constraint_slots(text.replace(name, "，"), lexicon):
+            slots = {"name": name}
+    facilities = slots.get("facilities", [])
+    attributes = tuple(a for a, words in ATTRIBUTE_WORDS.items() if any(w in text for w in words))
+    return Understanding(
+        slots=slots,
+        shown_mentions=shown_mentions,
+        attributes=attributes,
+        thanks=bool(_THANKS.search(text)),
+        bye=bool(_BYE.search(text)),
+        choice=bool(_CHOICE.search(text)),
+        compare=bool(_COMPARE.search(text)),
+        facility_question=tuple(facilities),
+    )
+
+
+def constraint_slots(text: str, lexicon: Lexicon) -> dict[str, Any]:
+    """The type, facility, price and rating slots a message mentions."""
+    slots: dict[str, Any] = {}
     hotel_type = find_type(text)
     if hotel_type:
         slots["type"] = hotel_type
@@ -97,22 +131,7 @@ def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Unde
     rating = parse_rating(text)
     if rating:
         slots.update(rating.items("rating"))
-    # Asking for a hotel by name is a request of its own in the data: no other constraint comes with it.
-    if not shown_mentions and not slots and not _CHOICE.search(text):
-        name = find_name(text, lexicon)
-        if name:
-            slots["name"] = name
-    attributes = tuple(a for a, words in ATTRIBUTE_WORDS.items() if any(w in text for w in words))
-    return Understanding(
-        slots=slots,
-        shown_mentions=shown_mentions,
-        attributes=attributes,
-        thanks=bool(_THANKS.search(text)),
-        bye=bool(_BYE.search(text)),
-        choice=bool(_CHOICE.search(text)),
-        compare=bool(_COMPARE.search(text)),
-        facility_question=tuple(facilities),
-    )
+    return slots
 
 
 def _mentions_record(text: str, record: dict[str, Any]) -> bool:

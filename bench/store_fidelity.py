@@ -3,7 +3,10 @@
 Over every search with a non-empty `return` in the given GLM-4 dialogue files (default: dev + test, which the
 facility map never saw), it runs our search with no limit and counts
   (a) hit: our result contains at least one record the course returned (same hotel_id);
-  (b) non-empty: our result has at least one record.
+  (b) non-empty: our result has at least one record;
+  (c) top-3 hit: one of our first 3 records (what the chat shows, agent.loop.DEFAULT_RESULT_LIMIT) is the
+      course's; the course's pick among many matching hotels was a person's, so this is far below (a).
+Searches whose course return was empty are counted apart (mostly noise: 叫凯悦 found nothing).
 Each miss gets one cause, checked in this order:
   name          the course's hotel does not match the `name` argument by our name rules;
   facility map  the course's hotel meets every other constraint but lacks a facility we mapped a phrase to;
@@ -46,7 +49,10 @@ class Report:
     searches: int = 0
     hits: int = 0
     non_empty: int = 0
+    top3: int = 0
     relaxed: int = 0  # our result dropped some keys
+    course_empty: int = 0  # searches whose course return was empty (not in `searches`)
+    course_empty_ours_empty: int = 0
     invalid: int = 0  # arguments that break the schema (skipped)
     misses: Counter = field(default_factory=Counter)
     examples: list[tuple[str, Case, list[int]]] = field(default_factory=list)
@@ -54,6 +60,10 @@ class Report:
     @property
     def hit_rate(self) -> float:
         return self.hits / self.searches if self.searches else 0.0
+
+    @property
+    def top3_rate(self) -> float:
+        return self.top3 / self.searches if self.searches else 0.0
 
     @property
     def non_empty_rate(self) -> float:
@@ -65,7 +75,7 @@ def cases(paths: Iterable[Path]) -> Iterable[Case]:
         for line, dialogue in enumerate(read_dialogues(path), 1):
             turns = dialogue.turns
             for turn, following in zip(turns, turns[1:]):
-                if isinstance(turn, SearchTurn) and isinstance(following, ReturnTurn) and following.records:
+                if isinstance(turn, SearchTurn) and isinstance(following, ReturnTurn):
                     yield Case(path.name, line, turn.arguments, tuple(r["hotel_id"] for r in following.records))
 
 
@@ -101,7 +111,12 @@ def measure(store: HotelStore, paths: Iterable[Path]) -> Report:
             continue
         result = store.search(arguments)
         ours = [r["hotel_id"] for r in result.records]
+        if not case.course_ids:
+            report.course_empty += 1
+            report.course_empty_ours_empty += not ours
+            continue
         report.searches += 1
+        report.top3 += bool(set(ours[:3]) & set(case.course_ids))
         report.non_empty += bool(ours)
         report.relaxed += bool(result.relaxed)
         if set(ours) & set(case.course_ids):
@@ -130,7 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"searches with a non-empty return: {report.searches} (skipped {report.invalid} with invalid arguments)")
     print(f"(a) ours contains a course record: {report.hits}/{report.searches} = {report.hit_rate:.1%}")
     print(f"(b) ours is non-empty:             {report.non_empty}/{report.searches} = {report.non_empty_rate:.1%}")
+    print(f"(c) a course record in our top 3:  {report.top3}/{report.searches} = {report.top3_rate:.1%}")
     print(f"relaxed searches (ours):           {report.relaxed}/{report.searches}")
+    print(f"course returned nothing:           {report.course_empty} searches, ours empty in "
+          f"{report.course_empty_ours_empty}")
     for cause, n in report.misses.most_common():
         print(f"miss: {cause:13} {n}")
     return 0

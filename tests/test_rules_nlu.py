@@ -105,3 +105,7 @@ def test_a_facility_word_inside_a_name_does_not_hide_the_name(lexicon):
 
 def test_a_request_is_not_taken_for_a_name(lexicon):
     assert "name" not in understand("请帮我找家酒店，最好是提供吹风机和商务中心。", lexicon, []).slots
+
+
+def test_scope_words_before_a_facility_stay_in_the_phrase(lexicon):
+    assert find_facilities("哦。所有公共区域和一些房间都提供wifi吗？", lexicon) == ["所有公共区域和一些房间都提供wifi"]

@@ -53,7 +53,30 @@ def find_facilities(text: str, lexicon: Lexicon) -> list[str]:
                 taken[start:end] = [True] * (end - start)
                 found.append((start, phrase))
             start = lowered.find(phrase, end)
-    return [phrase for _, phrase in sorted(found)]
+    found.sort()
+    out = []
+    for i, (start, phrase) in enumerate(found):
+        previous_end = found[i - 1][0] + len(found[i - 1][1]) if i else 0
+        out.append(_with_scope(text, max(start - 20, previous_end), start, phrase))
+    return out
+
+
+_CLAUSE_END = re.compile(r"[，,。？?！!、；;：:]")
+_REQUEST_WORDS = re.compile(r"^(?:请问|那么|那|哪个酒店|哪家酒店|哪个|哪家|谁家|好的|还有|另外|并且|而且|以及|该酒店|这家酒店(?!内|里)|这个酒店(?!内|里)|酒店(?!内|里)|他家|它家|"
+                            r"是否|能否|有没有|能不能|可不可以|可以|能够|能|需要|希望|最好|要求|要|提供|还|有|都|是|的)+")
+# Words that say where or when a facility is offered (公共区域和一些房间都有wifi, 不间断供应24小时热水): the
+# data keeps them in the facility phrase.
+_SCOPE = re.compile(r"区域|房间|客房|角落|所有|全部|每个|公共|不间断|场所|各处|各个")
+
+
+def _with_scope(text: str, floor: int, start: int, phrase: str) -> str:
+    """`phrase` with the scope words the user put before it in the same clause."""
+    left = text[floor:start]
+    cut = max((m.end() for m in _CLAUSE_END.finditer(left)), default=0)
+    left = _REQUEST_WORDS.sub("", left[cut:])
+    if left and _SCOPE.search(left):
+        return left + phrase
+    return phrase
 
 
 def find_type(text: str) -> str | None:

@@ -165,6 +165,24 @@ def meta_set(db: TinyDB, component: str, **values: Any) -> None:
     db.table(META_TABLE).clear_cache()
 
 
+def replace_tables(db: TinyDB, tables: Mapping[str, Mapping[int, Mapping[str, Any]]],
+                   meta: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    """Replace whole tables ({name: {doc_id: document}}) and merge `meta` ({component: values}) in ONE write:
+    a crash leaves all of it or none of it, and the tables not named are carried over untouched."""
+    data = db.storage.read() or {}
+    for name, documents in tables.items():
+        data[name] = {str(doc_id): dict(doc) for doc_id, doc in documents.items()}
+    meta_docs = data.setdefault(META_TABLE, {})
+    for component, values in (meta or {}).items():
+        doc = next((d for d in meta_docs.values() if d.get("component") == component), None)
+        if doc is None:
+            doc = meta_docs[str(max((int(k) for k in meta_docs), default=0) + 1)] = {"component": component}
+        doc.update(values)
+    db.storage.write(data)
+    for name in db.tables() | set(tables) | {META_TABLE}:
+        db.table(name).clear_cache()  # TinyDB caches query results per table
+
+
 def schema_version(db: TinyDB, component: str) -> int | None:
     """The recorded version of `component`, or None when the file has never held it."""
     version = meta_get(db, component).get("schema_version")

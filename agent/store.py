@@ -30,7 +30,8 @@ from typing import Any, Callable, Mapping, Sequence
 from tinydb import TinyDB
 
 from agent import datafiles
-from agent.atomic_storage import Schema, ensure_schema, locked, meta_get, open_db, remove_stale_temp_files
+from agent.atomic_storage import (Schema, ensure_schema, locked, meta_get, open_db, remove_stale_temp_files,
+                                  replace_tables)
 from agent.errors import DataFormatError, DataMissingError, UserError
 from agent.facilities import FacilityMap, load_facility_map
 from agent.hotel_names import match_names
@@ -204,22 +205,9 @@ class HotelStore:
             if stored and [d["hotel_id"] for d in stored] == list(range(len(stored))):
                 return [dict(d) for d in stored]
         records = read_source(source)
-        # One write for table and sha together: a crash leaves either the old store or the new one, and every
-        # other table (bookings) is carried over untouched.
-        data = db.storage.read() or {}
-        data[HOTELS_TABLE] = {str(r["hotel_id"] + 1): r for r in records}
-        meta = data.setdefault("meta", {})
-        for doc_id, doc in meta.items():
-            if doc.get("component") == HOTELS_TABLE:
-                doc["source_sha256"] = sha
-                break
-        else:
-            next_id = max((int(k) for k in meta), default=0) + 1
-            meta[str(next_id)] = {"component": HOTELS_TABLE, "source_sha256": sha}
-        db.storage.write(data)
-        db.clear_cache()
-        for table in db.tables():
-            db.table(table).clear_cache()
+        # Hotels and their source's sha in one write; the bookings table is carried over untouched.
+        replace_tables(db, {HOTELS_TABLE: {r["hotel_id"] + 1: r for r in records}},
+                       {HOTELS_TABLE: {"source_sha256": sha}})
         return records
 
     # --- queries ----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.atomic_storage import (AtomicJSONStorage, Schema, SchemaTooNewError, ensure_schema, meta_get, meta_set,
-                                  open_db, schema_version)
+                                  open_db, remove_stale_temp_files, replace_tables, schema_version)
 from agent.errors import DataFormatError
 
 
@@ -77,3 +77,26 @@ def test_file_from_a_newer_version_is_refused(tmp_path: Path):
     meta_set(db, "bookings", schema_version=9)
     with pytest.raises(SchemaTooNewError, match="schema version 9"):
         ensure_schema(db, Schema("bookings", 1))
+
+
+def test_replace_tables_writes_tables_and_meta_once_and_keeps_other_tables(tmp_path: Path):
+    db = open_db(tmp_path / "db.json")
+    db.table("bookings").insert({"hotel_id": 3})
+    db.table("hotels").insert({"name": "old"})
+    meta_set(db, "hotels", schema_version=1)
+    writes = []
+    write = db.storage.write
+    db.storage.write = lambda data: (writes.append(1), write(data))
+    replace_tables(db, {"hotels": {1: {"name": "new"}, 2: {"name": "newer"}}}, {"hotels": {"source_sha256": "ab"}})
+    assert len(writes) == 1
+    reopened = open_db(tmp_path / "db.json")
+    assert [d["name"] for d in reopened.table("hotels").all()] == ["new", "newer"]
+    assert reopened.table("bookings").all() == [{"hotel_id": 3}]
+    assert meta_get(reopened, "hotels") == {"component": "hotels", "schema_version": 1, "source_sha256": "ab"}
+
+
+def test_stale_temp_files_of_this_file_only_are_removed(tmp_path: Path):
+    (tmp_path / ".db.json.x1.tmp").write_text("{")
+    (tmp_path / ".other.json.x2.tmp").write_text("{")
+    assert remove_stale_temp_files(tmp_path / "db.json") == 1
+    assert [p.name for p in tmp_path.iterdir()] == [".other.json.x2.tmp"]

@@ -103,6 +103,7 @@ class HotelAgentApp(App):
         Binding("escape", "stop", "stop reply"),
         Binding("ctrl+q", "quit", "quit", priority=True),
         Binding("f1", "help", "help"),
+        Binding("f2", "pick_hotel", "pick a hotel"),
     ]
 
     def __init__(self, backend: str = "rules", backend_options: Optional[dict[str, Any]] = None, *,
@@ -159,9 +160,11 @@ class HotelAgentApp(App):
         self._load(self.backend_name, self.backend_options, first=True)
 
     def _show_backend_in_header(self) -> None:
-        state = f" (loading {self.loading}…)" if self.loading else ""
-        name = self.backend_name if self.backend is not None else "none"
-        self.sub_title = f"backend: {name}{state} · model: {self.model or '—'}"
+        if self.backend is None:
+            name = f"{self.loading} (loading…)" if self.loading else "none"
+        else:
+            name = self.backend_name + (f" (loading {self.loading}…)" if self.loading else "")
+        self.sub_title = f"backend: {name} · model: {self.model or '—'}"
 
     def note(self, text: str | Text, kind: str = "info") -> None:
         self.transcript.add(Note(text, kind=kind))
@@ -388,10 +391,20 @@ class HotelAgentApp(App):
     def on_search_card_book_requested(self, message: SearchCard.BookRequested) -> None:
         self.open_booking(message.record)
 
+    def action_pick_hotel(self) -> None:
+        """Focus the newest results table (enter then books the highlighted row)."""
+        tables = [card.query_one("DataTable") for card in self.query(SearchCard) if card.records]
+        if tables:
+            tables[-1].focus()
+            tables[-1].scroll_visible()
+        else:
+            self.notify("no hotels shown yet: ask for one first", severity="warning")
+
     def open_booking(self, record: dict[str, Any]) -> None:
         self.push_screen(BookingDialog(record), self._book)
 
     def _book(self, request: Optional[BookingRequest]) -> None:
+        self.prompt.focus()  # back to typing, whatever happens
         if request is None:
             self.note("booking cancelled", kind="dim")
             return

@@ -61,7 +61,7 @@ HELP = """\
 |---|---|
 | enter | send · shift+enter or ctrl+j: new line · up/down on the first/last line: earlier messages |
 | esc | stop the running generation |
-| enter or click on a result row | book that hotel (or say 我决定入住…) |
+| f2, then up/down and enter (or a click on a row) | book that hotel (or say 我决定入住…) |
 | shift+tab then `+` / `-` | rate the focused agent reply 👍 / 👎 (saved for `hotel-agent feedback export`) |
 """
 

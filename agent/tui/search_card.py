@@ -61,6 +61,19 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+class ResultsTable(DataTable):
+    """The hotels of one search, a row each; the row key is the record's index."""
+
+    def __init__(self, records: Sequence[dict[str, Any]]) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, classes="search-results")
+        self.records = list(records)
+
+    def on_mount(self) -> None:
+        self.add_columns(*COLUMNS)
+        for index, record in enumerate(self.records):
+            self.add_row(*record_row(record), key=str(index))
+
+
 class SearchCard(Vertical):
     """Shows `search_hotels` arguments at once, a spinner while the store is queried, then the results."""
 
@@ -82,10 +95,6 @@ class SearchCard(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text(describe_arguments(self.arguments)), classes="search-arguments")
         yield Static("⠋ searching…" if self.pending else "", classes="search-status")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, classes="search-results")
-        table.add_columns(*COLUMNS)
-        table.display = False
-        yield table
 
     def on_mount(self) -> None:
         if self._initial is not None:
@@ -101,13 +110,11 @@ class SearchCard(Vertical):
         if not self.records:
             status.update(Text("no hotel matches", style="bold"))
             return
-        status.update(Text("⚠ " + note, style="bold yellow") if note else Text(f"{len(self.records)} found · enter/click a row to book"))
+        status.update(Text("⚠ " + note, style="bold yellow") if note else Text(f"{len(self.records)} found · f2 or a click on a row books one"))
         if note:
             self.add_class("relaxed")
-        table = self.query_one(DataTable)
-        for index, record in enumerate(self.records):
-            table.add_row(*record_row(record), key=str(index))
-        table.display = True
+        # Mounted only now, already filled: a table shown after being hidden could keep a stale zero height.
+        self.mount(ResultsTable(self.records))
 
     def show_rejected(self, error: str) -> None:
         self.pending = False

@@ -186,8 +186,6 @@ def training_arguments(config: TrainConfig, checkpoints: Path, *, cuda: bool, ha
         use_cpu=not cuda,
         ddp_backend="gloo" if distributed and not cuda else None,
         ddp_find_unused_parameters=False if distributed else None,
-        # gradient checkpointing is switched on in add_lora, where PEFT needs it (input grads, kbit prep)
-        gradient_checkpointing=False,
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
         logging_steps=config.logging_steps,
         logging_first_step=True,

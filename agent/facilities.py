@@ -173,7 +173,7 @@ class FacilityMap:
 
 def _union(mappings: Iterable[tuple[str, ...]], order: Sequence[str]) -> tuple[str, ...]:
     wanted = {f for mapped in mappings for f in mapped}
-    return tuple(f for f in order if f in wanted)  # database order: stable output
+    return tuple(f for f in order if f in wanted)  # a fixed order (most common facility first): stable output
 
 
 def _parameters() -> dict[str, object]:

@@ -111,3 +111,21 @@ def test_replies_never_name_a_hotel_outside_the_records(backend):
     text = reply(backend, after_search(A, B))
     rest = text.replace(A["name"], "").replace(B["name"], "")
     assert rest != text and not re.search(r"[\u4e00-\u9fff]{2,}(?:酒店|饭店|宾馆)", rest)
+
+
+def test_the_datas_added_follow_up_question_is_answered_not_searched(backend):
+    # "这家酒店有没有X？" is how the data's added follow-ups read; it answers them from the record.
+    dialogue = after_search(B).with_turn(AssistantTurn("推荐您去北京丙丁饭店。"), UserTurn("这家酒店有没有健身房？"))
+    assert reply(backend, dialogue) == "是的，这家酒店提供健身房。"
+
+
+def test_a_restated_constraint_searches_again(backend):
+    dialogue = after_search(A).with_turn(AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("那就帮我推荐一家经济型的酒店吧"))
+    assert backend.next_turn(dialogue) == SearchTurn({"type": "经济型"})
+
+
+def test_a_follow_up_search_that_finds_nothing_answers_about_the_shown_hotel(backend):
+    dialogue = after_search(A).with_turn(AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("这家酒店的评分是4.8分以上吗？"),
+                                         SearchTurn({"type": "经济型", "rating_range_lower": 4.8}), ReturnTurn([]))
+    text = reply(backend, dialogue)
+    assert "4.5" in text and not text.startswith(("是的", "有的"))

@@ -25,6 +25,11 @@ ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
 _THANKS = re.compile(r"谢谢|多谢|感谢|thank", re.I)
 _BYE = re.compile(r"再见|拜拜|没有(其他|别的)?(问题|事)|不用了|就这些|没事了")
 _CHOICE = re.compile(r"决定|就(选|订|住|要)|入住|预订这|预定这|订这|住这|就这家|选这|选择")
+# How the data's added follow-up questions about shown hotels read; those are answered, not searched.
+# Phrasings of the original dialogues (酒店设施… / 是否… / 该酒店… / 他家…) are searches there.
+_ABOUT_SHOWN = re.compile(r"^(这家|这个)酒店(有没有|是不是|有免费|wifi免费)|免费的?wifi|更好|比较好|告诉我|你知道|都有|都提供"
+                          r"|^(这两|两个|这些|他们)")
+_SEARCH_PHRASING = re.compile(r"设施|是否|该酒店|他家")
 _COMPARE = re.compile(r"哪(个|家|一家|间)|谁家|更(高|低|便宜|贵|近|好)|比较")
 
 
@@ -38,6 +43,7 @@ class Understanding:
     choice: bool = False
     compare: bool = False
     facility_question: tuple[str, ...] = field(default=())  # facilities asked about (same as slots' facilities)
+    about_shown: bool = False  # phrased as a question about the hotels shown (这家酒店有没有X / 哪家有X更好)
 
 
 def find_facilities(text: str, lexicon: Lexicon) -> list[str]:
@@ -118,7 +124,12 @@ def find_name(text: str, lexicon: Lexicon) -> str | None:
 
 def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Understanding:
     shown_mentions = tuple(i for i, r in enumerate(shown) if _mentions_record(text, r))
-    slots = constraint_slots(text, lexicon)
+    # Words inside a shown hotel's name (温泉 in 北京金龙建国温泉酒店) are not constraints.
+    unnamed = text
+    for i in shown_mentions:
+        for short in _record_short_names(shown[i]["name"]):
+            unnamed = unnamed.replace(short, "，")
+    slots = constraint_slots(unnamed, lexicon)
     # Asking for a hotel by name is a request of its own in the data: no other constraint comes with it
     # (words inside the name, like 温泉 in 国际温泉酒店, do not count).
     if not shown_mentions and not _CHOICE.search(text):
@@ -136,6 +147,7 @@ def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Unde
         choice=bool(_CHOICE.search(text)),
         compare=bool(_COMPARE.search(text)),
         facility_question=tuple(facilities),
+        about_shown=bool(_ABOUT_SHOWN.search(text)) and not _SEARCH_PHRASING.search(text),
     )
 
 

@@ -28,6 +28,12 @@ def decide(dialogue: Dialogue, understanding: Understanding) -> Decision:
         if understanding.thanks and not mentioned or understanding.bye and not mentioned:
             return Decision(None)
         return Decision(update_state(None, mentioned))
-    if changes_state(previous, mentioned):
+    changed = {k for k in mentioned if changes_state(previous, {k: mentioned[k]})}
+    if set(mentioned) == {"facilities"} and understanding.about_shown:
+        return Decision(None)  # 这家酒店有没有X: answered from the records shown
+    if understanding.choice and not changed:
+        return Decision(None)  # 我决定入住这家豪华的酒店: a choice, even if it repeats a constraint
+    if mentioned:
+        # Restating a constraint (推荐一家评分4.5分以上的) searches again in the data, changed or not.
         return Decision(update_state(previous, mentioned))
     return Decision(None)

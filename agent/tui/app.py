@@ -97,7 +97,7 @@ def previous_reply(dialogue: Dialogue) -> str:
 
 
 class HotelAgentApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere (bench, tests) find it too
     TITLE = "hotel-agent"
     BINDINGS = [
         Binding("escape", "stop", "stop reply"),

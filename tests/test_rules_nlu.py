@@ -109,3 +109,7 @@ def test_a_request_is_not_taken_for_a_name(lexicon):
 
 def test_scope_words_before_a_facility_stay_in_the_phrase(lexicon):
     assert find_facilities("哦。所有公共区域和一些房间都提供wifi吗？", lexicon) == ["所有公共区域和一些房间都提供wifi"]
+
+
+def test_an_unknown_service_is_taken_as_written(lexicon):
+    assert understand("请问酒店有洗涤服务吗", lexicon, []).slots == {"facilities": ["洗涤服务"]}

@@ -85,6 +85,15 @@ def _with_scope(text: str, floor: int, start: int, phrase: str) -> str:
     return phrase
 
 
+_UNKNOWN_SERVICE = re.compile(r"(?:有|提供|需要|要)([\u4e00-\u9fff]{2,4}服务)")
+_NOT_A_SERVICE = re.compile(r"[这那哪什么其他别的些项种个好]|酒店|客房|服务.")
+
+
+def unknown_services(text: str) -> list[str]:
+    """A service the lexicon does not know (有洗涤服务吗): the data keeps such phrases as written."""
+    return [m.group(1) for m in _UNKNOWN_SERVICE.finditer(text) if not _NOT_A_SERVICE.search(m.group(1))]
+
+
 def find_type(text: str) -> str | None:
     m = _TYPE_RE.search(text)
     return TYPE_WORDS[m.group(1)] if m else None
@@ -157,7 +166,7 @@ def constraint_slots(text: str, lexicon: Lexicon) -> dict[str, Any]:
     hotel_type = find_type(text)
     if hotel_type:
         slots["type"] = hotel_type
-    facilities = find_facilities(text, lexicon)
+    facilities = find_facilities(text, lexicon) or unknown_services(text)
     if facilities:
         slots["facilities"] = facilities
     price = parse_price(text)

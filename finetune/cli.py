@@ -47,10 +47,11 @@ def run(config_file: str | None, resume: bool, **options) -> None:
     Prints the resolved config and saves it, the adapter, hotel_agent.json (what the backends check on
     load) and loss.png into --out, with checkpoints every --save-steps steps."""
     from finetune.config import build_config, load_config_file
-    from finetune.recipe import train
 
     file_settings = load_config_file(config_file) if config_file else {}
     config = build_config(file_settings, options)
+    from finetune.recipe import train  # torch and transformers: only once the settings are known to be valid
+
     train(config, resume=resume)
 
 

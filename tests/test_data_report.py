@@ -1,7 +1,6 @@
 """`finetune data-report`: counts, duplicates and suspicious labels with line numbers; `--clean` fixes and logs."""
 from __future__ import annotations
 
-
 from click.testing import CliRunner
 
 from agent.codecs import dialogue_to_json_line, read_dialogues

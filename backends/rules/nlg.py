@@ -71,6 +71,8 @@ def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
         return "bye"
     if re.search(r"有没有|有.*[吗么]|提供|能不能|可以", user):
         return "ask-facility"
+    if re.search(r"[吗么？?]|哪|什么|怎么|多少", user):
+        return "question"
     return "other"
 
 
@@ -108,7 +110,9 @@ def _followup(user: str, shown: list[dict[str, Any]]) -> tuple[str, list[dict[st
     elif kind == "compare-price":
         records.sort(key=lambda r: r["price"] if isinstance(r.get("price"), (int, float)) and r["price"] > 0 else 1e9)
     many = "many" if len(shown) > 1 and not mentioned else "one"
-    return f"{kind}-{many}", records
+    # Replies echo how the user referred to the hotel (这家酒店的价格是… / 这个酒店的价格是…).
+    reference = next((word for word in ("这家", "这个", "他家", "它家", "该酒店") if word in user), "name" if mentioned else "none")
+    return f"{kind}-{many}-{reference}", records
 
 
 def _mentions(text: str, name: str) -> bool:
@@ -127,7 +131,8 @@ def _format_number(value: Any) -> str:
 _FACILITY_WORDS = ("wifi", "WIFI", "网", "热水", "餐厅", "会议室", "健身", "无烟", "商务中心", "接站", "接机", "洗衣",
                    "寄存", "叫醒", "唤醒", "暖气", "早餐", "外宾", "残疾", "租车", "长途", "市内电话", "酒吧", "棋牌", "泳",
                    "桑拿", "SPA", "停车", "看护", "温泉", "吹风", "设施", "经济", "舒适", "高档", "豪华")
-_UNGROUNDED = re.compile("|".join(_FACILITY_WORDS) + "|wi-?fi", re.I)
+# (also: claims that something was booked or done, which only the booking flow may say)
+_UNGROUNDED = re.compile("|".join(_FACILITY_WORDS) + "|wi-?fi|预定了|预订了|订好|已经帮|已为您|已经为您", re.I)
 # A reply to a relaxed search must say so: its template needs one of these words.
 _HONEST = re.compile(r"抱歉|不好意思|遗憾|没有|没找到|不过|但|只是|就是|稍|不是|不太|可以接受|能接受|行吗|可以吗|行不")
 

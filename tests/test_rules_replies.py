@@ -129,3 +129,14 @@ def test_a_follow_up_search_that_finds_nothing_answers_about_the_shown_hotel(bac
                                          SearchTurn({"type": "经济型", "rating_range_lower": 4.8}), ReturnTurn([]))
     text = reply(backend, dialogue)
     assert "4.5" in text and not text.startswith(("是的", "有的"))
+
+
+def test_the_template_choosers_bleu_equals_nltk():
+    from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
+
+    from backends.rules.nlg import _bleu4, _ngrams
+
+    pairs = [("推荐您去北京甲乙酒店。", "为您推荐北京甲乙酒店。"), ("好的，祝您入住愉快！", "好的"), ("抱歉", "没有找到")]
+    for ref, hyp in pairs:
+        expected = sentence_bleu([list(ref)], list(hyp), smoothing_function=SmoothingFunction().method3)
+        assert abs(_bleu4(_ngrams(hyp), len(hyp), _ngrams(ref), len(ref)) - expected) < 1e-9

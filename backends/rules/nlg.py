@@ -9,6 +9,7 @@ keep the template closest on average to all the others (the medoid under charact
 that scores best against replies we have not seen."""
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -212,8 +213,8 @@ class TemplateBank:
 
 
 def _medoids(templates: list[str], keep: int) -> list[str]:
-    """Templates ordered by mean character BLEU against the group (with placeholders as fixed names)."""
-    from evalharness.metrics import sentence_bleu4_chars
+    """Templates ordered by mean character BLEU-4 (the course's metric: NLTK sentence_bleu, method3
+    smoothing) against the whole group, with placeholders rendered as fixed names."""
 
     def render(t: str) -> str:
         return _PLACEHOLDER.sub(lambda m: "北京某某大酒店" if m.group(1) == "n" else "某值", t)
@@ -222,15 +223,47 @@ def _medoids(templates: list[str], keep: int) -> list[str]:
     for t in templates:
         counts[t] += 1
     candidates = sorted(counts, key=lambda t: -counts[t])[:60]
-    references = [render(t) for t in templates]
-    if len(references) > 200:
-        references = references[:: len(references) // 200 + 1]
+    references = [(_ngrams(render(t)), len(render(t)), weight) for t, weight in counts.items()]
+    total = sum(counts.values())
     scored = []
     for t in candidates:
         hyp = render(t)
-        scored.append((sum(sentence_bleu4_chars(r, hyp) for r in references) / len(references), t))
+        grams = _ngrams(hyp)
+        score = sum(weight * _bleu4(grams, len(hyp), ref, length) for ref, length, weight in references)
+        scored.append((score / total, t))
     scored.sort(key=lambda p: -p[0])
     return [t for _, t in scored[:keep]]
+
+
+def _ngrams(text: str) -> list[dict[tuple[str, ...], int]]:
+    out = []
+    for n in range(1, 5):
+        grams: dict[tuple[str, ...], int] = defaultdict(int)
+        for i in range(len(text) - n + 1):
+            grams[tuple(text[i:i + n])] += 1
+        out.append(grams)
+    return out
+
+
+def _bleu4(hyp: list[dict], hyp_len: int, ref: list[dict], ref_len: int) -> float:
+    """Character BLEU-4 from precomputed n-gram counts, as NLTK's sentence_bleu with method3 computes it
+    (the evaluation harness holds the reference implementation; backends may not import it)."""
+    if not hyp_len or not ref_len:
+        return 0.0
+    log_sum, k = 0.0, 1
+    for n in range(4):
+        denominator = max(1, hyp_len - n)
+        numerator = sum(min(c, ref[n].get(g, 0)) for g, c in hyp[n].items())
+        if n == 0 and numerator == 0:
+            return 0.0
+        if numerator == 0:
+            precision = 1 / (2 ** k * denominator)
+            k += 1
+        else:
+            precision = numerator / denominator
+        log_sum += 0.25 * math.log(precision)
+    brevity = 1.0 if hyp_len > ref_len else math.exp(1 - ref_len / hyp_len)
+    return brevity * math.exp(log_sum)
 
 
 # ---- generation --------------------------------------------------------------------------------------

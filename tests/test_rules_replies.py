@@ -140,3 +140,8 @@ def test_the_template_choosers_bleu_equals_nltk():
     for ref, hyp in pairs:
         expected = sentence_bleu([list(ref)], list(hyp), smoothing_function=SmoothingFunction().method3)
         assert abs(_bleu4(_ngrams(hyp), len(hyp), _ngrams(ref), len(ref)) - expected) < 1e-9
+
+
+def test_details_asked_for_with_the_search_are_given(backend):
+    text = reply(backend, after_search(A, user="帮我找一家经济型酒店，把地址和电话一起告诉我"))
+    assert A["address"] in text and A["phone"] in text

@@ -354,6 +354,19 @@ def _summary(record: dict[str, Any]) -> str:
     return "，".join(facts) + "。"
 
 
+_ASKS_DETAILS = re.compile(r"(地址|电话).{0,8}(告诉|给我|发我|一起|一并|说说)|(告诉我|给我|说说).{0,8}(地址|电话)")
+_DETAIL_WORDS = (("address", "地址", "地址是{}"), ("phone", "电话", "电话是{}"))
+
+
+def _requested_details(user: str, record: dict[str, Any], text: str) -> str:
+    """The address / phone the user asked for along with the search (把地址、电话一起告诉我)."""
+    if not _ASKS_DETAILS.search(re.sub(r"(国际|长途|市内|本地|国内)[^，。？]{0,4}电话", "", user)):
+        return ""
+    details = [form.format(record[field]) for field, word, form in _DETAIL_WORDS
+               if word in user and record.get(field) and str(record[field]) not in text]
+    return ("，".join(details) + "。") if details else ""
+
+
 def generate(dialogue: Dialogue, bank: TemplateBank, facilities: list[str] | None = None) -> str:
     key, records = situation(dialogue)
     kind = key[3:] if key.startswith("q0_") else key
@@ -370,7 +383,7 @@ def generate(dialogue: Dialogue, bank: TemplateBank, facilities: list[str] | Non
                 continue
             text = fill(template, records)
             if text is not None:
-                return text
+                return text + (_requested_details(user, records[0], text) if key.startswith("ret") and records else "")
     base = key.split("-")[0]
     if "relaxed" in key and records:
         return "抱歉，没有找到完全符合您要求的酒店，推荐您去" + "、".join(r["name"] for r in records) + "。"

@@ -16,7 +16,7 @@ import torch
 from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, Trainer, TrainingArguments
 from transformers.trainer_callback import ProgressCallback
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from agent.datafiles import data_path
 from agent.errors import UserError
@@ -40,7 +40,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     family = get_family(config.family)
     out = Path(config.out)
     checkpoints = out / CHECKPOINTS
-    last_checkpoint = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    last_checkpoint = last_complete_checkpoint(checkpoints)
     if resume and last_checkpoint is None:
         raise UserError(f"--resume: no checkpoint in {checkpoints}; run without --resume to start")
     if not resume and last_checkpoint is not None:
@@ -87,7 +87,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     trainer.remove_callback(ProgressCallback)
     progress = TokenRateProgress()
     trainer.add_callback(progress)
-    result = trainer.train(resume_from_checkpoint=last_checkpoint if resume else None)
+    result = trainer.train(resume_from_checkpoint=str(last_checkpoint) if resume else None)
     peak_gib = torch.cuda.max_memory_allocated() / 2 ** 30 if cuda else None
     dev_loss = trainer.evaluate()["eval_loss"] if dev_set else None
 
@@ -103,7 +103,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         final_train_loss=train_losses[-1] if train_losses else result.training_loss, final_dev_loss=dev_loss,
         steps=trainer.state.global_step, train_tokens=train_set.tokens)
     info.extra.update(train_seconds=result.metrics.get("train_runtime"), tokens_per_second=progress.rate,
-                      peak_gpu_memory_gib=peak_gib, world_size=trainer.args.world_size)
+                      peak_gpu_memory_gib=peak_gib, world_size=trainer.args.world_size,
+                      resumed_from=last_checkpoint.name if resume else None)
     write_adapter_info(out, info)
     (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1), encoding="utf-8")
     plot_loss(trainer.state.log_history, out / "loss.png", title=f"{config.method} {config.family} {config.model}")
@@ -118,6 +119,19 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
 
         evaluate_adapter(config, out)
     return out
+
+
+def last_complete_checkpoint(folder: Path) -> Path | None:
+    """The newest checkpoint that was written to the end. The Trainer writes trainer_state.json last and not
+    atomically, so a process killed while saving leaves a newer directory without it: skip that one."""
+    if not folder.is_dir():
+        return None
+    steps = []
+    for path in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        suffix = path.name.rsplit("-", 1)[-1]
+        if suffix.isdigit() and (path / "trainer_state.json").is_file():
+            steps.append((int(suffix), path))
+    return max(steps)[1] if steps else None
 
 
 def load_tokenizer(config: TrainConfig) -> Any:

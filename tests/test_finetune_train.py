@@ -1,0 +1,190 @@
+"""Training runs on tiny random models (hidden 64: bitsandbytes' 4-bit blocks need rows of 64 on CPU)."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agent.datafiles import sha256_of
+from backends.llm.adapter_info import read_adapter_info
+from finetune.config import build_config
+from finetune.recipe import last_complete_checkpoint, load_base_model, train
+from prompts import RenderSettings, template_hash
+from tiny_models import tiny_config, tiny_tokenizer
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def save_trainable_tiny(family: str, directory: Path) -> Path:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    tokenizer = tiny_tokenizer(family)
+    config = tiny_config(family, tokenizer)
+    config.hidden_size, config.head_dim, config.intermediate_size = 64, 16, 128
+    torch.manual_seed(0)
+    AutoModelForCausalLM.from_config(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("finetune-models")
+    made: dict[str, Path] = {}
+
+    def get(family: str) -> Path:
+        if family not in made:
+            made[family] = save_trainable_tiny(family, root / family)
+        return made[family]
+
+    return get
+
+
+def settings(model: Path, out: Path, **overrides):
+    base = dict(family="qwen2", model=str(model), out=str(out), dev="", limit_dialogues=4, batch_size=4,
+                max_steps=4, save_steps=100, logging_steps=1, warmup_ratio=0.0)
+    base.update(overrides)
+    return base
+
+
+def train_losses(out: Path) -> list[float]:
+    history = json.loads((out / "log_history.json").read_text())
+    return [e["loss"] for e in history if "loss" in e]
+
+
+@pytest.mark.parametrize("family", ["glm4", "llama3", "qwen2"])
+def test_loss_falls_when_overfitting_a_handful_of_dialogues(family, tiny_dirs, tmp_path):
+    # one fixed batch, constant learning rate, no dropout: nothing but the adapter's fit moves the loss
+    config = build_config({}, settings(tiny_dirs(family), tmp_path / "a", family=family, max_steps=15,
+                                       learning_rate=3e-3, lr_scheduler="constant", lora_dropout=0.0))
+    train(config)
+    losses = train_losses(tmp_path / "a")
+    assert len(losses) == 15
+    assert losses[-1] < losses[0] - 0.2, losses
+
+
+@pytest.fixture(scope="module")
+def lora_run(tiny_dirs, tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("run") / "adapter"
+    train(build_config({}, settings(tiny_dirs("qwen2"), out, dev=None, dev_limit=4, max_steps=4, save_steps=2)))
+    return out
+
+
+def test_a_run_writes_the_adapter_its_config_and_the_loss_plot(lora_run):
+    for name in ("adapter_model.safetensors", "adapter_config.json", "train_config.yaml", "loss.png"):
+        assert (lora_run / name).is_file(), name
+    assert (lora_run / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in (lora_run / "checkpoints").iterdir()) == ["checkpoint-2", "checkpoint-4"]
+
+
+def test_hotel_agent_json_says_what_the_backends_check_and_how_it_was_trained(lora_run, data_dir):
+    info = read_adapter_info(lora_run)
+    assert (info.family, info.method, info.record_style) == ("qwen2", "lora", "indent4")
+    assert info.template_hash == template_hash("qwen2", RenderSettings(record_style="indent4"))
+    extra = info.extra
+    assert extra["train_data"]["sha256"] == sha256_of(data_dir / "hotel" / "train.glm4.jsonl")
+    assert extra["train_data"]["dialogues"] == 4 and extra["dev_data"]["dialogues"] == 4
+    assert extra["hyperparameters"]["lora_r"] == 8 and extra["hyperparameters"]["optimizer"] == "adamw_torch"
+    assert math.isfinite(extra["final_train_loss"]) and math.isfinite(extra["final_dev_loss"])
+    assert {"torch", "transformers", "peft", "bitsandbytes"} <= extra["versions"].keys()
+    assert extra["steps"] == 4 and extra["resumed_from"] is None
+
+
+def test_qlora_base_is_nf4_with_double_quantization(tiny_dirs, tmp_path):
+    from bitsandbytes.nn import Linear4bit
+
+    config = build_config({}, settings(tiny_dirs("llama3"), tmp_path / "q", family="llama3", method="qlora",
+                                       bf16=False))
+    model = load_base_model(config, cuda=False)
+    projection = model.model.layers[0].self_attn.q_proj
+    assert isinstance(projection, Linear4bit)
+    assert projection.weight.quant_type == "nf4"
+    assert projection.weight.quant_state.nested  # double quantization: the block constants are quantized too
+
+
+def test_qlora_trains_on_cpu_and_writes_a_qlora_adapter(tiny_dirs, tmp_path):
+    out = tmp_path / "q"
+    train(build_config({}, settings(tiny_dirs("llama3"), out, family="llama3", method="qlora", max_steps=3,
+                                    gradient_checkpointing=True, learning_rate=3e-3)))
+    assert read_adapter_info(out).method == "qlora"
+    assert all(math.isfinite(loss) for loss in train_losses(out))
+
+
+def test_run_refuses_to_overwrite_checkpoints_without_resume(lora_run):
+    from agent.errors import UserError
+
+    config = build_config({}, settings(Path("unused"), lora_run))
+    with pytest.raises(UserError, match="already has checkpoints; pass --resume"):
+        train(config)
+
+
+def test_resume_skips_a_checkpoint_left_half_written(tmp_path):
+    (tmp_path / "checkpoint-2").mkdir()
+    (tmp_path / "checkpoint-2" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-4").mkdir()  # killed while saving: no trainer_state.json yet
+    assert last_complete_checkpoint(tmp_path) == tmp_path / "checkpoint-2"
+
+
+def finetune_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "finetune.cli", "run", *args]
+
+
+def test_resume_continues_after_kill_9(tiny_dirs, tmp_path):
+    out = tmp_path / "killed"
+    model = str(tiny_dirs("qwen2"))
+    args = ["--family", "qwen2", "--model", model, "--out", str(out), "--dev", "", "--limit-dialogues", "8",
+            "--batch-size", "2", "--max-steps", "40", "--save-steps", "2"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(finetune_command(*args), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while last_complete_checkpoint(out / "checkpoints") is None:
+            assert process.poll() is None, "training ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    assert not (out / "adapter_model.safetensors").exists()
+    killed_at = last_complete_checkpoint(out / "checkpoints")
+
+    resumed = subprocess.run(finetune_command(*args, "--resume"), cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    info = read_adapter_info(out)
+    assert info.extra["resumed_from"] == killed_at.name
+    assert info.extra["steps"] == 40
+    steps_logged = [e["step"] for e in json.loads((out / "log_history.json").read_text()) if "loss" in e]
+    assert steps_logged[0] == 1 and steps_logged[-1] == 40  # history from before the kill was restored
+
+
+def test_two_process_cpu_launch_writes_exactly_one_adapter(tiny_dirs, tmp_path):
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or shutil.which("torchrun")
+    if torchrun is None:
+        pytest.skip("torchrun not installed")
+    out = tmp_path / "ddp"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "finetune.cli", "run", "--family", "qwen2",
+         "--model", str(tiny_dirs("qwen2")), "--out", str(out), "--dev", "", "--limit-dialogues", "8",
+         "--batch-size", "2", "--max-steps", "3", "--save-steps", "100"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    adapters = [p for p in out.rglob("adapter_model.safetensors") if "checkpoints" not in p.parts]
+    assert adapters == [out / "adapter_model.safetensors"]
+    info = read_adapter_info(out)
+    assert info.extra["world_size"] == 2 and info.extra["steps"] == 3
+    assert result.stdout.count("final train loss") == 1  # only rank 0 reports and writes

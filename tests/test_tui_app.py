@@ -5,6 +5,7 @@ A `wait_until` helper polls for a condition instead of sleeping; every test has 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from pathlib import Path
@@ -202,6 +203,23 @@ async def test_messages_typed_while_loading_are_sent_once_loaded(own_cache):
         loaded.set()
         await wait_until(pilot, lambda: len(app.dialogue) == 2, what="the queued message to be answered")
         assert app.dialogue[0] == UserTurn("你好")
+
+
+async def test_loading_shows_the_loaders_own_progress_bar(own_cache):
+    release = threading.Event()
+
+    def loading_create(name, **options):
+        print("Loading checkpoint shards:  50%|█████     | 1/2", file=sys.stderr, end="\r", flush=True)
+        release.wait(5)
+        return ScriptedBackend()
+
+    async with new_app(services(create_backend=loading_create)).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: "Loading checkpoint shards" in app.status.progress, what="the progress line")
+        assert "loading scripted" in str(app.status.render())
+        release.set()
+        await wait_until(pilot, lambda: app.backend is not None)
+        assert str(app.status.render()).startswith("ready")
 
 
 # --- booking -------------------------------------------------------------------------------------------

@@ -113,3 +113,8 @@ def test_feedback_export_can_keep_only_good_replies(own_cache: Path, tmp_path: P
     out = tmp_path / "good.jsonl"
     CliRunner().invoke(main, ["feedback", "export", str(out), "--rating", "up"])
     assert list(read_dialogues(out)) == [DIALOGUE[:4]]
+
+
+def test_feedback_export_to_a_missing_directory_is_one_line_error(own_cache: Path, tmp_path: Path):
+    result = CliRunner().invoke(main, ["feedback", "export", str(tmp_path / "no" / "such" / "out.jsonl")])
+    assert result.exit_code == 1 and result.output.startswith("error: cannot write")

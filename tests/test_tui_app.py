@@ -189,7 +189,7 @@ async def test_up_recalls_the_previous_message(own_cache):
 
 async def test_messages_typed_while_loading_are_sent_once_loaded(own_cache):
     loaded = threading.Event()
-    backend = ScriptedBackend(turns=[AssistantTurn("您好！")])
+    backend = ScriptedBackend(turns=[AssistantTurn("您好！"), AssistantTurn("在的。")])
 
     def slow_create(name, **options):
         loaded.wait(5)
@@ -198,11 +198,12 @@ async def test_messages_typed_while_loading_are_sent_once_loaded(own_cache):
     async with new_app(services(create_backend=slow_create)).run_test(size=SIZE) as pilot:
         app = pilot.app
         await wait_until(pilot, lambda: app.loading is not None)
-        app.prompt.load_text("你好")
-        await pilot.press("enter")
+        for text in ("你好", "在吗"):
+            app.prompt.load_text(text)
+            await pilot.press("enter")
         loaded.set()
-        await wait_until(pilot, lambda: len(app.dialogue) == 2, what="the queued message to be answered")
-        assert app.dialogue[0] == UserTurn("你好")
+        await wait_until(pilot, lambda: len(app.dialogue) == 4, what="both queued messages to be answered")
+        assert [app.dialogue[0], app.dialogue[2]] == [UserTurn("你好"), UserTurn("在吗")]
 
 
 async def test_loading_shows_the_loaders_own_progress_bar(own_cache):

@@ -122,7 +122,7 @@ class HotelAgentApp(App):
         self.ready = threading.Event()  # set once the first backend load has finished (well or not)
         self.busy = False  # an exchange is running
         self.loading: Optional[str] = None  # the backend being loaded
-        self.queued: list[str] = []  # typed before the first backend was ready
+        self.queued: list[str] = []  # typed before the first backend was ready, sent one per exchange
         self.saved_bookings: list[Any] = []  # what this session booked (the store holds them)
         self._cancel: Optional[threading.Event] = None
         self._card: Optional[SearchCard] = None
@@ -365,6 +365,8 @@ class HotelAgentApp(App):
         self.busy = False
         self._cancel = None
         self.status.stop(self._idle_text())
+        if self.queued and self.backend is not None:
+            self._send(self.queued.pop(0), shown=True)
 
     def action_stop(self) -> None:
         if self._cancel is not None and not self._cancel.is_set():

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from agent.codecs import write_jsonl
+from agent.errors import UserError
 from agent.tui.feedback import rated_lines
 from agent.tui.history import ConversationHistory
 
@@ -24,5 +25,8 @@ def export(out: Path, rating: str) -> None:
     format (as in train.glm4.jsonl) plus a `feedback` object {rating, conversation, backend, model, at}.
     `--rating up` gives lines ready to join the training data."""
     lines = list(rated_lines(ConversationHistory.open().all(), None if rating == "all" else rating))  # type: ignore[arg-type]
-    write_jsonl(out, lines)
+    try:
+        write_jsonl(out, lines)
+    except OSError as e:
+        raise UserError(f"cannot write {out}: {e.strerror}") from None
     click.echo(f"wrote {len(lines)} rated dialogue(s) to {out}")

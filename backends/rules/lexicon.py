@@ -3,6 +3,7 @@ test): facility phrases users write, hotel names and their short forms, and the 
 borrows its phrasing from. Mined once and cached under the cache dir, keyed by the train file's sha256."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -82,12 +83,22 @@ def mine(train_path: Path, db_path: Path) -> Lexicon:
 
 
 _CACHED: dict[str, Lexicon] = {}
+# The modules whose code decides what mining keeps: a change to any of them invalidates the cache.
+_MINING_MODULES = ("lexicon.py", "nlg.py", "nlu.py", "numbers.py")
+
+
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _MINING_MODULES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def load_lexicon() -> Lexicon:
     """The lexicon for the current train file: from memory, else the cache dir, else mined (and cached)."""
     train, db = data_path(TRAIN), data_path(HOTEL_DB)
-    key = f"v{LEXICON_VERSION}-{sha256_of(train)[:16]}-{sha256_of(db)[:16]}"
+    key = f"v{LEXICON_VERSION}-{sha256_of(train)[:16]}-{sha256_of(db)[:16]}-{_code_digest()}"
     if key in _CACHED:
         return _CACHED[key]
     path = cache_dir() / "rules" / f"lexicon-{key}.json"

@@ -9,6 +9,7 @@ keep the template closest on average to all the others (the medoid under charact
 that scores best against replies we have not seen."""
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
@@ -51,7 +52,34 @@ def unmet(record: dict[str, Any], arguments: dict[str, Any]) -> list[str]:
         if (not isinstance(value, (int, float)) or (lower is not None and value < float(lower))
                 or (upper is not None and value > float(upper))):
             failed.append(key)
+    if any(_surely_lacks(record, phrase) for phrase in arguments.get("facilities") or []):
+        failed.append("facilities")
     return failed
+
+
+@functools.lru_cache(maxsize=1)
+def database_facilities() -> tuple[str, ...]:
+    import json
+
+    from agent.datafiles import HOTEL_DB, data_path
+
+    db = json.loads(data_path(HOTEL_DB).read_text(encoding="utf-8"))
+    return tuple(sorted({f.strip() for _, r in db for f in r["酒店设施"] if f.strip()}))
+
+
+def _surely_lacks(record: dict[str, Any], phrase: str) -> bool:
+    """True only when the phrase is the database's own wording of facilities (吹风机, 棋牌室, wifi) and the
+    record has none of them; colloquial phrases cannot be checked this way."""
+    named = [f for f in database_facilities() if phrase.lower() in f.lower()]
+    return bool(named) and not any(f in (record.get("facilities") or []) for f in named)
+
+
+def _facility_of(record: dict[str, Any], phrase: str) -> str | None:
+    """The record's facility that the user's phrase most likely means, or None when none is close."""
+    from agent.facilities import similarity
+
+    best = max(((similarity(phrase, f), f) for f in record.get("facilities") or []), default=(0.0, None))
+    return best[1] if best[0] >= 0.5 else None
 
 
 def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
@@ -222,7 +250,7 @@ def _medoids(templates: list[str], keep: int) -> list[str]:
     counts: dict[str, int] = defaultdict(int)
     for t in templates:
         counts[t] += 1
-    candidates = sorted(counts, key=lambda t: -counts[t])[:60]
+    candidates = sorted(counts, key=lambda t: -counts[t])[:30]
     references = [(_ngrams(render(t)), len(render(t)), weight) for t, weight in counts.items()]
     total = sum(counts.values())
     scored = []

@@ -250,7 +250,7 @@ class HotelAgentApp(App):
         self.status.stop(self._idle_text())
 
     def _idle_text(self) -> str:
-        return "ready · enter to send · esc stops a reply · /help" if self.backend else f"no backend · {RULES_HINT}"
+        return "ready · enter to send · esc stops a reply · /help" if self.backend else "no backend · /backend NAME loads one"
 
     def _backend_loaded(self, name: str, options: dict[str, Any], backend: Backend) -> None:
         switched = self.backend is not None
@@ -268,7 +268,10 @@ class HotelAgentApp(App):
     def _backend_failed(self, name: str, message: str) -> None:
         self._end_loading()
         self._show_backend_in_header()
-        still = f"; still using {self.backend_name}" if self.backend is not None else f"; {RULES_HINT}"
+        if self.backend is not None:
+            still = f"; still using {self.backend_name}"
+        else:
+            still = "; fix that, then /backend rules tries again" if name == "rules" else f"; {RULES_HINT}"
         self.error(f"cannot load backend {name}: {message}{still}")
         if self.queued and self.backend is None:
             self.note(f"{len(self.queued)} message(s) not sent: no backend")
@@ -292,7 +295,7 @@ class HotelAgentApp(App):
                 self.note(f"sent when {self.loading} has loaded", kind="dim")
             else:
                 self.prompt.load_text(text)
-                self.error(f"no backend loaded; {RULES_HINT}")
+                self.error("no backend loaded (see above); /backend NAME loads one")
             return
         self._send(text)
 

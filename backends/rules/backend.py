@@ -8,7 +8,8 @@ from typing import Any, Sequence
 from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.base import Prediction, TextCallback
 from backends.registry import register
-from backends.rules.lexicon import LEXICON_VERSION, Lexicon, load_lexicon
+from agent.errors import UserError
+from backends.rules.lexicon import Lexicon, lexicon_cache_key, load_lexicon
 from backends.rules.nlg import TemplateBank, generate
 from backends.rules.nlu import understand
 from backends.rules.policy import decide
@@ -30,11 +31,24 @@ def shown_records(dialogue: Dialogue) -> list[dict[str, Any]]:
 
 @dataclass
 class RulesBackend:
-    lexicon: Lexicon = field(default_factory=load_lexicon)
-    name: str = "rules"
+    """Loads (or mines) its lexicon on first use, so creating it is instant (the chat shows its prompt
+    at once and the first message pays the one-off mining, ~2 s, when the cache is cold)."""
 
-    def __post_init__(self) -> None:
-        self.bank = TemplateBank(self.lexicon.templates)
+    _lexicon: Lexicon | None = None
+    name: str = "rules"
+    _bank: TemplateBank | None = field(default=None, repr=False)
+
+    @property
+    def lexicon(self) -> Lexicon:
+        if self._lexicon is None:
+            self._lexicon = load_lexicon()
+        return self._lexicon
+
+    @property
+    def bank(self) -> TemplateBank:
+        if self._bank is None:
+            self._bank = TemplateBank(self.lexicon.templates)
+        return self._bank
 
     def predict(self, dialogues: Sequence[Dialogue], *, on_text: TextCallback | None = None,
                 cancel: threading.Event | None = None) -> list[Prediction]:
@@ -48,10 +62,12 @@ class RulesBackend:
         return AssistantTurn(generate(dialogue, self.bank, list(understanding.facility_question)))
 
     def signature(self) -> dict[str, Any]:
-        return {"backend": self.name, "lexicon_version": LEXICON_VERSION}
+        return {"backend": self.name, "lexicon": lexicon_cache_key()}
 
 
 def create_rules_backend(**options: Any) -> RulesBackend:
+    if options:
+        raise UserError(f"the rules backend takes no model options (got {', '.join('--' + k.replace('_', '-') for k in options)})")
     return RulesBackend()
 
 

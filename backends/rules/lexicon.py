@@ -95,10 +95,16 @@ def _code_digest() -> str:
     return digest.hexdigest()[:12]
 
 
+def lexicon_cache_key() -> str:
+    """Mining version, train and database sha256 (prefixes) and the mining code's digest."""
+    train, db = data_path(TRAIN), data_path(HOTEL_DB)
+    return f"v{LEXICON_VERSION}-{sha256_of(train)[:16]}-{sha256_of(db)[:16]}-{_code_digest()}"
+
+
 def load_lexicon() -> Lexicon:
     """The lexicon for the current train file: from memory, else the cache dir, else mined (and cached)."""
     train, db = data_path(TRAIN), data_path(HOTEL_DB)
-    key = f"v{LEXICON_VERSION}-{sha256_of(train)[:16]}-{sha256_of(db)[:16]}-{_code_digest()}"
+    key = lexicon_cache_key()
     if key in _CACHED:
         return _CACHED[key]
     path = cache_dir() / "rules" / f"lexicon-{key}.json"

@@ -67,7 +67,9 @@ def find_facilities(text: str, lexicon: Lexicon) -> list[str]:
     return out
 
 
-_CLAUSE_END = re.compile(r"[，,。？?！!、；;：:]")
+_CLAUSE_END = re.compile(r"[，,。？?！!、；;：:]|并且|而且|以及|还有|还要|同时|另外")
+# Words that are facilities themselves: a scope never reaches over one (…无线网络并且提供宽带上网).
+_FACILITY_HEADS = re.compile(r"wifi|无线|网络|上网|热水|餐厅|服务|电话|设施", re.I)
 _REQUEST_WORDS = re.compile(r"^(?:请问|那么|那|哪个酒店|哪家酒店|哪个|哪家|谁家|好的|还有|另外|并且|而且|以及|该酒店|这家酒店(?!内|里)|这个酒店(?!内|里)|酒店(?!内|里)|他家|它家|"
                             r"是否|能否|有没有|能不能|可不可以|可以|能够|能|需要|希望|最好|要求|要|提供|还|有|都|是|的)+")
 # Words that say where or when a facility is offered (公共区域和一些房间都有wifi, 不间断供应24小时热水): the
@@ -80,7 +82,7 @@ def _with_scope(text: str, floor: int, start: int, phrase: str) -> str:
     left = text[floor:start]
     cut = max((m.end() for m in _CLAUSE_END.finditer(left)), default=0)
     left = _REQUEST_WORDS.sub("", left[cut:])
-    if left and _SCOPE.search(left):
+    if left and _SCOPE.search(left) and not _FACILITY_HEADS.search(left):
         return left + phrase
     return phrase
 

@@ -120,5 +120,8 @@ def load_lexicon() -> Lexicon:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(lexicon.to_json(), ensure_ascii=False), encoding="utf-8")
         tmp.replace(path)
+        for stale in path.parent.glob("lexicon-*.json"):  # mined by older code or data: never read again
+            if stale != path:
+                stale.unlink(missing_ok=True)
     _CACHED[key] = lexicon
     return lexicon

@@ -242,6 +242,18 @@ async def test_enter_on_a_result_row_books_that_hotel(own_cache):
         assert any("booked 汉庭酒店(北京站店)" in n for n in notes(app, "success"))
 
 
+async def test_one_click_on_a_row_books_that_hotel(own_cache):
+    async with new_app(services()).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        card = SearchCard({"rating_range_lower": 4.5}, records=HOTELS)
+        await app.transcript.mount(card)
+        await wait_until(pilot, lambda: card.query("ResultsTable"))
+        await wait_until(pilot, lambda: card.query_one("ResultsTable").region.height == 3, what="the table on screen")
+        await pilot.click("ResultsTable", offset=(4, 2))  # line 0 is the header: line 2 is the second hotel
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking dialog")
+        assert app.screen.record["name"] == "北京贵都大酒店"
+
+
 async def test_saying_i_will_stay_there_opens_the_booking_dialog(own_cache):
     bookings = FakeBookings()
     async with new_app(services(bookings=bookings)).run_test(size=SIZE) as pilot:

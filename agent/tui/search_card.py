@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -72,6 +73,14 @@ class ResultsTable(DataTable):
         self.add_columns(*COLUMNS)
         for index, record in enumerate(self.records):
             self.add_row(*record_row(record), key=str(index))
+
+    async def _on_click(self, event: events.Click) -> None:
+        # One click on a hotel picks it (DataTable's own click only highlights a row not yet highlighted).
+        row = event.style.meta.get("row", -1)
+        if isinstance(row, int) and 0 <= row < self.row_count:
+            event.prevent_default()  # the base handler would move the cursor again
+            self.move_cursor(row=row)
+            self.action_select_cursor()
 
 
 class SearchCard(Vertical):

@@ -18,8 +18,7 @@ from typing import Any, Iterable
 
 from agent.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
 
-FIELDS = {"phone": "phone", "address": "address", "subway": "subway", "price": "price", "rating": "rating", "type": "type"}
-_PLACEHOLDER = re.compile(r"\{(n|phone|address|subway|price|rating|type)(\d)\}")
+_PLACEHOLDER = re.compile(r"\{(n|phone|address|subway|price|rating)(\d)\}")
 
 
 # ---- the situation a reply answers -------------------------------------------------------------------
@@ -39,8 +38,8 @@ def _last_search(dialogue: Dialogue) -> dict[str, Any]:
 
 
 def unmet(record: dict[str, Any], arguments: dict[str, Any]) -> list[str]:
-    """The checkable constraints (type, price, rating) a record does not meet; facilities are the user's
-    own words and cannot be checked against the record's list."""
+    """The constraints a record surely does not meet: type, price, rating, and facilities named in the
+    database's own words (the user's colloquial phrases cannot be checked against a record's list)."""
     failed = []
     if "type" in arguments and record.get("type") != arguments["type"]:
         failed.append("type")
@@ -84,11 +83,11 @@ def _facility_of(record: dict[str, Any], phrase: str) -> str | None:
 
 def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
     """The kind of follow-up a user message is (for a reply without a new search)."""
-    from backends.rules.nlu import ATTRIBUTE_WORDS, _BYE, _CHOICE, _COMPARE, _THANKS
+    from backends.rules.nlu import ATTRIBUTE_WORDS, BYE, CHOICE, COMPARE, THANKS
 
-    if _CHOICE.search(user) and not re.search(r"[吗？?]", user):
+    if CHOICE.search(user) and not re.search(r"[吗？?]", user):
         return "choice"
-    if _COMPARE.search(user) and len(shown) > 1:
+    if COMPARE.search(user) and len(shown) > 1:
         for attribute in ("rating", "price", "subway", "phone"):
             if any(w in user for w in ATTRIBUTE_WORDS[attribute]) or (attribute == "price" and "便宜" in user):
                 return "compare-" + attribute
@@ -96,7 +95,7 @@ def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
     for attribute, words in ATTRIBUTE_WORDS.items():
         if any(w in user for w in words):
             return "ask-" + attribute
-    if _THANKS.search(user) or _BYE.search(user):
+    if THANKS.search(user) or BYE.search(user):
         return "bye"
     if re.search(r"有没有|有.*[吗么]|提供|能不能|可以", user):
         return "ask-facility"
@@ -305,8 +304,6 @@ _FALLBACK = {
 
 def facility_answer(phrases: list[str], records: list[dict[str, Any]], user: str) -> str | None:
     """Answer 有没有X / 哪家有X from the records' own facility lists (never from the question)."""
-    from agent.facilities import similarity
-
     if not records:
         return None
     if not phrases:
@@ -314,10 +311,7 @@ def facility_answer(phrases: list[str], records: list[dict[str, Any]], user: str
             return "这家酒店提供的设施有" + "、".join(records[0].get("facilities") or []) + "。"
         return None
 
-    def match(record: dict[str, Any], phrase: str) -> str | None:
-        best = max(((similarity(phrase, f), f) for f in record.get("facilities") or []), default=(0.0, None))
-        return best[1] if best[0] >= 0.5 else None
-
+    match = _facility_of
     phrase = phrases[0]
     if len(records) == 1 or not re.search(r"哪|谁|这些|这几|这两|都", user):
         found = match(records[0], phrase)

@@ -22,15 +22,15 @@ ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
     "rating": ("评分", "几分", "分数", "口碑"),
     "type": ("类型", "什么类", "档次", "星级"),
 }
-_THANKS = re.compile(r"谢谢|多谢|感谢|thank", re.I)
-_BYE = re.compile(r"再见|拜拜|没有(其他|别的)?(问题|事)|不用了|就这些|没事了")
-_CHOICE = re.compile(r"决定|就(选|订|住|要)|入住|预订这|预定这|订这|住这|就这家|选这|选择")
+THANKS = re.compile(r"谢谢|多谢|感谢|thank", re.I)
+BYE = re.compile(r"再见|拜拜|没有(其他|别的)?(问题|事)|不用了|就这些|没事了")
+CHOICE = re.compile(r"决定|就(选|订|住|要)|入住|预订这|预定这|订这|住这|就这家|选这|选择")
 # How the data's added follow-up questions about shown hotels read; those are answered, not searched.
 # Phrasings of the original dialogues (酒店设施… / 是否… / 该酒店… / 他家…) are searches there.
 _ABOUT_SHOWN = re.compile(r"^(这家|这个)酒店(有没有|是不是|有免费|wifi免费)|免费的?wifi|更好|比较好|告诉我|你知道|都有|都提供"
                           r"|^(这两|两个|这些|他们)")
 _SEARCH_PHRASING = re.compile(r"设施|是否|该酒店|他家")
-_COMPARE = re.compile(r"哪(个|家|一家|间)|谁家|更(高|低|便宜|贵|近|好)|比较")
+COMPARE = re.compile(r"哪(个|家|一家|间)|谁家|更(高|低|便宜|贵|近|好)|比较")
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Unde
     slots = constraint_slots(unnamed, lexicon)
     # Asking for a hotel by name is a request of its own in the data: no other constraint comes with it
     # (words inside the name, like 温泉 in 国际温泉酒店, do not count).
-    if not shown_mentions and not _CHOICE.search(text):
+    if not shown_mentions and not CHOICE.search(text):
         name = find_name(text, lexicon)
         if name and not constraint_slots(text.replace(name, "，"), lexicon):
             slots = {"name": name}
@@ -153,10 +153,10 @@ def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Unde
         slots=slots,
         shown_mentions=shown_mentions,
         attributes=attributes,
-        thanks=bool(_THANKS.search(text)),
-        bye=bool(_BYE.search(text)),
-        choice=bool(_CHOICE.search(text)),
-        compare=bool(_COMPARE.search(text)),
+        thanks=bool(THANKS.search(text)),
+        bye=bool(BYE.search(text)),
+        choice=bool(CHOICE.search(text)),
+        compare=bool(COMPARE.search(text)),
         facility_question=tuple(facilities),
         about_shown=bool(_ABOUT_SHOWN.search(text)) and not _SEARCH_PHRASING.search(text),
     )

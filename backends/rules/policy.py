@@ -1,8 +1,10 @@
 """Search or reply: the decision the data makes on every user message.
 
-A message that adds or changes a constraint (a new type, price, rating, facility or name) starts a
-search carrying the dialogue state; questions about hotels already shown, a choice, thanks and goodbyes
-are answered from the records in context."""
+A message that mentions a constraint (type, price, rating, facility or name; new, changed or restated)
+starts a search carrying the dialogue state; questions about hotels already shown, a choice, thanks and
+goodbyes are answered from the records in context. One exception, learned from train: the data's added
+follow-up questions (这家酒店有没有X？ / 哪家有X更好) are answered, while the original dialogues' facility
+questions (酒店设施是否有X) search."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -27,7 +27,10 @@ def run_chat(backend: str, plain: bool, continue_last: bool, **backend_options: 
     dialogue = Dialogue()
     if continue_last:
         dialogue = _last_dialogue()
-    chat_lines(loop, sys.stdin, sys.stdout, dialogue, interactive=sys.stdin.isatty())
+    try:
+        chat_lines(loop, sys.stdin, sys.stdout, dialogue, interactive=sys.stdin.isatty())
+    except KeyboardInterrupt:  # Ctrl-C ends the chat like EOF does, without a traceback
+        sys.stdout.write("\n")
 
 
 def _last_dialogue() -> Dialogue:
@@ -56,8 +59,6 @@ def chat_lines(loop: DialogueLoop, lines: TextIO, out: TextIO, dialogue: Dialogu
 
 def make_renderer(out: TextIO) -> Callable[[Event], None]:
     """Events as compact lines: `> search {...}`, `< N results (relaxed: ...)`, one line per hotel, the reply."""
-    streamed = []
-
     def render(event: Event) -> None:
         if isinstance(event, SearchStarted):
             out.write(f"> search {format_arguments(event.arguments)}\n")
@@ -70,10 +71,9 @@ def make_renderer(out: TextIO) -> Callable[[Event], None]:
             for record in result.records:
                 out.write(f"  - {format_record(record)}\n")
         elif isinstance(event, ReplyText):
-            streamed.append(event.text)
+            pass  # line mode prints the whole reply once, when it is complete (scripts read whole lines)
         elif isinstance(event, Reply):
             out.write(f"助手: {event.content}\n")
-            streamed.clear()
         out.flush()
 
     return render

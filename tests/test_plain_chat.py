@@ -26,3 +26,24 @@ def test_a_scripted_conversation_runs_end_to_end(session_cache):
     assert phones and any(p in replies[1] for p in phones)
     assert "入住愉快" in replies[2]
     assert sum(1 for line in lines if line.startswith("> search")) == 1
+
+
+def test_line_mode_skips_blank_lines_and_stops_at_eof():
+    import io
+
+    from agent.chat_command import chat_lines
+    from agent.loop import DialogueLoop
+    from agent.search_result import SearchResult
+    from backends.registry import create
+
+    class OneHotelStore:
+        def search(self, arguments, limit=None):
+            return SearchResult([{"name": "北京甲乙酒店", "type": "经济型", "price": 300.0, "rating": 4.5,
+                                  "phone": "010-1", "facilities": []}], relaxed=("rating_range_lower",))
+
+    out = io.StringIO()
+    dialogue = chat_lines(DialogueLoop(create("rules"), OneHotelStore()), io.StringIO("\n找一家经济型酒店\n\n"), out)
+    assert len(dialogue) == 4
+    assert out.getvalue().splitlines()[:3] == [
+        '> search {"type": "经济型"}', "< 1 result (relaxed: rating_range_lower)",
+        "  - 北京甲乙酒店 | type=经济型 | price=300 | rating=4.5 | phone=010-1"]

@@ -48,9 +48,13 @@ def unmet(record: dict[str, Any], arguments: dict[str, Any]) -> list[str]:
         lower, upper = arguments.get(key + "_range_lower"), arguments.get(key + "_range_upper")
         if lower is None and upper is None:
             continue
-        if (not isinstance(value, (int, float)) or (lower is not None and value < float(lower))
-                or (upper is not None and value > float(upper))):
+        # The direction is part of it: "价格比您要求的高一些" must not be said of a cheaper hotel.
+        if not isinstance(value, (int, float)) or value < 0:
             failed.append(key)
+        elif lower is not None and value < float(lower):
+            failed.append(key + "_low")
+        elif upper is not None and value > float(upper):
+            failed.append(key + "_high")
     if any(_surely_lacks(record, phrase) for phrase in arguments.get("facilities") or []):
         failed.append("facilities")
     return failed

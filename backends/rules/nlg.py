@@ -165,8 +165,14 @@ _FACILITY_WORDS = ("wifi", "WIFI", "网", "热水", "餐厅", "会议室", "健�
                    "桑拿", "SPA", "停车", "看护", "温泉", "吹风", "设施", "经济", "舒适", "高档", "豪华")
 # (also: claims that something was booked or done, which only the booking flow may say)
 _UNGROUNDED = re.compile("|".join(_FACILITY_WORDS) + "|wi-?fi|预定了|预订了|订好|已经帮|已为您|已经为您", re.I)
+# ...and must not claim the hotel fits after all (有您需要的服务 / 其他方面都可以满足).
+_CLAIMS_FIT = re.compile(r"(?<![没不无未])(满足|有您需要|有你需要|符合您的要求|都符合)")
 # A reply to a relaxed search must say so: its template needs one of these words.
-_HONEST = re.compile(r"抱歉|不好意思|遗憾|没有|没找到|不过|但|只是|就是|稍|不是|不太|可以接受|能接受|行吗|可以吗|行不")
+_HONEST = re.compile(r"抱歉|不好意思|报歉|遗憾|没有|没找到|不过|但|只是|稍|不是|不太|略|接近")
+# What a relaxed reply may talk about: only the constraints that were actually relaxed.
+_TOPIC_WORDS = {"price": re.compile(r"价|贵|便宜|元"), "rating": re.compile(r"评分|分")}
+# Superlatives we cannot check outside a ranked comparison.
+_SUPERLATIVE = re.compile(r"最(高|低|优惠|便宜|贵|好|近)")
 
 
 def make_template(reply: str, records: list[dict[str, Any]]) -> str | None:
@@ -222,8 +228,15 @@ def reply_example(context: Dialogue, reply: str) -> dict[str, Any] | None:
     """What mining keeps of one train reply: its situation key and template (or None)."""
     key, records = situation(context)
     template = make_template(reply, records)
-    if template is None or ("relaxed" in key and not _HONEST.search(template)):
+    if template is None or (not key.startswith("compare") and _SUPERLATIVE.search(template)):
         return None
+    if "relaxed" in key:
+        relaxed = key.split("relaxed_", 1)[1]
+        if not _HONEST.search(template) or _CLAIMS_FIT.search(template):
+            return None
+        text = _PLACEHOLDER.sub("", template)
+        if any(words.search(text) and topic not in relaxed for topic, words in _TOPIC_WORDS.items()):
+            return None
     return {"key": key, "template": template}
 
 

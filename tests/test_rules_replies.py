@@ -145,3 +145,9 @@ def test_the_template_choosers_bleu_equals_nltk():
 def test_details_asked_for_with_the_search_are_given(backend):
     text = reply(backend, after_search(A, user="帮我找一家经济型酒店，把地址和电话一起告诉我"))
     assert A["address"] in text and A["phone"] in text
+
+
+def test_a_relaxed_reply_talks_only_about_what_was_relaxed(backend):
+    text = reply(backend, after_search(B, arguments={"price_range_upper": 200}))
+    assert "北京丙丁饭店" in text and re.search(r"抱歉|不好意思|没有|但|不过|只是", text)
+    assert "评分" not in text and "4.8" not in text

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from agent.datafiles import sha256_of
+from agent.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
+from backends import registry
 from backends.llm.adapter_info import read_adapter_info
 from finetune.config import build_config
 from finetune.recipe import last_complete_checkpoint, load_base_model, train
@@ -111,12 +113,41 @@ def test_qlora_base_is_nf4_with_double_quantization(tiny_dirs, tmp_path):
     assert projection.weight.quant_state.nested  # double quantization: the block constants are quantized too
 
 
-def test_qlora_trains_on_cpu_and_writes_a_qlora_adapter(tiny_dirs, tmp_path):
-    out = tmp_path / "q"
+@pytest.fixture(scope="module")
+def qlora_run(tiny_dirs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("qrun") / "adapter"
     train(build_config({}, settings(tiny_dirs("llama3"), out, family="llama3", method="qlora", max_steps=3,
                                     gradient_checkpointing=True, learning_rate=3e-3)))
-    assert read_adapter_info(out).method == "qlora"
-    assert all(math.isfinite(loss) for loss in train_losses(out))
+    return out
+
+
+def test_qlora_trains_on_cpu_and_writes_a_qlora_adapter(qlora_run):
+    assert read_adapter_info(qlora_run).method == "qlora"
+    assert all(math.isfinite(loss) for loss in train_losses(qlora_run))
+
+
+PROMPT = Dialogue((UserTurn("有没有300元以下的酒店？"),))
+
+
+def test_lora_adapter_loads_in_the_lora_backend_and_generates(lora_run):
+    backend = registry.create("lora-qwen2", adapter=str(lora_run), max_new_tokens=6)  # base from hotel_agent.json
+    [prediction] = backend.predict([PROMPT])
+    assert prediction.raw is not None
+    assert backend.signature()["adapter_sha256"] == sha256_of(lora_run / "adapter_model.safetensors")
+
+
+def test_qlora_adapter_loads_in_the_qlora_backend_and_generates_a_batch(qlora_run):
+    backend = registry.create("qlora-llama3", adapter=str(qlora_run), max_new_tokens=6)
+    predictions = backend.predict([PROMPT, PROMPT.with_turn(SearchTurn({"price_range_upper": 300}),
+                                                            ReturnTurn([]))])
+    assert len(predictions) == 2 and backend.signature()["dtype"].endswith("nf4")
+
+
+def test_an_adapter_is_refused_by_another_familys_backend(lora_run):
+    from agent.errors import UserError
+
+    with pytest.raises(UserError, match="trained for family 'qwen2'"):
+        registry.create("lora-llama3", adapter=str(lora_run))
 
 
 def test_run_refuses_to_overwrite_checkpoints_without_resume(lora_run):

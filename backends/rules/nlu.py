@@ -27,7 +27,8 @@ BYE = re.compile(r"再见|拜拜|没有(其他|别的)?(问题|事)|不用了|�
 CHOICE = re.compile(r"决定|就(选|订|住|要)|入住|预订这|预定这|订这|住这|就这家|选这|选择")
 # How the data's added follow-up questions about shown hotels read; those are answered, not searched.
 # Phrasings of the original dialogues (酒店设施… / 是否… / 该酒店… / 他家…) are searches there.
-_ABOUT_SHOWN = re.compile(r"^(这家|这个)酒店(有没有|是不是|有免费|wifi免费)|免费的?wifi|更好|比较好|告诉我|你知道|都有|都提供"
+_ABOUT_SHOWN = re.compile(r"^(这家|这个)酒店(有没有|是不是|有免费|wifi免费)|免费的?wifi|更好|比较好|告诉我|你知道"
+                          r"|(这两|两家|两个|这些|这几|他们|它们).{0,6}都(有|提供)"
                           r"|^(这两|两个|这些|他们)")
 _SEARCH_PHRASING = re.compile(r"设施|是否|该酒店|他家")
 COMPARE = re.compile(r"哪(个|家|一家|间)|谁家|更(高|低|便宜|贵|近|好)|比较")
@@ -50,15 +51,14 @@ def find_facilities(text: str, lexicon: Lexicon) -> list[str]:
     """Facility phrases as the user wrote them: longest lexicon matches that do not overlap, in text order."""
     taken = [False] * len(text)
     found: list[tuple[int, str]] = []
-    lowered = text
     for phrase in lexicon.facility_phrases:
-        start = lowered.find(phrase)
+        start = text.find(phrase)
         while start >= 0:
             end = start + len(phrase)
             if not any(taken[start:end]):
                 taken[start:end] = [True] * (end - start)
                 found.append((start, phrase))
-            start = lowered.find(phrase, end)
+            start = text.find(phrase, end)
     found.sort()
     out = []
     for i, (start, phrase) in enumerate(found):
@@ -101,8 +101,6 @@ def find_type(text: str) -> str | None:
     return TYPE_WORDS[m.group(1)] if m else None
 
 
-_NAME_PREFIX = re.compile(r"(?:叫做?|那个|预[订定](?:一下)?|住在|订(?:一间|一个|个)?|找(?:个|一个|一家|找)?|查(?:一下|询)?|去|有没有)$")
-_NAME_END = re.compile(r"(的酒店|的房间|的信息|的地方|这个酒店|怎么样|住一晚|的宾馆|的|[，,。？?！!]|$)")
 _HOTEL_SUFFIX = re.compile(r"(酒店|饭店|宾馆|公寓|旅舍|客栈|大厦|旅馆|山庄|会馆|招待所|度假村|中心|店|院|园)$")
 
 

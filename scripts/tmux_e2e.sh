@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end check of the installed chat in a real terminal: start `hotel-agent` (rules backend) inside tmux,
-# type a conversation (search, follow-up, pick a hotel with f2, book it), capture the screen after each step
-# and check it, then check `hotel-agent bookings` and `hotel-agent history` from the shell.
+# type a conversation (search, follow-up, pick a hotel with f2, book it, rate a reply), capture the screen after
+# each step and check it, resume it with --continue, then check `hotel-agent bookings`, `history` and
+# `feedback export` from the shell.
 #
 #   scripts/tmux_e2e.sh            # uses .venv/bin/hotel-agent, else hotel-agent on PATH
 #   KEEP=1 scripts/tmux_e2e.sh     # keep the captures (printed path) for a look
@@ -73,8 +74,20 @@ t send-keys -t "$session" -l "E2E Guest"
 t send-keys -t "$session" Enter
 wait_for "booked .*E2E Guest"
 
+t send-keys -t "$session" BTab                   # shift+tab: focus the newest agent reply
+sleep 0.3
+t send-keys -t "$session" -l "+"                 # rate it 👍
+wait_for "👍 ═"                                 # the reply shows its rating
+
 type_line "/help"
 wait_for "/export FILE"
+t send-keys -t "$session" C-q
+sleep 1
+
+# Resume: the conversation comes back on screen.
+t new-session -d -s "$session" -x 120 -y 45 "$agent --continue"
+wait_for "continuing conversation" 30
+wait_for "评分 ≥ 4.5"
 t send-keys -t "$session" C-q
 sleep 1
 
@@ -85,4 +98,6 @@ grep -q "E2E Guest" "$captures/bookings.txt" || { echo "FAIL: the guest name was
 echo "--- hotel-agent history"
 "$agent" history | tee "$captures/history.txt"
 grep -q "帮我找一家有wifi的经济型酒店" "$captures/history.txt" || { echo "FAIL: the conversation was not saved"; exit 1; }
-echo "PASS: conversation, booking of $hotel and history checked in a real terminal"
+"$agent" feedback export "$captures/rated.jsonl"
+[ "$(wc -l < "$captures/rated.jsonl")" = 1 ] || { echo "FAIL: expected one rated reply in the feedback export"; exit 1; }
+echo "PASS: conversation, booking of $hotel, rating, --continue and history checked in a real terminal"

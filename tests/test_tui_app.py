@@ -379,6 +379,8 @@ async def test_plus_on_a_focused_reply_saves_a_thumbs_up(own_cache):
         saved = ConversationHistory.open().last()
         assert [(f.turn, f.rating) for f in saved.feedback] == [(1, "up")]
         assert app.focused.border_subtitle == "👍"
+        await pilot.press("o", "k")  # typing on goes to the input
+        assert app.prompt.has_focus and app.prompt.text == "ok"
 
 
 # --- errors stay in the UI -----------------------------------------------------------------------------

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Input, TextArea
 
 from agent.codecs import dialogue_to_json_line
 from agent.datafiles import cache_dir
@@ -158,6 +158,14 @@ class HotelAgentApp(App):
         self.prompt.focus()
         self._begin_loading(self.backend_name)
         self._load(self.backend_name, self.backend_options, first=True)
+
+    def on_key(self, event: events.Key) -> None:
+        # Typing while a reply or a table has the focus goes to the input (after +/- rated a reply, say).
+        if (event.is_printable and event.character and self.screen is self.screen_stack[0]
+                and not isinstance(self.focused, (TextArea, Input)) and event.key not in self.active_bindings):
+            event.stop()
+            self.prompt.focus()
+            self.prompt.insert(event.character)
 
     def _show_backend_in_header(self) -> None:
         if self.backend is None:

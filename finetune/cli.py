@@ -38,7 +38,7 @@ def main() -> None:
               help="Recompute activations in the backward pass: less memory, ~30% more time.")
 @click.option("--save-steps", type=int, default=None, help="Checkpoint every N steps. [default: 100]")
 @click.option("--eval-limit", type=int, default=None,
-              help="After training, replay the first N dev dialogues through evalharness.")
+              help="After training, replay the first N dev samples through evalharness (summary in OUT/eval_dev).")
 @click.option("--device", default=None, help="torch device. [default: cuda when available, else cpu]")
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint in --out (after a crash or kill).")
 def run(config_file: str | None, resume: bool, **options) -> None:

@@ -62,7 +62,8 @@ class TrainConfig:
     logging_steps: int = 10
     save_steps: int = 100
     save_total_limit: int = 2
-    eval_limit: int | None = None  # dev dialogues replayed through evalharness at the end (None: skip)
+    eval_limit: int | None = None  # dev samples replayed through evalharness at the end (None: skip)
+    eval_max_new_tokens: int | None = None  # generation limit for that run (None: the backend's default)
     device: str | None = None  # None: cuda when available
 
     def to_dict(self) -> dict[str, Any]:

@@ -113,11 +113,14 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
           + f"; {progress.rate:,.0f} tokens/s" + (f", peak GPU memory {peak_gib:.2f} GiB" if peak_gib else "")
           + f"; adapter in {out}", flush=True)
 
-    # 6. Optional: replay dev dialogues through the evaluation harness with the new adapter.
-    if config.eval_limit:
+    # 6. Optional: replay dev samples through the evaluation harness with the new adapter, as served.
+    if config.eval_limit and dev_path:
         from finetune.evaluation import evaluate_adapter
 
-        evaluate_adapter(config, out)
+        del trainer, model  # the backend loads its own copy; free this one first
+        if cuda:
+            torch.cuda.empty_cache()
+        evaluate_adapter(config, out, dev_path, max_new_tokens=config.eval_max_new_tokens)
     return out
 
 

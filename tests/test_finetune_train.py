@@ -77,7 +77,8 @@ def test_loss_falls_when_overfitting_a_handful_of_dialogues(family, tiny_dirs, t
 @pytest.fixture(scope="module")
 def lora_run(tiny_dirs, tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("run") / "adapter"
-    train(build_config({}, settings(tiny_dirs("qwen2"), out, dev=None, dev_limit=4, max_steps=4, save_steps=2)))
+    train(build_config({}, settings(tiny_dirs("qwen2"), out, dev=None, dev_limit=4, max_steps=4, save_steps=2,
+                                    eval_limit=3, eval_max_new_tokens=4)))
     return out
 
 
@@ -99,6 +100,12 @@ def test_hotel_agent_json_says_what_the_backends_check_and_how_it_was_trained(lo
     assert math.isfinite(extra["final_train_loss"]) and math.isfinite(extra["final_dev_loss"])
     assert {"torch", "transformers", "peft", "bitsandbytes"} <= extra["versions"].keys()
     assert extra["steps"] == 4 and extra["resumed_from"] is None
+
+
+def test_eval_limit_scores_dev_samples_through_evalharness_next_to_the_adapter(lora_run):
+    summary = json.loads((lora_run / "eval_dev" / "summary.json").read_text())
+    assert summary["metrics"]["samples"] == 3
+    assert summary["signature"]["backend"]["adapter"] == str(lora_run)
 
 
 def test_qlora_base_is_nf4_with_double_quantization(tiny_dirs, tmp_path):

@@ -22,6 +22,7 @@ from agent.tui.history import ConversationHistory
 from agent.tui.search_card import SearchCard
 from agent.tui.transcript import AgentMessage, Note
 from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from backends.base import Prediction
 from backends.scripted import ScriptedBackend
 
 pytestmark = pytest.mark.asyncio
@@ -53,6 +54,22 @@ class FakeBookings:
     def book(self, record, **details):
         self.booked.append((record, details))
         return len(self.booked)
+
+
+class WaitsForCancel:
+    """A generation that streams a little, then runs until its cancel event is set (at most 5 s)."""
+
+    name = "slow"
+    cancelled = False
+
+    def predict(self, dialogues, *, on_text=None, cancel=None):
+        if on_text:
+            on_text(0, "好的，")
+        self.cancelled = cancel is not None and cancel.wait(5)
+        return [Prediction(AssistantTurn("好的，"))]
+
+    def signature(self):
+        return {"backend": self.name}
 
 
 def searching_script(dialogue: Dialogue):
@@ -156,20 +173,7 @@ async def test_typing_is_not_blocked_while_the_backend_thinks(own_cache):
 
 
 async def test_escape_cancels_a_running_generation(own_cache):
-    class UntilCancelled:
-        name = "slow"
-
-        def predict(self, dialogues, *, on_text=None, cancel=None):
-            from backends.base import Prediction
-            if on_text:
-                on_text(0, "好的，")
-            assert cancel is not None and cancel.wait(5), "never cancelled"
-            return [Prediction(AssistantTurn("好的，"))]
-
-        def signature(self):
-            return {"backend": "slow"}
-
-    async with new_app(services({"scripted": UntilCancelled()})).run_test(size=SIZE) as pilot:
+    async with new_app(services({"scripted": WaitsForCancel()})).run_test(size=SIZE) as pilot:
         app = await started(pilot)
         app.prompt.load_text("你好")
         await pilot.press("enter")
@@ -177,6 +181,18 @@ async def test_escape_cancels_a_running_generation(own_cache):
         await pilot.press("escape")
         await wait_until(pilot, lambda: not app.busy, what="the generation to stop")
         assert app.query_one(AgentMessage).border_subtitle == "stopped"
+
+
+async def test_quitting_stops_a_running_generation(own_cache):
+    backend = WaitsForCancel()
+    app = new_app(services({"scripted": backend}))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        app.prompt.load_text("你好")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.busy)
+        await pilot.press("ctrl+q")
+    assert backend.cancelled
 
 
 async def test_up_recalls_the_previous_message(own_cache):

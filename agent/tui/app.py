@@ -379,6 +379,12 @@ class HotelAgentApp(App):
         if self.queued and self.backend is not None:
             self._send(self.queued.pop(0), shown=True)
 
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        # Quitting waits for the running worker: ask a long generation to stop rather than finish.
+        if self._cancel is not None:
+            self._cancel.set()
+        super().exit(*args, **kwargs)
+
     def action_stop(self) -> None:
         if self._cancel is not None and not self._cancel.is_set():
             self._cancel.set()

@@ -28,11 +28,16 @@ from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTur
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _UNIT = r"\s*(?:元|块钱|块|分|星)?\s*(?:左右)?\s*"
-# "不低于" contains "低于" and "不超过" contains "超过": the lookbehinds keep each cue on its own side.
-UPPER_BEFORE = re.compile(r"(?:不超过|不高于|不大于|不到|最多|最高|(?<!不)低于|(?<!不)少于|(?<!不)小于)[^\d]{0,4}$")
+# A comparison word before the number, possibly negated: 低于 is an upper bound, 不低于 / 不能低于 a lower one;
+# 超过 is a lower bound, 不超过 / 不要超过 an upper one. 不到 ("not even") is an upper bound.
+_NEGATION = "不要|不能|不会|不得|不可以|别|不"
+_WORD_SIDE = {"超过": "lower", "超出": "lower", "高于": "lower", "大于": "lower", "多于": "lower", "至少": "lower",
+              "最少": "lower", "最低": "lower", "低于": "upper", "少于": "upper", "小于": "upper", "最多": "upper",
+              "最高": "upper", "到": None}
+CUE_BEFORE = re.compile(f"({_NEGATION})?({'|'.join(_WORD_SIDE)})[^\\d]{{0,4}}$")
 UPPER_AFTER = re.compile(r"^" + _UNIT + r"(?:以下|以内|之内)")
-LOWER_BEFORE = re.compile(r"(?:不低于|不少于|不小于|至少|最少|最低|(?<!不)高于|(?<!不)超过|(?<!不)大于)[^\d]{0,4}$")
 LOWER_AFTER = re.compile(r"^" + _UNIT + r"(?:以上|起)")
+_FLIP = {"lower": "upper", "upper": "lower"}
 BOUNDS = {"price": ("price_range_lower", "price_range_upper"), "rating": ("rating_range_lower", "rating_range_upper")}
 
 
@@ -150,10 +155,23 @@ def number_cues(text: str) -> list[tuple[float, str]]:
     found = []
     for match in NUMBER.finditer(text):
         before, after = text[max(0, match.start() - 10):match.start()], text[match.end():match.end() + 8]
-        upper = bool(UPPER_BEFORE.search(before) or UPPER_AFTER.search(after))
-        lower = bool(LOWER_BEFORE.search(before) or LOWER_AFTER.search(after))
-        if upper != lower:  # both or neither: no clear direction
-            found.append((float(match.group()), "upper" if upper else "lower"))
+        sides = set()
+        cue = CUE_BEFORE.search(before)
+        if cue:
+            negated, word = cue.groups()
+            side = _WORD_SIDE[word]
+            if word == "到":
+                side = "upper" if negated else None  # 不到500: under 500; 300到500 is a range
+            elif negated:
+                side = _FLIP[side]
+            if side:
+                sides.add(side)
+        if UPPER_AFTER.search(after):
+            sides.add("upper")
+        if LOWER_AFTER.search(after):
+            sides.add("lower")
+        if len(sides) == 1:  # both or neither: no clear direction
+            found.append((float(match.group()), sides.pop()))
     return found
 
 

@@ -31,6 +31,10 @@ def test_negated_cues_keep_their_own_direction():
     assert number_cues("价格不低于600") == [(600.0, "lower")]
     assert number_cues("不超过400元") == [(400.0, "upper")]
     assert number_cues("300元以下") == [(300.0, "upper")]
+    assert number_cues("价格不要超过1200元") == [(1200.0, "upper")]  # train line 202: labelled right
+    assert number_cues("价格不能低于800元") == [(800.0, "lower")]  # train line 274: labelled right
+    assert number_cues("不到300") == [(300.0, "upper")]
+    assert number_cues("300到500的") == []
     assert bound_fixes(RIGHT_BOUND) == []
 
 

@@ -3,15 +3,16 @@
 It knows nothing of screens: it yields events that any front end (the line-mode chat, the TUI) renders."""
 from __future__ import annotations
 
+import queue
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Protocol, Union
+from typing import Any, Callable, Generator, Iterator, Protocol, Union
 
 from agent.errors import ArgumentError
 from agent.search_result import SearchResult
 from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from agent.schema import validate_arguments
-from backends.base import Backend
+from backends.base import Backend, Prediction
 
 
 class Searcher(Protocol):
@@ -63,23 +64,13 @@ class DialogueLoop:
                 cancel: threading.Event | None = None) -> Iterator[Event]:
         """Run one exchange. The final event is always a `Reply` carrying the grown dialogue."""
         dialogue = dialogue.with_turn(UserTurn(user_text))
-        streamed: list[str] = []
-        pending: list[str] = []
-
-        def on_text(_index: int, text: str) -> None:
-            pending.append(text)
-
         for _ in range(MAX_SEARCHES_PER_MESSAGE + 1):
-            prediction = self.backend.predict([dialogue], on_text=on_text, cancel=cancel)[0]
+            prediction = yield from self._predict_streaming(dialogue, cancel)
             turn = prediction.turn
             if isinstance(turn, AssistantTurn):
-                for piece in pending:
-                    streamed.append(piece)
-                    yield ReplyText(piece)
                 dialogue = dialogue.with_turn(turn)
                 yield Reply(turn.content, dialogue)
                 return
-            pending.clear()
             assert isinstance(turn, SearchTurn)
             try:
                 arguments = validate_arguments(turn.arguments)
@@ -96,6 +87,32 @@ class DialogueLoop:
         content = "抱歉，我没能理解您的需求，能换个说法再说一次吗？"
         dialogue = dialogue.with_turn(AssistantTurn(content))
         yield Reply(content, dialogue)
+
+    def _predict_streaming(self, dialogue: Dialogue,
+                           cancel: threading.Event | None) -> Generator[ReplyText, None, Prediction]:
+        """Run the backend in a thread and yield its reply text as it arrives, so a front end shows an
+        LLM reply token by token; returns the finished prediction."""
+        pieces: queue.Queue = queue.Queue()
+        finished = object()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["prediction"] = self.backend.predict(
+                    [dialogue], on_text=lambda _i, text: pieces.put(text), cancel=cancel)[0]
+            except BaseException as e:  # re-raised in the caller's thread below
+                outcome["error"] = e
+            finally:
+                pieces.put(finished)
+
+        thread = threading.Thread(target=work, name="backend-predict", daemon=True)
+        thread.start()
+        while (piece := pieces.get()) is not finished:
+            yield ReplyText(piece)
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["prediction"]
 
 
 def dialogue_repeats_search(dialogue: Dialogue, arguments: dict[str, Any]) -> bool:

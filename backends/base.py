@@ -7,7 +7,8 @@ from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from agent.turns import AgentTurn, Dialogue
 
-# on_text(index_in_batch, new_text): streaming for front ends; backends that cannot stream never call it.
+# on_text(index_in_batch, new_text): streaming for front ends. Only reply text is passed on (never the text of
+# a search call); backends that cannot stream never call it.
 TextCallback = Callable[[int, str], None]
 
 

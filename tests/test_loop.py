@@ -1,10 +1,13 @@
 """The dialogue loop: user text in, searches run on the store, a reply out, as events."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+
+import pytest
 from typing import Any
 
-from agent.loop import DialogueLoop, Reply, SearchFinished, SearchRejected, SearchStarted
+from agent.loop import DialogueLoop, Reply, ReplyText, SearchFinished, SearchRejected, SearchStarted
 from agent.search_result import SearchResult
 from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.base import Prediction
@@ -71,3 +74,41 @@ def test_the_rules_backend_runs_through_the_loop_on_the_real_store():
     assert finished and finished[0].arguments == {"type": "经济型", "rating_range_lower": 4.5}
     names = [r["name"] for r in finished[0].result.records]
     assert any(name in events[-1].content for name in names)
+
+
+@dataclass
+class StreamingBackend:
+    """Streams a first piece, then waits until the consumer has seen it before finishing."""
+
+    seen_first_piece: "threading.Event" = field(default_factory=lambda: threading.Event())
+    name: str = "streaming"
+
+    def predict(self, dialogues, *, on_text=None, cancel=None):
+        on_text(0, "推荐")
+        finished_in_time = self.seen_first_piece.wait(timeout=5)
+        on_text(0, "北京甲乙酒店")
+        content = "推荐北京甲乙酒店" if finished_in_time else "the consumer never saw the first piece"
+        return [Prediction(AssistantTurn(content))]
+
+    def signature(self):
+        return {"backend": self.name}
+
+
+def test_reply_text_reaches_the_front_end_while_the_backend_is_still_generating():
+    backend = StreamingBackend()
+    events = DialogueLoop(backend, FakeStore()).respond(Dialogue(), "你好")
+    first = next(events)
+    assert first == ReplyText("推荐")
+    backend.seen_first_piece.set()
+    rest = list(events)
+    assert rest[0] == ReplyText("北京甲乙酒店")
+    assert rest[-1].content == "推荐北京甲乙酒店"
+
+
+def test_a_backend_error_reaches_the_caller():
+    class Broken(StreamingBackend):
+        def predict(self, dialogues, *, on_text=None, cancel=None):
+            raise RuntimeError("model crashed")
+
+    with pytest.raises(RuntimeError, match="model crashed"):
+        list(DialogueLoop(Broken(), FakeStore()).respond(Dialogue(), "你好"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backends.rules.lexicon import load_lexicon
+from backends.rules.lexicon import Lexicon, facility_heads, load_lexicon
 from backends.rules.nlu import find_facilities, find_name, find_type, understand
 from backends.rules.numbers import chinese_to_number, parse_price, parse_rating
 
@@ -113,3 +113,88 @@ def test_scope_words_before_a_facility_stay_in_the_phrase(lexicon):
 
 def test_an_unknown_service_is_taken_as_written(lexicon):
     assert understand("请问酒店有洗涤服务吗", lexicon, []).slots == {"facilities": ["洗涤服务"]}
+
+
+def _tiny_lexicon(phrases: list[str], heads: list[str] = (), db_facilities: list[str] = ()) -> Lexicon:
+    return Lexicon(facility_phrases=phrases, facility_heads=list(heads), db_facilities=list(db_facilities),
+                   names=[], db_names=[])
+
+
+def test_a_database_name_gives_its_noun_as_a_head():
+    assert {"早餐", "游泳池", "市内电话"} <= set(facility_heads([], ["早餐服务", "室内游泳池", "免费市内电话"], []))
+
+
+def test_a_noun_shared_by_two_mined_phrases_is_a_head():
+    heads = facility_heads(["部分房间有无线网络", "公共区域和部分房间提供无线网络"], [], [])
+    assert "无线网络" in heads
+
+
+def test_a_noun_of_a_single_mined_phrase_is_not_a_head():
+    assert "无线网络" not in facility_heads(["部分房间有无线网络"], [], [])
+
+
+def test_a_head_train_users_mostly_mean_otherwise_is_dropped():
+    searches = [("把地址、电话一起告诉我", []), ("找个免费电话的酒店", ["免费电话"])]
+    assert "电话" not in facility_heads(["免费电话服务", "免费电话"], [], searches)
+
+
+def test_bare_modifiers_are_not_heads():
+    heads = facility_heads(["免费供应早餐", "免费提供早餐"], ["24小时热水", "早餐服务免费"], [])
+    assert not {"免费", "24小时", "服务"} & set(heads)
+
+
+def test_a_head_inside_longer_train_phrases_is_found(lexicon):
+    assert understand("要有无线网络", lexicon, []).slots == {"facilities": ["无线网络"]}
+
+
+def test_a_head_comes_with_the_other_slots(lexicon):
+    assert understand("帮我找一家有无线网络的经济型酒店", lexicon, []).slots == {"type": "经济型", "facilities": ["无线网络"]}
+
+
+def test_the_noun_of_a_database_facility_is_found(lexicon):
+    assert find_facilities("想要一个能吃早餐、有健身房的高档酒店", lexicon) == ["早餐", "健身房"]
+
+
+def test_the_users_longer_noun_wins_over_a_mined_piece_of_it(lexicon):
+    assert find_facilities("有没有带游泳池的豪华酒店", lexicon) == ["游泳池"]
+
+
+def test_a_match_grows_left_over_characters_of_a_known_phrase():
+    lexicon = _tiny_lexicon(["泳池"], db_facilities=["室内游泳池"])
+    assert find_facilities("有没有带游泳池的酒店", lexicon) == ["游泳池"]
+
+
+def test_a_match_does_not_grow_over_request_words():
+    lexicon = _tiny_lexicon(["wifi"], db_facilities=["公共区域提供wifi"])
+    assert find_facilities("要提供wifi的酒店", lexicon) == ["wifi"]
+
+
+def test_a_modifier_before_a_head_stays_in_the_phrase(lexicon):
+    assert find_facilities("有免费早餐的酒店", lexicon) == ["免费早餐"]
+
+
+def test_a_place_noun_after_a_head_stays_in_the_phrase(lexicon):
+    assert find_facilities("有洗衣房的酒店", lexicon) == ["洗衣房"]
+
+
+def test_service_after_a_facility_is_left_out_as_the_data_does(lexicon):
+    assert find_facilities("要有热水和按摩服务的", lexicon) == ["热水", "按摩"]
+
+
+def test_a_longer_train_phrase_wins_over_its_head(lexicon):
+    assert find_facilities("部分房间有无线网络", lexicon) == ["部分房间有无线网络"]
+
+
+@pytest.mark.parametrize("text, facility", [("找一个可以停车的酒店", "停车"), ("有宽带吗", "宽带"),
+                                             ("能打国际长途的酒店", "国际长途")])
+def test_the_activity_a_facility_serves_is_a_head(lexicon, text, facility):
+    assert find_facilities(text, lexicon) == [facility]
+
+
+def test_facilities_match_whatever_the_ascii_case(lexicon):
+    assert find_facilities("有WiFi吗", lexicon) == ["WiFi"]
+
+
+def test_asking_for_a_shown_hotels_phone_is_not_a_facility(lexicon):
+    result = understand("这家酒店的电话是多少？", lexicon, [{"name": "北京京仪大酒店"}])
+    assert "facilities" not in result.slots and result.attributes == ("phone",)

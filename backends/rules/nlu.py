@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from backends.rules.lexicon import Lexicon
+from backends.rules.lexicon import ASCII_LOWER, Lexicon
 from backends.rules.numbers import parse_price, parse_rating
 
 TYPE_WORDS = {"经济": "经济型", "舒适": "舒适型", "高档": "高档型", "豪华": "豪华型"}
@@ -48,23 +48,49 @@ class Understanding:
 
 
 def find_facilities(text: str, lexicon: Lexicon) -> list[str]:
-    """Facility phrases as the user wrote them: longest lexicon matches that do not overlap, in text order."""
+    """Facility phrases as the user wrote them: the longest known phrases or head nouns that do not overlap,
+    each grown to the user's whole noun phrase (游泳池 for 泳池, 免费早餐 for 早餐), in text order."""
     taken = [False] * len(text)
-    found: list[tuple[int, str]] = []
-    for phrase in lexicon.facility_phrases:
-        start = text.find(phrase)
+    found: list[tuple[int, int]] = []
+    folded = text.translate(ASCII_LOWER)  # WiFi / WIFI / spa are wifi / SPA; the user's spelling is returned
+    for term in lexicon.facility_terms:
+        start = folded.find(term)
         while start >= 0:
-            end = start + len(phrase)
+            end = start + len(term)
             if not any(taken[start:end]):
+                start, end = _noun_phrase(text, start, end, taken, lexicon.facility_infixes)
                 taken[start:end] = [True] * (end - start)
-                found.append((start, phrase))
-            start = text.find(phrase, end)
+                found.append((start, end))
+            start = folded.find(term, end)
     found.sort()
     out = []
-    for i, (start, phrase) in enumerate(found):
-        previous_end = found[i - 1][0] + len(found[i - 1][1]) if i else 0
-        out.append(_with_scope(text, max(start - 20, previous_end), start, phrase))
+    for i, (start, end) in enumerate(found):
+        previous_end = found[i - 1][1] if i else 0
+        out.append(_with_scope(text, max(start - 20, previous_end), start, text[start:end]))
     return out
+
+
+# Characters a noun phrase never grows over: request and function words (有wifi, 提供wifi, 带游泳池, 能吃早餐).
+_NOUN_BREAK = frozenset("的和及与或、有供提要是在能都可享用打为了带吃找个家请想去里内")
+_MODIFIER_BEFORE = re.compile(r"(?:免费|收费|付费|室内|室外|露天|户外|24小时|全天候|全天)$")
+# A place noun after a head (洗衣房, 停车位) is the user's noun; the data's labels drop 服务 / 设施 after one.
+_PLACE_AFTER = re.compile(r"[场位室房厅馆池处区]")  # matched at the phrase's end
+
+
+def _noun_phrase(text: str, start: int, end: int, taken: list[bool], infixes: frozenset[str]) -> tuple[int, int]:
+    """Grow text[start:end] leftwards over the characters that make it a longer piece of a known facility
+    phrase (泳池 → 游泳池, as in 室内游泳池), over modifiers before it (免费, 室内) and over a place noun after
+    it (洗衣房). Rightwards only place nouns: 洗衣服 is a piece of 洗衣服务 but not the user's noun."""
+    while True:
+        if start > 0 and not taken[start - 1] and text[start - 1] not in _NOUN_BREAK \
+                and text[start - 1:end] in infixes:
+            start -= 1
+        elif (m := _MODIFIER_BEFORE.search(text, 0, start)) and not any(taken[m.start():start]):
+            start = m.start()
+        elif (m := _PLACE_AFTER.match(text, end)) and not any(taken[end:m.end()]):
+            end = m.end()
+        else:
+            return start, end
 
 
 _CLAUSE_END = re.compile(r"[，,。？?！!、；;：:]|并且|而且|以及|还有|还要|同时|另外")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backends.rules.lexicon import Lexicon, facility_heads, load_lexicon
+from backends.rules.lexicon import Lexicon, chain_brands, facility_heads, load_lexicon
 from backends.rules.nlu import find_facilities, find_name, find_type, understand
 from backends.rules.numbers import chinese_to_number, parse_price, parse_rating
 
@@ -198,3 +198,49 @@ def test_facilities_match_whatever_the_ascii_case(lexicon):
 def test_asking_for_a_shown_hotels_phone_is_not_a_facility(lexicon):
     result = understand("这家酒店的电话是多少？", lexicon, [{"name": "北京京仪大酒店"}])
     assert "facilities" not in result.slots and result.attributes == ("phone",)
+
+
+def test_a_phrase_without_its_trailing_service_is_a_head():
+    assert "机场接送" in facility_heads(["机场接送服务"], [], [])
+
+
+def test_a_request_verb_before_a_facility_is_not_scope(lexicon):
+    assert find_facilities("房间要有吹风机", lexicon) == ["吹风机"]
+
+
+def test_a_chain_shared_by_several_hotels_gives_its_brand():
+    assert "全季" in chain_brands(["全季酒店(北京朝阳门店)", "全季酒店(北京东单店)"])
+
+
+def test_a_single_hotel_gives_no_brand():
+    assert not chain_brands(["北京饭店", "北京泰山饭店(王府井店)"])
+
+
+def test_a_numeric_brand_is_not_a_name():
+    assert "99" not in chain_brands(["99旅馆连锁(北京西站店)", "99旅馆连锁(北京南站店)"])
+
+
+def test_a_chain_brand_alone_is_a_name_request(lexicon):
+    assert understand("我想住全季", lexicon, []).slots == {"name": "全季"}
+
+
+@pytest.mark.parametrize("text, upper", [("价格1k以内", 1000), ("价格1.5k以下", 1500), ("预算八百", 800)])
+def test_arabic_thousands_and_budgets_give_an_upper_bound(text, upper):
+    assert (parse_price(text).lower, parse_price(text).upper) == (None, upper)
+
+
+def test_not_lower_than_is_a_floor():
+    assert (parse_price("价格不要低于300").lower, parse_price("价格不要低于300").upper) == (300, None)
+
+
+@pytest.mark.parametrize("text, lower", [("要四星半以上的", 4.5), ("评分不要低于四点五", 4.5), ("评分四点五分以上", 4.5)])
+def test_spoken_half_points_and_decimals_in_ratings(text, lower):
+    assert (parse_rating(text).lower, parse_rating(text).upper) == (lower, None)
+
+
+def test_a_numeral_inside_a_word_is_not_a_rating():
+    assert parse_rating("评分一般就行") is None
+
+
+def test_rating_below_a_bare_number_is_a_cap():
+    assert (parse_rating("评分低于4").lower, parse_rating("评分低于4").upper) == (None, 4)

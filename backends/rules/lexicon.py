@@ -99,6 +99,10 @@ def facility_heads(phrases: list[str], db_facilities: list[str],
         support.update(_phrase_cores(phrase))
     for name in db_facilities:
         support.update({core: 2 for core in _phrase_cores(name)})
+    for phrase in phrases:  # the data's labels drop 服务 (机场接送服务 → 机场接送): that is the user's noun too
+        bare = FACILITY_GENERIC.sub("", phrase)
+        if bare != phrase and bare in _phrase_cores(phrase):
+            support[bare] += 2
     candidates = [c for c, n in support.items() if n >= 2] + [w for w in phrases if w.isascii()]  # wifi, SPA
     good: Counter[str] = Counter()
     bad: Counter[str] = Counter()
@@ -109,6 +113,18 @@ def facility_heads(phrases: list[str], db_facilities: list[str],
     return sorted({h for h in candidates if good[h] >= 2 * bad[h]}, key=lambda h: (-len(h), h))
 
 
+_CHAIN_SUFFIX = re.compile(r"(?:连锁|快捷|酒店|饭店|宾馆|公寓|旅馆|旅店)+$")
+
+
+def chain_brands(db_names: list[str]) -> set[str]:
+    """全季酒店(北京朝阳门店), 全季酒店(北京天坛店), … → 全季: the brand users name a chain by, taken only where
+    two or more hotels share the name before the branch (北京饭店 alone never gives 北京; 99 of 99旅馆连锁 is a
+    number before it is a brand)."""
+    bases = Counter(re.sub(r"[(（].*?[)）]", "", name).strip() for name in db_names)
+    brands = {_CHAIN_SUFFIX.sub("", base) for base, n in bases.items() if n >= 2}
+    return {b for b in brands if len(b) >= 2 and not b.isdigit() and not b.startswith("北京") and "服务" not in b}
+
+
 def mine(train_path: Path, db_path: Path) -> Lexicon:
     db = json.loads(db_path.read_text(encoding="utf-8"))
     db_names = [name for name, _ in db]
@@ -117,6 +133,7 @@ def mine(train_path: Path, db_path: Path) -> Lexicon:
     names: set[str] = set()
     for name in db_names:
         names |= short_names(name)
+    names |= chain_brands(db_names)
     from backends.rules.nlg import TemplateBank, reply_example  # the NLG decides what of a reply it keeps
 
     examples = []

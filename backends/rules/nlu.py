@@ -103,12 +103,17 @@ _REQUEST_WORDS = re.compile(r"^(?:请问|那么|那|哪个酒店|哪家酒店|�
 _SCOPE = re.compile(r"区域|房间|客房|角落|所有|全部|每个|公共|不间断|场所|各处|各个")
 
 
+# A request verb between scope and facility (房间要有吹风机) makes it a request, not a description of where the
+# facility is: train's labels never keep one.
+_ASKING = re.compile(r"要|希望|最好|必须")
+
+
 def _with_scope(text: str, floor: int, start: int, phrase: str) -> str:
     """`phrase` with the scope words the user put before it in the same clause."""
     left = text[floor:start]
     cut = max((m.end() for m in _CLAUSE_END.finditer(left)), default=0)
     left = _REQUEST_WORDS.sub("", left[cut:])
-    if left and _SCOPE.search(left) and not _FACILITY_HEADS.search(left):
+    if left and _SCOPE.search(left) and not _FACILITY_HEADS.search(left) and not _ASKING.search(left):
         return left + phrase
     return phrase
 

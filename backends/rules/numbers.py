@@ -28,11 +28,17 @@ def chinese_to_number(text: str) -> float | None:
     return float(total + current)
 
 
-_NUM = rf"(?:\d+(?:\.\d+)?|[{CN_NUMERAL}]+)"
+_NUM = rf"(?:\d+(?:\.\d+)?(?:\s*[kK千](?![米克]))?|[{CN_NUMERAL}]+(?:点[{CN_NUMERAL}]+)?)"
 
 
 def to_number(token: str) -> float | None:
     token = token.strip()
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kK千百万])", token)  # 1k, 1.5千: Arabic digits with a unit
+    if m:
+        return float(m.group(1)) * {"k": 1000, "K": 1000, "千": 1000, "百": 100, "万": 10000}[m.group(2)]
+    m = re.fullmatch(rf"([{CN_NUMERAL}]+)点([{CN_NUMERAL}]+)", token)  # 四点五 → 4.5
+    if m and chinese_to_number(m.group(1)) is not None and all(c in _DIGITS for c in m.group(2)):
+        return float(f"{chinese_to_number(m.group(1)):g}." + "".join(str(_DIGITS[c]) for c in m.group(2)))
     try:
         return float(token)
     except ValueError:
@@ -56,8 +62,9 @@ class Bounds:
 # Words that put the number before them as a lower / upper bound, and words before a number that do so.
 _LOWER_AFTER = r"(?:以上|之上|往上|起步|起|多)"
 _UPPER_AFTER = r"(?:以下|之下|以内|之内|以里|内|往下)"
-_LOWER_BEFORE = r"(?:高于|大于|超过|不低于|不少于|至少|最少|比)"
-_UPPER_BEFORE = r"(?:(?<!不)低于|(?<!不)小于|不超过|不高于|不大于|不到|最多|最高|别超过|不要超过|(?<!不)少于)"
+_LOWER_BEFORE = r"(?:高于|大于|超过|不低于|不少于|至少|最少|比|不要低于|别低于|不能低于)"
+# 预算八百: a budget is a cap.
+_UPPER_BEFORE = r"(?:(?<![不别要能])低于|(?<!不)小于|不超过|不高于|不大于|不到|最多|最高|别超过|不要超过|(?<!不)少于|预算(?:是|在|为)?)"
 _RANGE_SEP = r"多?\s*(?:-|－|—|~|～|到|至|和|、)\s*"
 
 _PRICE_UNIT = r"\s*(?:元|块钱|块|rmb|RMB)?"
@@ -113,7 +120,7 @@ def parse_price(text: str) -> Bounds | None:
 
 def parse_rating(text: str) -> Bounds | None:
     """The rating constraint in `text`, or None: 4.5分以上 → lower 4.5; 评分是5分 → exactly 5; 四分半 → 4.5."""
-    text = re.sub(r"([一二三四五12345])分半", lambda m: f"{to_number(m.group(1)) + 0.5:g}分", text)
+    text = re.sub(r"([一二三四五12345])(分|星)半", lambda m: f"{to_number(m.group(1)) + 0.5:g}{m.group(2)}", text)
     m = re.search(rf"({_NUM}){_RATING_UNIT}{_RANGE_SEP}({_NUM})\s*分", text)
     if m:
         a, b = to_number(m.group(1)), to_number(m.group(2))
@@ -131,9 +138,13 @@ def parse_rating(text: str) -> Bounds | None:
             return Bounds(lower=value)
         return Bounds(value, value)
     # 评分高于4 / 评分在4.5以上 / 最低评分2星: a number after 评分 with no 分.
-    m = re.search(rf"评分[^，。,\d{CN_NUMERAL}]{{0,5}}?(\d(?:\.\d)?)(?![\d元块百])\s*(星级?)?\s*(以上|以下)?", text)
+    # 评分不要低于四点五: a Chinese numeral counts only where a number ends (not 一 of 评分一般).
+    m = re.search(rf"评分([^，。,\d{CN_NUMERAL}]{{0,5}}?)(\d(?:\.\d)?(?![\d元块百])|[{CN_NUMERAL}]+(?:点[{CN_NUMERAL}])?"
+                  rf"(?=星|以|[，。,？?！!的]|$))\s*(星级?)?\s*(以上|以下)?", text)
     if m:
-        value = float(m.group(1))
-        if 0 < value <= 5:
-            return Bounds(upper=value) if m.group(3) == "以下" else Bounds(lower=value)
+        value = to_number(m.group(2))
+        if value is not None and 0 < value <= 5:
+            capped = m.group(4) == "以下" or (re.search(_UPPER_BEFORE + "$", m.group(1))
+                                               and not re.search(_LOWER_BEFORE + "$", m.group(1)))
+            return Bounds(upper=value) if capped else Bounds(lower=value)
     return None

@@ -162,6 +162,11 @@ def load_base_model(config: TrainConfig, *, cuda: bool) -> Any:
         model = AutoModelForCausalLM.from_pretrained(config.model, **kwargs)
     except OSError as e:
         raise UserError(f"cannot load model {config.model!r}: {str(e).splitlines()[0]}") from None
+    if config.gguf_file and config.method == "lora":
+        # transformers dequantizes GGUF weights into ordinary `dtype` tensors on load but keeps a GGUF marker
+        # that makes the Trainer refuse the model; nothing quantized is left, so drop the marker.
+        model.hf_quantizer = None
+        model.is_quantized = False
     model.config.use_cache = False  # the KV cache is for generation; training only wastes memory on it
     return model
 
@@ -172,7 +177,10 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing,
                                                 gradient_checkpointing_kwargs={"use_reentrant": False})
     elif config.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5 renamed it
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()  # the frozen embeddings would otherwise cut the graph
     present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     missing = [m for m in config.target_modules or () if m not in present]

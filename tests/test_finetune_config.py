@@ -72,3 +72,8 @@ def test_run_without_model_is_a_one_line_error():
     result = CliRunner().invoke(main, ["run", "--family", "qwen2", "--out", "adapters/x"])
     assert result.exit_code == 1
     assert result.output == "error: missing setting 'model': pass --model or put it in the config file\n"
+
+
+def test_qlora_from_a_gguf_file_is_refused_with_the_alternative():
+    with pytest.raises(UserError, match="use --method lora with --gguf-file"):
+        build_config({}, {**REQUIRED, "method": "qlora", "gguf_file": "model.gguf"})

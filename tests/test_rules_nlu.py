@@ -244,3 +244,7 @@ def test_a_numeral_inside_a_word_is_not_a_rating():
 
 def test_rating_below_a_bare_number_is_a_cap():
     assert (parse_rating("评分低于4").lower, parse_rating("评分低于4").upper) == (None, 4)
+
+
+def test_a_declined_facility_is_not_a_constraint(lexicon):
+    assert find_facilities("不需要早餐，要有健身房", lexicon) == ["健身房"]

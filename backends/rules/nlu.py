@@ -62,7 +62,8 @@ def find_facilities(text: str, lexicon: Lexicon) -> list[str]:
                 taken[start:end] = [True] * (end - start)
                 found.append((start, end))
             start = folded.find(term, end)
-    found.sort()
+    # 不需要早餐: a facility the user declines is no constraint (train has no such request to label).
+    found = sorted((start, end) for start, end in found if not _DECLINED.search(text, 0, start))
     out = []
     for i, (start, end) in enumerate(found):
         previous_end = found[i - 1][1] if i else 0
@@ -70,6 +71,7 @@ def find_facilities(text: str, lexicon: Lexicon) -> list[str]:
     return out
 
 
+_DECLINED = re.compile(r"(?:不需要|不要|不用|不必|无需|用不着)(?:有|提供|带)?$")
 # Characters a noun phrase never grows over: request and function words (有wifi, 提供wifi, 带游泳池, 能吃早餐).
 _NOUN_BREAK = frozenset("的和及与或、有供提要是在能都可享用打为了带吃找个家请想去里内")
 _MODIFIER_BEFORE = re.compile(r"(?:免费|收费|付费|室内|室外|露天|户外|24小时|全天候|全天)$")

@@ -40,7 +40,9 @@ def main() -> None:
 @click.option("--eval-limit", type=int, default=None,
               help="After training, replay the first N dev samples through evalharness (summary in OUT/eval_dev).")
 @click.option("--device", default=None, help="torch device. [default: cuda when available, else cpu]")
-@click.option("--resume", is_flag=True, help="Continue from the last checkpoint in --out (after a crash or kill).")
+@click.option("--resume", is_flag=True,
+              help="Continue from the last complete checkpoint in --out (after a crash or kill); without --config, "
+                   "the settings saved in OUT/train_config.yaml are reused.")
 def run(config_file: str | None, resume: bool, **options) -> None:
     """Train an adapter: one sequence per dialogue, loss on every search and assistant turn.
 
@@ -48,7 +50,13 @@ def run(config_file: str | None, resume: bool, **options) -> None:
     load) and loss.png into --out, with checkpoints every --save-steps steps."""
     from finetune.config import build_config, load_config_file
 
-    file_settings = load_config_file(config_file) if config_file else {}
+    saved = Path(options["out"]) / "train_config.yaml" if options.get("out") else None
+    if config_file:
+        file_settings = load_config_file(config_file)
+    elif resume and saved is not None and saved.is_file():
+        file_settings = load_config_file(saved)  # `run --out DIR --resume` continues with the settings it saved
+    else:
+        file_settings = {}
     config = build_config(file_settings, options)
     from finetune.recipe import train  # torch and transformers: only once the settings are known to be valid
 

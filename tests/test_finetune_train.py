@@ -199,8 +199,9 @@ def test_resume_continues_after_kill_9(tiny_dirs, tmp_path):
     assert not (out / "adapter_model.safetensors").exists()
     killed_at = last_complete_checkpoint(out / "checkpoints")
 
-    resumed = subprocess.run(finetune_command(*args, "--resume"), cwd=REPO, env=env, capture_output=True,
-                             text=True, timeout=120)
+    # only --out: the settings come from the train_config.yaml the killed run saved
+    resumed = subprocess.run(finetune_command("--out", str(out), "--resume"), cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     info = read_adapter_info(out)
     assert info.extra["resumed_from"] == killed_at.name
@@ -226,3 +227,19 @@ def test_two_process_cpu_launch_writes_exactly_one_adapter(tiny_dirs, tmp_path):
     info = read_adapter_info(out)
     assert info.extra["world_size"] == 2 and info.extra["steps"] == 3
     assert result.stdout.count("final train loss") == 1  # only rank 0 reports and writes
+
+
+# Read at import, before the session fixture points HOTEL_AGENT_CACHE at an empty test cache.
+SMOLLM2_GGUF = __import__("backends.llm.smollm2", fromlist=["SMOLLM2"]).SMOLLM2.path()
+
+
+@pytest.mark.smollm2
+@pytest.mark.slow  # ~30 s: de-quantizing the GGUF and one step of a 135M model on CPU
+@pytest.mark.skipif(not SMOLLM2_GGUF.is_file(), reason="SmolLM2 not fetched; run `hotel-agent models fetch smollm2`")
+def test_lora_trains_on_a_gguf_base(tmp_path):
+    out = tmp_path / "smol"
+    train(build_config({}, settings(SMOLLM2_GGUF.parent, out, family="smollm2", gguf_file=SMOLLM2_GGUF.name,
+                                    max_steps=1, limit_dialogues=1, batch_size=1)))
+    info = read_adapter_info(out)
+    assert (info.family, info.extra["gguf_file"]) == ("smollm2", SMOLLM2_GGUF.name)
+    assert math.isfinite(info.extra["final_train_loss"])

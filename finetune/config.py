@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -89,6 +88,14 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     except OSError as e:
         raise UserError(f"{path}: cannot read config ({e.strerror})") from None
     if path.suffix == ".toml":
+        try:
+            import tomllib  # Python 3.11+
+        except ImportError:  # 3.10: the same parser, packaged
+            try:
+                import tomli as tomllib
+            except ImportError:
+                raise UserError(f"{path}: TOML configs need Python 3.11+ or `pip install tomli`; "
+                                "or write the settings as YAML") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:

@@ -107,7 +107,10 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
                       resumed_from=last_checkpoint.name if resume else None)
     write_adapter_info(out, info)
     (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1), encoding="utf-8")
-    plot_loss(trainer.state.log_history, out / "loss.png", title=f"{config.method} {config.family} {config.model}")
+    try:
+        plot_loss(trainer.state.log_history, out / "loss.png", title=f"{config.method} {config.family} {config.model}")
+    except ImportError:  # never lose a finished run to a missing plotting library
+        print("loss.png skipped: matplotlib is not installed (log_history.json has the same numbers)", flush=True)
     print(f"final train loss {info.extra['final_train_loss']:.4f}"
           + (f", dev loss {dev_loss:.4f}" if dev_loss is not None else "")
           + f"; {progress.rate:,.0f} tokens/s" + (f", peak GPU memory {peak_gib:.2f} GiB" if peak_gib else "")

@@ -15,9 +15,18 @@ START=$(date +%s)
 cd "$(dirname "$0")/.." || exit 2
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+# The interpreter: $PYTHON if given, else the first of python3 / python / .venv whose torch sees a GPU (a copied
+# .venv holds the CPU build), else the first that has torch at all.
 PY="${PYTHON:-}"
 if [ -z "$PY" ]; then
-  if [ -x .venv/bin/python ] && .venv/bin/python -c "import torch" 2>/dev/null; then PY=.venv/bin/python; else PY=python3; fi
+  for candidate in python3 python .venv/bin/python; do
+    command -v "$candidate" >/dev/null 2>&1 || continue
+    if "$candidate" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+      PY=$candidate; break
+    fi
+    if [ -z "$PY" ] && "$candidate" -c "import torch" 2>/dev/null; then PY=$candidate; fi
+  done
+  PY="${PY:-python3}"
 fi
 WORK="$(mktemp -d /tmp/gpu_check.XXXXXX)"
 FAILED=0
@@ -29,26 +38,33 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>
 
 step "imports"
 cat > "$WORK/check_imports.py" <<'EOF'
-import importlib, sys
-modules = {"torch": "torch", "transformers": "transformers", "peft": "peft", "accelerate": "accelerate",
-           "bitsandbytes": "bitsandbytes", "tokenizers": "tokenizers", "click": "click", "jinja2": "jinja2",
-           "yaml": "pyyaml", "platformdirs": "platformdirs", "tqdm": "tqdm", "matplotlib": "matplotlib",
-           "tinydb": "tinydb"}
+import importlib, importlib.metadata, sys
+# what training needs; the optional ones only cost a feature (loss.png, the backend registry for generation)
+required = {"torch": "torch", "transformers": "transformers", "peft": "peft", "accelerate": "accelerate",
+            "bitsandbytes": "bitsandbytes", "tokenizers": "tokenizers", "click": "click", "jinja2": "jinja2",
+            "yaml": "pyyaml", "platformdirs": "platformdirs", "tqdm": "tqdm"}
+optional = {"matplotlib": "matplotlib", "tinydb": "tinydb"}
 missing = []
-for module, package in modules.items():
+for module, package in {**required, **optional}.items():
     try:
-        version = getattr(importlib.import_module(module), "__version__", "")
+        importlib.import_module(module)
+        try:
+            version = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            version = ""
         print(f"  ok       {module:<14}{version}", file=sys.stderr)
     except Exception as e:  # a broken install counts as missing
-        print(f"  MISSING  {module:<14}({type(e).__name__}: {str(e)[:80]})", file=sys.stderr)
-        missing.append(package)
+        kind = "MISSING " if module in required else "optional"
+        print(f"  {kind} {module:<14}({type(e).__name__}: {str(e)[:80]})", file=sys.stderr)
+        if module in required:
+            missing.append(package)
 print(" ".join(missing))
 EOF
 MISSING=$("$PY" "$WORK/check_imports.py")
 if [ -n "$MISSING" ]; then
   case " $MISSING " in *" torch "*) echo "torch is missing: install a CUDA build of torch first"; exit 2;; esac
   echo "missing: $MISSING — trying pip install (60 s cap)"
-  timeout 60 "$PY" -m pip install -q $MISSING 2>&1 | tail -3
+  timeout 60 "$PY" -m pip install -q --retries 0 --timeout 5 $MISSING 2>&1 | tail -3
   STILL=$("$PY" "$WORK/check_imports.py" 2>/dev/null)
   if [ -n "$STILL" ]; then echo "STILL MISSING: $STILL — cannot run the check (pip install $STILL)"; exit 2; fi
 fi

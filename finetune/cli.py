@@ -24,7 +24,7 @@ def main() -> None:
 @click.option("--train", "train", type=click.Path(dir_okay=False), default=None,
               help="GLM-4 dialogue file. [default: hotel/train.glm4.jsonl in the data dir]")
 @click.option("--dev", "dev", type=click.Path(dir_okay=False), default=None,
-              help="Dev dialogue file for the dev loss. [default: hotel/dev.glm4.jsonl in the data dir]")
+              help="Dev dialogue file for the dev loss ('' for none). [default: hotel/dev.glm4.jsonl in the data dir]")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="YAML or TOML file with any setting (keys as in the saved train_config.yaml); options win.")
 @click.option("--out", default=None, help="Adapter directory to create, e.g. adapters/lora-glm4.")
@@ -35,7 +35,7 @@ def main() -> None:
 @click.option("--limit-dialogues", type=int, default=None, help="Train on the first N dialogues only.")
 @click.option("--dev-limit", type=int, default=None, help="Dev loss on the first N dev dialogues only.")
 @click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
-              help="Recompute activations in the backward pass: less memory, ~30% more time.")
+              help="Recompute activations in the backward pass: less memory, one more forward per step.")
 @click.option("--save-steps", type=int, default=None, help="Checkpoint every N steps. [default: 100]")
 @click.option("--eval-limit", type=int, default=None,
               help="After training, replay the first N dev samples through evalharness (summary in OUT/eval_dev).")

@@ -214,3 +214,15 @@ def test_a_cancelled_predict_returns_an_empty_reply(model_dirs, tmp_path):
 def test_adapter_info_file_is_plain_json(tmp_path):
     path = write_adapter_info(tmp_path, AdapterInfo("qwen2", "base", "lora", "h", "indent4"))
     assert json.loads(path.read_text())["family"] == "qwen2"
+
+
+@pytest.mark.parametrize("family", ["llama3", "glm4"])
+def test_prefilling_rows_alone_gives_the_same_tokens_as_prefilling_the_padded_batch(family):
+    from backends.llm.encoding import stop_token_ids
+    from backends.llm.generation import generate_ids
+
+    tokenizer, model = tiny_tokenizer(family), tiny_model(family)
+    prompts = [encode_dialogue(tokenizer, family, d, add_generation_prompt=True)[0] for d in DIALOGUES]
+    run = {mode: generate_ids(model, prompts, pad_id=0, stop_ids=stop_token_ids(tokenizer, family),
+                              max_new_tokens=10, prefill=mode) for mode in ("rows", "batch")}
+    assert run["rows"] == run["batch"]

@@ -2,9 +2,9 @@
 
 The course reference (method 1) cut each dialogue into one sample per search/assistant turn, repeating the
 whole history in every sample. Here (method 2) each dialogue is encoded once by the same template the backends
-serve with (`backends.llm.encoding.encode_dialogue`): every search and assistant turn — and the stop token
-that ends it — carries its tokens as labels, everything else (system, user, returned records, role headers)
-is -100. Same supervision, a fraction of the tokens (bench/train_tokens.py)."""
+serve with (`backends.llm.encoding.encode_dialogue`): every search and assistant turn — the role the model
+writes, its content and the stop token that ends it — carries its tokens as labels; everything else (system
+prompt, user turns, returned records, the markup that opens a turn) is -100. Same supervision, a fraction of the tokens (bench/train_tokens.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -120,7 +120,8 @@ class MemoryEstimate:
     def rows(self) -> list[tuple[str, float, str]]:
         return [
             ("parameters", self.weights, _WEIGHT_NOTE[self.method]),
-            ("gradients", self.gradients, "bf16 per weight" if self.method == "full" else "fp32, adapter only"),
+            ("gradients", self.gradients, "bf16 per weight" if self.method == "full"
+             else "fp32, adapter only (LoRA on q and v)"),
             ("optimizer states", self.optimizer_states, _OPTIMIZER_NOTE[self.optimizer]
              + (" + fp32 master weights" if self.method == "full" else "")),
             ("activations", self.activations, f"seq {self.seq_len} × batch {self.batch}, "

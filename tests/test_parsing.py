@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from agent.schema import ARGUMENT_KEYS, validate_arguments
 from agent.turns import AssistantTurn, SearchTurn
 from backends.llm.families import FAMILIES
-from backends.llm.parsing import loads_lenient, parse_agent_turn, salvage_arguments
+from backends.llm.parsing import display_text, loads_lenient, parse_agent_turn, salvage_arguments
 
 
 def test_qwen2_search_role_gives_a_search_turn():
@@ -83,6 +83,18 @@ def test_a_search_without_any_json_searches_with_no_constraints():
 
 def test_lenient_loader_returns_none_without_an_object():
     assert loads_lenient("no json here") is None
+
+
+@pytest.mark.parametrize("raw, family, shown", [
+    ("assistant\n推荐如家", "qwen2", "推荐如家"),
+    ("assist", "qwen2", None),  # the role is not written yet
+    ('search\n{"type"', "qwen2", None),
+    ("assistant<|end_header_id|>\n\n好的", "llama3", "好的"),
+    ("\nsearch_hot", "glm4", None),
+    ("\n好的<|user|>", "glm4", "好的"),
+])
+def test_display_text_shows_reply_text_only(raw, family, shown):
+    assert display_text(raw, family) == shown
 
 
 JSONISH = st.recursive(

@@ -24,6 +24,17 @@ SEARCH = SearchTurn({"type": "经济型"})
 DIALOGUES = [ASK, Dialogue((UserTurn("你好，想找一家有无线网络、价格400以内的酒店"),)), Dialogue((UserTurn("谢谢"),))]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models gain nothing from a second thread, and on a shared CPU its spin-waits cost 10x."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def model_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")

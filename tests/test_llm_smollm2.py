@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.smollm2, needs_smollm2]
 def backend():
     from backends.llm.backend import create_backend
 
-    return create_backend("smollm2", "prompt", model=str(GGUF.parent), gguf_file=GGUF.name, max_new_tokens=16)
+    return create_backend("smollm2", "prompt", model=str(GGUF.parent), gguf_file=GGUF.name, max_new_tokens=4)
 
 
 def test_the_real_tokenizer_keeps_special_token_strings_typed_by_a_user_as_text(backend):
@@ -37,3 +37,20 @@ def test_prompt_smollm2_loads_the_gguf_and_returns_a_valid_turn(backend):
     if isinstance(prediction.turn, SearchTurn):
         assert validate_arguments(prediction.turn.arguments) == prediction.turn.arguments
     assert backend.signature()["gguf_file"] == GGUF.name
+
+
+def test_qlora_smollm2_quantizes_a_dequantized_copy_of_the_gguf_and_generates(tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from backends.llm.backend import create_backend
+    from backends.llm.loading import dequantized_copy
+
+    copy = dequantized_copy(str(GGUF.parent), GGUF.name)  # transformers refuses to quantize while reading GGUF
+    base = AutoModelForCausalLM.from_pretrained(copy, dtype=torch.float32)
+    get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"])).save_pretrained(tmp_path / "adapter")
+    backend = create_backend("smollm2", "qlora", model=str(GGUF.parent), gguf_file=GGUF.name,
+                             adapter=str(tmp_path / "adapter"), max_new_tokens=4)
+    assert "Linear4bit" in {type(m).__name__ for m in backend.loaded.model.modules()}
+    assert isinstance(backend.predict([Dialogue((UserTurn("你好"),))])[0].turn, (SearchTurn, AssistantTurn))

@@ -98,8 +98,10 @@ def load(spec: LoadSpec) -> Loaded:
 
             quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
                                               bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
-            model = AutoModelForCausalLM.from_pretrained(spec.model, quantization_config=quantization, dtype=dtype,
-                                                         device_map={"": device}, **extra)
+            # transformers will not quantize while reading a GGUF: quantize a dequantized copy instead.
+            source = dequantized_copy(spec.model, spec.gguf_file) if spec.gguf_file else spec.model
+            model = AutoModelForCausalLM.from_pretrained(source, quantization_config=quantization, dtype=dtype,
+                                                         device_map={"": device})
         else:
             model = AutoModelForCausalLM.from_pretrained(spec.model, dtype=dtype, **extra).to(device)
     except (OSError, ValueError) as e:
@@ -125,3 +127,36 @@ def adapter_sha256(adapter: Path) -> str | None:
                     digest.update(block)
             return digest.hexdigest()
     return None
+
+
+def dequantized_copy(model_dir: str, gguf_file: str) -> str:
+    """A transformers copy (bf16 safetensors) of a GGUF model, made once in the cache dir and reused."""
+    import shutil
+    import tempfile
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from agent.datafiles import cache_dir
+
+    source = (Path(model_dir) / gguf_file).resolve()
+    key = hashlib.sha256(f"{source}:{source.stat().st_size}".encode()).hexdigest()[:12]
+    target = cache_dir() / "models" / "from-gguf" / f"{source.stem}-{key}"
+    if (target / "config.json").is_file():
+        return str(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        import torch
+
+        model = AutoModelForCausalLM.from_pretrained(model_dir, gguf_file=gguf_file, dtype=torch.bfloat16)
+        # The weights are plain tensors once read; only the "gguf" marker blocks saving them.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(tmp)
+        AutoTokenizer.from_pretrained(model_dir, gguf_file=gguf_file).save_pretrained(tmp)
+        tmp.rename(target)  # whole or not at all: a killed conversion leaves only a temp dir
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return str(target)

@@ -154,9 +154,20 @@ def test_missing_adapter_is_one_clear_error(model_dirs, tmp_path):
         create_backend("qwen2", "lora", model=str(model_dirs["qwen2"]), adapter=str(tmp_path / "none"))
 
 
-def test_missing_model_is_one_clear_error(tmp_path):
-    with pytest.raises(UserError, match="cannot load model .*pass --model"):
+def test_missing_model_directory_is_one_clear_error(tmp_path):
+    with pytest.raises(UserError, match="model directory .*no-such-model does not exist; pass --model"):
         create_backend("qwen2", "prompt", model=str(tmp_path / "no-such-model"))
+
+
+def test_a_model_directory_that_is_no_model_is_one_clear_error(tmp_path):
+    with pytest.raises(UserError, match="cannot load model .*pass --model"):
+        create_backend("qwen2", "prompt", model=str(tmp_path))
+
+
+def test_an_unreachable_hub_id_fails_fast_with_the_fix(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(UserError, match="not in the Hugging Face cache and HF_HUB_OFFLINE is set; pass --model"):
+        create_backend("qwen2", "prompt", model="no-such-org/no-such-model")
 
 
 def test_adapter_of_another_family_is_refused(model_dirs, tmp_path):

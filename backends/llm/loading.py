@@ -88,6 +88,7 @@ def load(spec: LoadSpec) -> Loaded:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    require_local_or_reachable(spec)
     device = spec.device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     extra: dict[str, Any] = {"gguf_file": spec.gguf_file} if spec.gguf_file else {}
@@ -114,6 +115,36 @@ def load(spec: LoadSpec) -> Loaded:
         model = PeftModel.from_pretrained(model, str(spec.adapter))
     model.eval()
     return Loaded(model, tokenizer, device, str(dtype).replace("torch.", "") + ("-nf4" if spec.method == "qlora" else ""))
+
+
+def require_local_or_reachable(spec: LoadSpec, timeout: float = 5.0) -> None:
+    """Fail in seconds, not after a minute of retries, when a hub id is neither cached nor downloadable."""
+    if Path(spec.model).exists():
+        return
+    if spec.model.startswith(("/", "./", "../", "~")) or "\\" in spec.model:
+        raise UserError(f"model directory {spec.model} does not exist; pass --model with a local directory of "
+                        f"a {spec.family.name} model or a hub id")
+    import os
+    import urllib.error
+    import urllib.request
+
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(spec.model, "config.json"), str):
+        return
+    hint = (f"pass --model with a local directory of {spec.model}"
+            + (" (or run `hotel-agent models fetch smollm2` and use a smollm2 backend)" if spec.family.name != "smollm2" else ""))
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        raise UserError(f"model {spec.model!r} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; {hint}")
+    try:
+        urllib.request.urlopen(urllib.request.Request(f"{constants.ENDPOINT}/api/models/{spec.model}",
+                                                      method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return  # the hub answered (gated or private models answer 401/403): let transformers say more
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise UserError(f"model {spec.model!r} is not a local directory, not in the Hugging Face cache, and "
+                        f"{constants.ENDPOINT} is unreachable ({reason}); {hint}") from None
 
 
 def adapter_sha256(adapter: Path) -> str | None:

@@ -130,9 +130,6 @@ def build_config(file_settings: Mapping[str, Any], cli_settings: Mapping[str, An
         raise UserError(f"unknown family {merged['family']!r}; choose one of {', '.join(FAMILIES)}")
     if merged.get("method", "lora") not in METHODS:
         raise UserError(f"unknown method {merged['method']!r}; choose one of {', '.join(METHODS)}")
-    if merged.get("method") == "qlora" and merged.get("gguf_file"):
-        raise UserError("--method qlora needs safetensors weights: transformers dequantizes a GGUF file on load "
-                        "and cannot quantize it again; use --method lora with --gguf-file")
     if merged.get("target_modules") is not None:
         merged["target_modules"] = tuple(merged["target_modules"])
     return TrainConfig(**merged)

@@ -161,8 +161,15 @@ def load_base_model(config: TrainConfig, *, cuda: bool) -> Any:
             bnb_4bit_use_double_quant=config.double_quant, bnb_4bit_compute_dtype=dtype)
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         kwargs["device_map"] = {"": f"cuda:{local_rank}" if cuda else "cpu"}
+    source = config.model
+    if config.method == "qlora" and config.gguf_file:
+        # transformers will not quantize while reading a GGUF: quantize the same de-quantized copy the
+        # qlora backends serve from, so training and inference see identical 4-bit weights.
+        from backends.llm.loading import dequantized_copy
+
+        source = dequantized_copy(config.model, kwargs.pop("gguf_file"))
     try:
-        model = AutoModelForCausalLM.from_pretrained(config.model, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as e:
         raise UserError(f"cannot load model {config.model!r}: {str(e).splitlines()[0]}") from None
     if config.gguf_file and config.method == "lora":

@@ -74,6 +74,6 @@ def test_run_without_model_is_a_one_line_error():
     assert result.output == "error: missing setting 'model': pass --model or put it in the config file\n"
 
 
-def test_qlora_from_a_gguf_file_is_refused_with_the_alternative():
-    with pytest.raises(UserError, match="use --method lora with --gguf-file"):
-        build_config({}, {**REQUIRED, "method": "qlora", "gguf_file": "model.gguf"})
+def test_qlora_from_a_gguf_file_is_accepted():
+    config = build_config({}, {**REQUIRED, "method": "qlora", "gguf_file": "model.gguf"})
+    assert (config.method, config.gguf_file) == ("qlora", "model.gguf")

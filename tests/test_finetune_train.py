@@ -243,3 +243,15 @@ def test_lora_trains_on_a_gguf_base(tmp_path):
     info = read_adapter_info(out)
     assert (info.family, info.extra["gguf_file"]) == ("smollm2", SMOLLM2_GGUF.name)
     assert math.isfinite(info.extra["final_train_loss"])
+
+
+@pytest.mark.smollm2
+@pytest.mark.slow  # ~40 s: a de-quantized copy, 4-bit quantization and one step of a 135M model on CPU
+@pytest.mark.skipif(not SMOLLM2_GGUF.is_file(), reason="SmolLM2 not fetched; run `hotel-agent models fetch smollm2`")
+def test_qlora_trains_on_a_gguf_base_through_its_dequantized_copy(tmp_path):
+    out = tmp_path / "smol-q"
+    train(build_config({}, settings(SMOLLM2_GGUF.parent, out, family="smollm2", gguf_file=SMOLLM2_GGUF.name,
+                                    method="qlora", max_steps=1, limit_dialogues=1, batch_size=1)))
+    info = read_adapter_info(out)
+    assert (info.method, info.extra["gguf_file"]) == ("qlora", SMOLLM2_GGUF.name)
+    assert math.isfinite(info.extra["final_train_loss"])

@@ -26,7 +26,7 @@ class Family:
     stop_tokens: tuple[str, ...]  # generation stops at the first of these
     generation_prompt: str  # what the template appends when the model is to speak next
     pad_token: str
-    lora_target_modules: tuple[str, ...]
+    lora_target_modules: tuple[str, ...]  # the reference trained LoRA on the query and value projections
     default_model: str  # hub id (or, for smollm2, the fetched GGUF's model name)
     record_style: str  # default serialization of arguments/records, one of RECORD_STYLES
     description: str
@@ -41,7 +41,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
         # GLM-4 ends a turn by starting the next one: <|observation|> after a call, <|user|> after a reply.
         stop_tokens=("<|user|>", "<|observation|>", "<|endoftext|>"),
         generation_prompt="<|assistant|>", pad_token="<|endoftext|>",
-        lora_target_modules=("q_proj", "k_proj", "v_proj", "o_proj"),
+        lora_target_modules=("q_proj", "v_proj"),
         default_model="THUDM/glm-4-9b-chat-hf", record_style="spaced",
         description="GLM-4-9B-Chat ([gMASK]<sop>, <|system|> with the tool, <|observation|>)"),
     Family(
@@ -51,7 +51,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
                         "<|step_id|>") + _LLAMA3_RESERVED,
         stop_tokens=("<|eot_id|>", "<|end_of_text|>", "<|eom_id|>"),
         generation_prompt="<|start_header_id|>", pad_token="<|finetune_right_pad_id|>",
-        lora_target_modules=("q_proj", "k_proj", "v_proj", "o_proj"),
+        lora_target_modules=("q_proj", "v_proj"),
         default_model="meta-llama/Llama-3.1-8B-Instruct", record_style="indent4",
         description="Llama-3.1-8B-Instruct (header roles user / assistant / search / return)"),
     Family(
@@ -59,7 +59,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
         special_tokens=("<|endoftext|>", "<|im_start|>", "<|im_end|>"),
         stop_tokens=("<|im_end|>", "<|endoftext|>"),
         generation_prompt="<|im_start|>", pad_token="<|endoftext|>",
-        lora_target_modules=("q_proj", "k_proj", "v_proj", "o_proj"),
+        lora_target_modules=("q_proj", "v_proj"),
         default_model="Qwen/Qwen2-7B-Instruct", record_style="indent4",
         description="Qwen2-7B-Instruct and any ChatML model (roles user / assistant / search / return)"),
     Family(
@@ -70,7 +70,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
                         "<jupyter_output>", "<jupyter_script>", "<empty_output>"),
         stop_tokens=("<|im_end|>", "<|endoftext|>"),
         generation_prompt="<|im_start|>", pad_token="<|endoftext|>",
-        lora_target_modules=("q_proj", "k_proj", "v_proj", "o_proj"),
+        lora_target_modules=("q_proj", "v_proj"),
         default_model="smollm2", record_style="indent4",
         description="SmolLM2-135M-Instruct, offline from `hotel-agent models fetch smollm2` (ChatML)"),
 )}

@@ -79,7 +79,7 @@ def estimate(model: str | None, params: str | None, method: str, seq_len: int, b
              gradient_checkpointing: bool, optimizer: str | None) -> None:
     """Estimate GPU memory: parameters, gradients, optimizer states and activations, in GiB.
 
-    A formula, not a measurement: each row says what it assumes (docs/finetune.md compares it with
+    A formula, not a measurement: each row says what it assumes (the README compares it with
     published figures)."""
     from finetune.estimate import estimate_memory, find_architecture, llama_shaped, parse_count
     from agent.errors import UserError

@@ -1,7 +1,7 @@
 """GPU memory needed to fine-tune a decoder-only transformer: weights, gradients, optimizer states, activations.
 
 A back-of-the-envelope model, not a profiler: every byte count below is a stated assumption, so the table
-can be checked against published figures (docs/finetune.md). The three reference models' shapes are bundled
+can be checked against published figures (README, `finetune estimate`). The three reference models' shapes are bundled
 (from their config.json files), so no weights or downloads are needed."""
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from agent.errors import DataFormatError
 from agent.schema import SEARCH_HOTELS_TOOL, TOOL_NAME
@@ -19,6 +19,7 @@ from agent.turns import (AgentTurn, AssistantTurn, Dialogue, ReturnTurn, SearchT
                          turn_from_json, turn_to_json)
 
 SEARCH_PREFIX = TOOL_NAME + "\n"
+T = TypeVar("T")
 
 
 def _dumps(obj: Any) -> str:
@@ -166,7 +167,9 @@ def write_jsonl(path: str | Path, lines: Iterable[str]) -> None:
             f.write(line + "\n")
 
 
-def _read(path: str | Path, parse) -> Iterator[Any]:
+def read_numbered(path: str | Path, parse: Callable[[str], T]) -> Iterator[tuple[int, str, T]]:
+    """(line number, raw line, parsed) for every non-empty line; a bad line raises DataFormatError
+    naming the file and line."""
     path = Path(path)
     try:
         f = path.open(encoding="utf-8")
@@ -177,9 +180,15 @@ def _read(path: str | Path, parse) -> Iterator[Any]:
             if not line.strip():
                 continue
             try:
-                yield parse(line)
+                parsed = parse(line)
             except DataFormatError as e:
                 raise DataFormatError(str(e), path=str(path), line=number) from None
+            yield number, line, parsed
+
+
+def _read(path: str | Path, parse: Callable[[str], T]) -> Iterator[T]:
+    for _number, _line, parsed in read_numbered(path, parse):
+        yield parsed
 
 
 def _loads_line(line: str) -> Any:

@@ -11,7 +11,7 @@ import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 import platformdirs
 
@@ -101,28 +101,44 @@ def check_file(file: DataFile, directory: Path | None = None) -> FileStatus:
     return FileStatus(file, True, lines=lines)
 
 
-def download_file(file: DataFile, directory: Path, progress: Callable[[int, int | None], None] | None = None,
-                  opener: Callable[[str], object] = urllib.request.urlopen) -> Path:
-    """Fetch one file, verify its sha256 and move it into place atomically (temp file + rename), so an
-    interrupted download never leaves a half-written file under the real name."""
-    target = directory / file.path
+def write_verified(chunks: Iterable[bytes], target: Path, *, sha256: str, size: int | None = None,
+                   progress: Callable[[int, int | None], None] | None = None, total: int | None = None,
+                   source: str) -> Path:
+    """Write `chunks` to `target` through a temp file in the same directory, check the sha256 (and size),
+    then rename into place: an interrupted or wrong download never leaves a file under the real name.
+    A mismatch raises DataMissingError naming `source`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
+    written = 0
     fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as out, opener(file.url) as response:  # type: ignore[attr-defined]
-            total = response.headers.get("Content-Length") if hasattr(response, "headers") else None
-            total = int(total) if total else None
-            while block := response.read(1 << 16):
+        with os.fdopen(fd, "wb") as out:
+            for block in chunks:
                 out.write(block)
                 digest.update(block)
+                written += len(block)
                 if progress:
                     progress(len(block), total)
-        if digest.hexdigest() != file.sha256:
-            raise DataMissingError(f"downloaded {file.path} from {file.url} but its sha256 is "
-                                   f"{digest.hexdigest()}, expected {file.sha256}; the upstream file changed")
+        if digest.hexdigest() != sha256 or (size is not None and written != size):
+            raise DataMissingError(f"{target.name} from {source} has sha256 {digest.hexdigest()} and size "
+                                   f"{written}, expected {sha256}" + (f" and {size}" if size is not None else "")
+                                   + "; the upstream file changed")
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def read_blocks(stream, block_size: int = 1 << 16) -> Iterator[bytes]:
+    while block := stream.read(block_size):
+        yield block
+
+
+def download_file(file: DataFile, directory: Path, progress: Callable[[int, int | None], None] | None = None,
+                  opener: Callable[[str], object] = urllib.request.urlopen) -> Path:
+    """Fetch one file from its upstream URL into `directory`, verified and atomic (`write_verified`)."""
+    with opener(file.url) as response:  # type: ignore[attr-defined]
+        length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+        return write_verified(read_blocks(response), directory / file.path, sha256=file.sha256,
+                              progress=progress, total=int(length) if length else None, source=file.url)

@@ -20,9 +20,8 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
-from agent.codecs import dialogue_from_json_line, dialogue_to_json_line, dialogue_to_samples
+from agent.codecs import dialogue_from_json_line, dialogue_to_json_line, dialogue_to_samples, read_numbered
 from agent.errors import DataFormatError
 from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 
@@ -112,26 +111,10 @@ def _fmt(value: object) -> str:
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, (int, float)) else str(value)
 
 
-def read_numbered(path: str | Path) -> Iterator[tuple[int, str, Dialogue]]:
-    """(line number, raw line, dialogue) for every non-empty line; a bad line names its number."""
-    path = Path(path)
-    try:
-        f = path.open(encoding="utf-8")
-    except OSError as e:
-        raise DataFormatError(f"cannot read ({e.strerror})", path=str(path)) from None
-    with f:
-        for number, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    yield number, line, dialogue_from_json_line(line)
-                except DataFormatError as e:
-                    raise DataFormatError(str(e), path=str(path), line=number) from None
-
-
 def build_report(path: str | Path) -> DataReport:
     report = DataReport(str(path))
     first_copy: dict[str, int] = {}
-    for number, _line, dialogue in read_numbered(path):
+    for number, _line, dialogue in read_numbered(path, dialogue_from_json_line):
         report.dialogues += 1
         report.turns.update(turn.role for turn in dialogue)
         report.samples.update(s.response.role for s in dialogue_to_samples(dialogue))
@@ -266,7 +249,7 @@ def write_clean(path: str | Path, out: str | Path) -> tuple[int, int]:
         raise DataFormatError("--clean must name a new file, not the input", path=str(out))
     written, log_lines, first_copy = 0, [], {}
     with out.open("w", encoding="utf-8") as f:
-        for number, line, dialogue in read_numbered(path):
+        for number, line, dialogue in read_numbered(path, dialogue_from_json_line):
             canonical = dialogue_to_json_line(dialogue)
             if canonical in first_copy:
                 log_lines.append(f"line {number}: dropped, a duplicate of line {first_copy[canonical]}")

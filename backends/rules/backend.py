@@ -5,7 +5,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.turns import AssistantTurn, Dialogue, SearchTurn, UserTurn
 from backends.base import Prediction, TextCallback
 from backends.registry import register
 from agent.errors import UserError

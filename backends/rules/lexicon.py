@@ -14,7 +14,7 @@ from typing import Any
 
 from agent.codecs import read_dialogues
 from agent.datafiles import HOTEL_DB, TRAIN, cache_dir, data_path, sha256_of
-from agent.turns import AssistantTurn, ReturnTurn, SearchTurn, UserTurn
+from agent.turns import AssistantTurn, SearchTurn, UserTurn
 
 LEXICON_VERSION = 4  # bump when the mining changes, so stale caches are rebuilt
 ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")  # keeps every offset

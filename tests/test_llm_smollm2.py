@@ -54,3 +54,17 @@ def test_qlora_smollm2_quantizes_a_dequantized_copy_of_the_gguf_and_generates(tm
                              adapter=str(tmp_path / "adapter"), max_new_tokens=4)
     assert "Linear4bit" in {type(m).__name__ for m in backend.loaded.model.modules()}
     assert isinstance(backend.predict([Dialogue((UserTurn("你好"),))])[0].turn, (SearchTurn, AssistantTurn))
+
+
+def test_the_committed_lora_adapter_searches_for_a_plain_request():
+    """adapters/lora-smollm2 (trained on train.glm4) is what `hotel-agent --backend lora-smollm2` serves."""
+    from pathlib import Path
+
+    from backends.llm.backend import create_backend
+
+    adapter = Path(__file__).resolve().parents[1] / "adapters" / "lora-smollm2"
+    backend = create_backend("smollm2", "lora", model=str(GGUF.parent), gguf_file=GGUF.name,
+                             adapter=str(adapter), max_new_tokens=32)
+    prediction = backend.predict([Dialogue((UserTurn("帮我找一家经济型的酒店"),))])[0]
+    assert isinstance(prediction.turn, SearchTurn), prediction.raw
+    assert prediction.turn.arguments.get("type") == "经济型"

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from agent.codecs import Sample, read_samples
 from agent.errors import UserError
-from agent.turns import AgentTurn, AssistantTurn, SearchTurn, turn_from_json, turn_to_json
+from agent.turns import AgentTurn, AssistantTurn, Dialogue, SearchTurn, turn_from_json, turn_to_json
 from backends.base import Backend, Prediction
 from evalharness.metrics import Metrics, aggregate, score_sample
 from evalharness.signature import data_signature, run_signature
@@ -73,7 +73,10 @@ def evaluate(backend: Backend, backend_name: str, options: RunOptions) -> RunRes
     out = options.out
     done = _prepare_out(out, manifest, options.resume)
 
-    pending = [i for i in range(len(samples)) if i not in done]
+    # Longest contexts first: a batch then pads its prompts to similar lengths (for an LLM the padded prompt
+    # tokens cost as much as real ones), and a context too long for memory fails in the first minute.
+    pending = sorted((i for i in range(len(samples)) if i not in done),
+                     key=lambda i: context_size(samples[i].context), reverse=True)
     started = time.monotonic()
     failed_now = attempted = 0
     with (out / PREDICTIONS).open("a", encoding="utf-8") as sink, \
@@ -221,6 +224,11 @@ def _record(index: int, expected: AgentTurn, prediction: Prediction | None, erro
     if error is not None:
         record["error"] = error
     return record
+
+
+def context_size(dialogue: Dialogue) -> int:
+    """Characters of the dialogue's JSON: a backend-independent proxy for its prompt length."""
+    return sum(len(json.dumps(turn_to_json(turn), ensure_ascii=False)) for turn in dialogue.turns)
 
 
 def _finish_predictions(path: Path, count: int) -> list[dict[str, Any]]:

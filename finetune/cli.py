@@ -29,6 +29,9 @@ def main() -> None:
               help="YAML or TOML file with any setting (keys as in the saved train_config.yaml); options win.")
 @click.option("--out", default=None, help="Adapter directory to create, e.g. adapters/lora-glm4.")
 @click.option("--max-steps", type=int, default=None, help="Stop after N optimizer steps (overrides epochs).")
+@click.option("--time-limit", "time_limit_minutes", type=float, default=None, metavar="MINUTES",
+              help="Stop at the first step after MINUTES of training and save the adapter as usual "
+                   "(hotel_agent.json records the steps done).")
 @click.option("--epochs", "num_epochs", type=float, default=None, help="Epochs over the training set. [default: 2]")
 @click.option("--batch-size", type=int, default=None, help="Dialogues per device batch. [default: 4]")
 @click.option("--learning-rate", type=float, default=None, help="[default: 5e-4 for glm4, else 2e-4]")

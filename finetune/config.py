@@ -43,6 +43,7 @@ class TrainConfig:
     learning_rate: float | None = None  # None: 5e-4 for glm4, else 2e-4
     num_epochs: float = 2.0
     max_steps: int = -1  # > 0 overrides num_epochs
+    time_limit_minutes: float | None = None  # stop (and save) at the first step after this much training time
     warmup_ratio: float = 0.1
     lr_scheduler: str = "linear"
     weight_decay: float = 0.0
@@ -130,6 +131,9 @@ def build_config(file_settings: Mapping[str, Any], cli_settings: Mapping[str, An
         raise UserError(f"unknown family {merged['family']!r}; choose one of {', '.join(FAMILIES)}")
     if merged.get("method", "lora") not in METHODS:
         raise UserError(f"unknown method {merged['method']!r}; choose one of {', '.join(METHODS)}")
+    limit = merged.get("time_limit_minutes")
+    if limit is not None and limit <= 0:
+        raise UserError(f"--time-limit must be a positive number of minutes, got {limit:g}")
     if merged.get("target_modules") is not None:
         merged["target_modules"] = tuple(merged["target_modules"])
     return TrainConfig(**merged)

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, Trainer, TrainingArguments
-from transformers.trainer_callback import ProgressCallback
+from transformers.trainer_callback import ProgressCallback, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from agent.datafiles import data_path
@@ -87,6 +87,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     trainer.remove_callback(ProgressCallback)
     progress = TokenRateProgress()
     trainer.add_callback(progress)
+    time_limit = TimeLimit(config.time_limit_minutes)
+    trainer.add_callback(time_limit)
     result = trainer.train(resume_from_checkpoint=str(last_checkpoint) if resume else None)
     peak_gib = torch.cuda.max_memory_allocated() / 2 ** 30 if cuda else None
     dev_loss = trainer.evaluate()["eval_loss"] if dev_set else None
@@ -104,13 +106,17 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         steps=trainer.state.global_step, train_tokens=train_set.tokens)
     info.extra.update(train_seconds=result.metrics.get("train_runtime"), tokens_per_second=progress.rate,
                       peak_gpu_memory_gib=peak_gib, world_size=trainer.args.world_size,
-                      resumed_from=last_checkpoint.name if resume else None)
+                      resumed_from=last_checkpoint.name if resume else None,
+                      stopped_by_time_limit=time_limit.stopped_at_step is not None)
     write_adapter_info(out, info)
     (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1), encoding="utf-8")
     try:
         plot_loss(trainer.state.log_history, out / "loss.png", title=f"{config.method} {config.family} {config.model}")
     except ImportError:  # never lose a finished run to a missing plotting library
         print("loss.png skipped: matplotlib is not installed (log_history.json has the same numbers)", flush=True)
+    if time_limit.stopped_at_step is not None:
+        print(f"time limit of {config.time_limit_minutes:g} min reached: stopped after step "
+              f"{time_limit.stopped_at_step} of {trainer.state.max_steps}", flush=True)
     print(f"final train loss {info.extra['final_train_loss']:.4f}"
           + (f", dev loss {dev_loss:.4f}" if dev_loss is not None else "")
           + f"; {progress.rate:,.0f} tokens/s" + (f", peak GPU memory {peak_gib:.2f} GiB" if peak_gib else "")
@@ -236,6 +242,24 @@ def training_arguments(config: TrainConfig, checkpoints: Path, *, cuda: bool, ha
         seed=config.seed,
         disable_tqdm=False,
     )
+
+
+class TimeLimit(TrainerCallback):
+    """Ends training at the first optimizer step after `minutes` of it; the Trainer then finishes normally,
+    so the adapter and its metadata are saved as for a full run (a budgeted GPU lease, a CPU overnight run)."""
+
+    def __init__(self, minutes: float | None):
+        self.seconds = None if minutes is None else minutes * 60
+        self.stopped_at_step: int | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._start = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.seconds is not None and time.perf_counter() - self._start >= self.seconds \
+                and state.global_step < state.max_steps:
+            control.should_training_stop = True
+            self.stopped_at_step = state.global_step
 
 
 class TokenRateProgress(ProgressCallback):

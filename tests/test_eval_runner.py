@@ -18,7 +18,7 @@ from backends.gold import GoldBackend
 from backends.reply_only import ReplyOnlyBackend
 from backends.scripted import ScriptedBackend
 from evalharness.cli import main
-from evalharness.runner import PREDICTIONS, SUMMARY, RunOptions, evaluate, read_predictions
+from evalharness.runner import PREDICTIONS, SUMMARY, RunOptions, context_size, evaluate, read_predictions
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,6 +51,26 @@ def test_reply_only_baseline_scores_zero_slots_by_the_wrong_kind_rule(data_dir: 
     assert (metrics.slot_precision, metrics.slot_recall, metrics.slot_f1) == (0.0, 0.0, 0.0)
     assert metrics.reply_for_search == 242 and metrics.slots.gold > 0
     assert 0.0 < metrics.bleu4 < 1.0
+
+
+def test_batches_hold_contexts_of_similar_length_longest_first(small_data: Path, tmp_path: Path):
+    batches: list[list[int]] = []
+
+    def record(dialogue):
+        batches[-1].append(context_size(dialogue))
+        return AssistantTurn("好的")
+
+    backend = ScriptedBackend(script=record)
+    original = backend.predict
+
+    def predict(dialogues, **kwargs):
+        batches.append([])
+        return original(dialogues, **kwargs)
+
+    backend.predict = predict
+    run(backend, small_data, tmp_path / "run", batch_size=5)
+    sizes = [size for batch in batches for size in batch]
+    assert sizes == sorted(sizes, reverse=True) and len(sizes) == 24
 
 
 def test_predictions_are_one_line_per_sample_in_input_order_with_turns_and_scores(small_data: Path, tmp_path: Path):

@@ -77,3 +77,9 @@ def test_run_without_model_is_a_one_line_error():
 def test_qlora_from_a_gguf_file_is_accepted():
     config = build_config({}, {**REQUIRED, "method": "qlora", "gguf_file": "model.gguf"})
     assert (config.method, config.gguf_file) == ("qlora", "model.gguf")
+
+
+def test_a_time_limit_that_is_not_positive_is_a_one_line_error():
+    result = CliRunner().invoke(main, ["run", "--family", "qwen2", "--model", "m", "--out", "x", "--time-limit", "0"])
+    assert result.exit_code == 1
+    assert result.output == "error: --time-limit must be a positive number of minutes, got 0\n"

@@ -102,6 +102,19 @@ def test_hotel_agent_json_says_what_the_backends_check_and_how_it_was_trained(lo
     assert extra["steps"] == 4 and extra["resumed_from"] is None
 
 
+def test_time_limit_stops_early_and_still_saves_a_servable_adapter(tiny_dirs, tmp_path):
+    out = tmp_path / "timed"
+    # a limit far below one step's time: training ends after its first step
+    train(build_config({}, settings(tiny_dirs("qwen2"), out, max_steps=50, time_limit_minutes=1e-6)))
+    info = read_adapter_info(out)
+    assert info.extra["steps"] == 1 and info.extra["stopped_by_time_limit"] is True
+    assert (out / "adapter_model.safetensors").is_file()
+
+
+def test_a_run_within_its_time_limit_is_not_marked_as_stopped(lora_run):
+    assert read_adapter_info(lora_run).extra["stopped_by_time_limit"] is False
+
+
 def test_eval_limit_scores_dev_samples_through_evalharness_next_to_the_adapter(lora_run):
     summary = json.loads((lora_run / "eval_dev" / "summary.json").read_text())
     assert summary["metrics"]["samples"] == 3

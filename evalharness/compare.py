@@ -29,6 +29,32 @@ class Row:
     data_path: str | None = None
     sacrebleu_signature: str | None = None
     reference: bool = False
+    training: "Training | None" = None  # for a run of a trained adapter: how it was trained
+
+
+@dataclass(frozen=True)
+class Training:
+    """What an adapter's hotel_agent.json (and log_history.json) say about its training run."""
+
+    steps: int | None
+    tokens_seen: int | None  # input tokens through the model, padding excluded
+    seconds: float | None
+    device: str | None
+    peak_gpu_gib: float | None
+    peak_rss_gib: float | None
+
+    @property
+    def peak_memory(self) -> str:
+        if self.peak_gpu_gib is not None:
+            return f"{self.peak_gpu_gib:.2f} GiB GPU"
+        return "—" if self.peak_rss_gib is None else f"{self.peak_rss_gib:.1f} GiB RSS"
+
+    @property
+    def time(self) -> str:
+        if self.seconds is None:
+            return "—"
+        text = f"{self.seconds / 60:.1f} min" if self.seconds < 5400 else f"{self.seconds / 3600:.1f} h"
+        return f"{text} {self.device}" if self.device else text
 
 
 # The course's table (agiclass/Student_Experiments), BLEU-4 / slot P / R / F1 on hotel/test.jsonl.
@@ -72,9 +98,34 @@ def row_of(name: str, summary: dict[str, Any]) -> Row:
                    search_for_reply=metrics["search_for_reply"], failed=metrics["failed"],
                    samples=metrics["samples"], samples_per_s=run.get("samples_per_s"),
                    data_sha256=signature["data"]["sha256"], data_path=signature["data"]["path"],
-                   sacrebleu_signature=metrics["sacrebleu_signature"])
+                   sacrebleu_signature=metrics["sacrebleu_signature"],
+                   training=training_of(signature.get("backend", {}).get("adapter")))
     except (KeyError, TypeError) as e:
         raise UserError(f"{name}/{SUMMARY}: missing field {e}; not an evalharness summary") from None
+
+
+def training_of(adapter: str | None) -> Training | None:
+    """How the run's adapter was trained, from the files finetune wrote next to it (None when it has none)."""
+    from backends.llm.adapter_info import read_adapter_info
+
+    if not adapter or not Path(adapter).is_dir():
+        return None
+    info = read_adapter_info(adapter)
+    if info is None:
+        return None
+    extra = info.extra
+    tokens = extra.get("train_tokens_seen")
+    if tokens is None:  # adapters from before the field: the Trainer's own count in the log
+        history = Path(adapter) / "log_history.json"
+        try:
+            seen = [e["num_input_tokens_seen"] for e in json.loads(history.read_text(encoding="utf-8"))
+                    if "num_input_tokens_seen" in e]
+            tokens = seen[-1] if seen else None
+        except (OSError, ValueError, TypeError, KeyError):
+            tokens = None
+    return Training(steps=extra.get("steps"), tokens_seen=tokens, seconds=extra.get("train_seconds"),
+                    device=(extra.get("hyperparameters") or {}).get("device"),
+                    peak_gpu_gib=extra.get("peak_gpu_memory_gib"), peak_rss_gib=extra.get("peak_rss_gib"))
 
 
 def load_runs(run_dirs: Sequence[Path]) -> list[Row]:
@@ -111,14 +162,22 @@ def compare_runs(rows: Sequence[Row], *, with_reference: bool = False) -> Table:
 
 COLUMNS = ("run", "BLEU-4", "slot P", "slot R", "slot F1", "sacreBLEU zh", "reply for search",
            "search for reply", "failed", "samples", "samples/s")
+TRAINING_COLUMNS = ("train steps", "train tokens", "train time", "peak memory")
 
 
 def markdown_table(rows: Sequence[Row]) -> list[str]:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" + "---:|" * (len(COLUMNS) - 1)]
+    """The table; the training columns appear when some row is a trained adapter."""
+    trained = any(r.training for r in rows)
+    columns = COLUMNS + (TRAINING_COLUMNS if trained else ())
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" + "---:|" * (len(columns) - 1)]
     for r in rows:
         cells = [r.name, _num(r.bleu4), _num(r.slot_p), _num(r.slot_r), _num(r.slot_f1), _num(r.sacrebleu),
                  _int(r.reply_for_search), _int(r.search_for_reply), _int(r.failed), _int(r.samples),
-                 _num(r.samples_per_s, 1)]
+                 _num(r.samples_per_s, 2)]
+        if trained:
+            t = r.training
+            cells += ["", "", "", ""] if t is None else [
+                _int(t.steps), "—" if t.tokens_seen is None else f"{t.tokens_seen:,}", t.time, t.peak_memory]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 

@@ -6,6 +6,7 @@ the data fingerprints, every hyperparameter, the final losses and the library ve
 from __future__ import annotations
 
 import platform
+import sys
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
@@ -62,5 +63,15 @@ def build_adapter_info(*, config: dict[str, Any], template_hash: str, record_sty
         })
 
 
-__all__ = ["AdapterInfo", "DataFingerprint", "build_adapter_info", "library_versions", "read_adapter_info",
+def peak_rss_gib() -> float | None:
+    """This process's peak resident memory (the CPU-side figure; GPU runs also record peak GPU memory)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return peak * (1 if sys.platform == "darwin" else 1024) / 2 ** 30
+
+
+__all__ = ["AdapterInfo", "peak_rss_gib", "DataFingerprint", "build_adapter_info", "library_versions", "read_adapter_info",
            "write_adapter_info"]

@@ -24,7 +24,7 @@ from backends.llm.encoding import special_token_id
 from backends.llm.families import get_family
 from finetune.config import TrainConfig, resolve, save_config
 from finetune.data import DialogueDataset, PaddingCollator, load_examples
-from finetune.metadata import DataFingerprint, build_adapter_info, write_adapter_info
+from finetune.metadata import DataFingerprint, build_adapter_info, peak_rss_gib, write_adapter_info
 from finetune.plots import plot_loss
 from prompts import RenderSettings, template_hash
 
@@ -105,7 +105,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         final_train_loss=train_losses[-1] if train_losses else result.training_loss, final_dev_loss=dev_loss,
         steps=trainer.state.global_step, train_tokens=train_set.tokens)
     info.extra.update(train_seconds=result.metrics.get("train_runtime"), tokens_per_second=progress.rate,
-                      peak_gpu_memory_gib=peak_gib, world_size=trainer.args.world_size,
+                      train_tokens_seen=trainer.state.num_input_tokens_seen,
+                      peak_gpu_memory_gib=peak_gib, peak_rss_gib=peak_rss_gib(), world_size=trainer.args.world_size,
                       resumed_from=last_checkpoint.name if resume else None,
                       stopped_by_time_limit=time_limit.stopped_at_step is not None)
     write_adapter_info(out, info)

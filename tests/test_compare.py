@@ -72,3 +72,45 @@ def test_a_run_without_summary_is_a_one_line_error(tmp_path: Path):
     (tmp_path / "unfinished").mkdir()
     result = compare(str(tmp_path / "unfinished"))
     assert result.exit_code == 1 and "no summary.json" in result.output and "--resume" in result.output
+
+
+def adapter_run(samples: Path, tmp_path: Path, extra: dict, history: list | None = None) -> Path:
+    """A finished run whose signature names an adapter directory with finetune's metadata."""
+    import json
+
+    from backends.llm.adapter_info import AdapterInfo, write_adapter_info
+
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    write_adapter_info(adapter, AdapterInfo("smollm2", "base", "qlora", "hash", "compact", extra=extra))
+    if history is not None:
+        (adapter / "log_history.json").write_text(json.dumps(history), encoding="utf-8")
+    run = finished_run(GoldBackend(samples), samples, tmp_path / "run")
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    summary["signature"]["backend"]["adapter"] = str(adapter)
+    (run / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return run
+
+
+def test_a_trained_adapters_run_shows_its_steps_tokens_time_and_peak_memory(samples: Path, tmp_path: Path):
+    run = adapter_run(samples, tmp_path, {"steps": 60, "train_tokens_seen": 294569, "train_seconds": 1761.0,
+                                          "hyperparameters": {"device": "cpu"}, "peak_gpu_memory_gib": None,
+                                          "peak_rss_gib": 5.27})
+    reply = finished_run(ReplyOnlyBackend(), samples, tmp_path / "reply")
+    lines = compare(str(run), str(reply)).output.splitlines()
+    assert lines[0].endswith("| train steps | train tokens | train time | peak memory |")
+    assert lines[2].endswith("| 60 | 294,569 | 29.4 min cpu | 5.3 GiB RSS |")
+    assert lines[3].endswith("|  |  |  |  |")
+
+
+def test_an_adapter_without_a_token_count_takes_it_from_its_log_history(samples: Path, tmp_path: Path):
+    run = adapter_run(samples, tmp_path, {"steps": 2, "train_seconds": 7200.0, "peak_gpu_memory_gib": 0.71},
+                      history=[{"loss": 2.0, "num_input_tokens_seen": 100, "step": 1},
+                               {"loss": 1.0, "num_input_tokens_seen": 250, "step": 2}])
+    lines = compare(str(run)).output.splitlines()
+    assert lines[2].endswith("| 2 | 250 | 2.0 h | 0.71 GiB GPU |")
+
+
+def test_runs_without_adapters_keep_the_plain_columns(samples: Path, tmp_path: Path):
+    gold = finished_run(GoldBackend(samples), samples, tmp_path / "gold")
+    assert "train steps" not in compare(str(gold)).output

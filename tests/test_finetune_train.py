@@ -100,6 +100,7 @@ def test_hotel_agent_json_says_what_the_backends_check_and_how_it_was_trained(lo
     assert math.isfinite(extra["final_train_loss"]) and math.isfinite(extra["final_dev_loss"])
     assert {"torch", "transformers", "peft", "bitsandbytes"} <= extra["versions"].keys()
     assert extra["steps"] == 4 and extra["resumed_from"] is None
+    assert extra["train_tokens_seen"] > 0 and extra["peak_rss_gib"] > 0.1
 
 
 def test_time_limit_stops_early_and_still_saves_a_servable_adapter(tiny_dirs, tmp_path):

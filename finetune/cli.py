@@ -110,5 +110,21 @@ def data_report(file: str, clean_out: str | None) -> None:
         click.echo(f"\nwrote {written} dialogues to {clean_out}; {changes} changes logged in {Path(clean_out)}.log")
 
 
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Also draw the curves to this PNG.")
+def losses(runs: tuple[str, ...], plot: str | None) -> None:
+    """Train loss of finished runs at each logged step, side by side, then their dev losses.
+
+    Runs with the same schedule, seed and data (e.g. LoRA and QLoRA from one config) compare step for step."""
+    from finetune.losses import loss_table, plot_losses, read_history
+
+    histories = {run: read_history(run) for run in runs}
+    click.echo("\n".join(loss_table(histories)))
+    if plot:
+        plot_losses(histories, plot, title="train loss by optimizer step")
+        click.echo(f"wrote {plot}")
+
+
 if __name__ == "__main__":
     main()

@@ -148,10 +148,17 @@ def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool) -> set[int]:
             raise UserError(f"{out} already holds predictions; pass --resume to finish that run, "
                             "or choose another --out")
         old = _read_manifest(out / MANIFEST)
+        # --limit takes the first N samples, so a quick run on the first 100 grows into the full one
+        grows = old.get("limit") is not None and (manifest["limit"] is None or manifest["limit"] > old["limit"])
         for key in ("data_sha256", "limit", "samples", "backend", "backend_signature"):
+            if key in ("limit", "samples") and grows:
+                continue
             if old.get(key) != manifest[key]:
-                raise UserError(f"cannot resume {out}: its {key} was {old.get(key)!r}, now {manifest[key]!r}")
+                hint = " (--resume can only raise --limit)" if key == "limit" else ""
+                raise UserError(f"cannot resume {out}: its {key} was {old.get(key)!r}, now {manifest[key]!r}{hint}")
         _drop_partial_line(predictions)
+        if grows:
+            _write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
         # failed samples are tried again; their new record supersedes the old one
         return {r["id"] for r in read_predictions(predictions) if "error" not in r}
     out.mkdir(parents=True, exist_ok=True)

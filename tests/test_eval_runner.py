@@ -138,6 +138,22 @@ def test_resume_drops_a_half_written_line_and_predicts_only_the_missing_samples(
     assert resumed.summary["metrics"] == full.summary["metrics"]
 
 
+def test_resume_with_a_higher_limit_grows_a_quick_run_into_the_full_one(small_data: Path, tmp_path: Path):
+    full = run(GoldBackend(small_data), small_data, tmp_path / "full")
+    out = tmp_path / "grown"
+    run(GoldBackend(small_data), small_data, out, limit=10)
+    grown = run(GoldBackend(small_data), small_data, out, resume=True)
+    assert grown.predicted_now == 14
+    assert grown.summary["metrics"] == full.summary["metrics"]
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["limit"] is None
+
+
+def test_resume_refuses_a_lower_limit(small_data: Path, tmp_path: Path):
+    run(GoldBackend(small_data), small_data, tmp_path / "run", limit=10)
+    with pytest.raises(UserError, match="can only raise --limit"):
+        run(GoldBackend(small_data), small_data, tmp_path / "run", limit=5, resume=True)
+
+
 def test_a_corrupt_input_line_gives_one_error_with_its_line_number(small_data: Path, tmp_path: Path):
     lines = small_data.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[2] = '{"context": "[]", "response": oops}\n'

@@ -20,29 +20,35 @@ def run_chat(backend: str, plain: bool, continue_last: bool, **backend_options: 
 
         run_tui(backend=backend, continue_last=continue_last, **backend_options)
         return
+    from dataclasses import replace
+
     from agent.store import HotelStore
+    from agent.tui.history import ConversationHistory
     from backends.registry import create
 
     loop = DialogueLoop(create(backend, chat_only=True, **backend_options), HotelStore.open())
-    dialogue = Dialogue()
-    if continue_last:
-        dialogue = _last_dialogue()
+    history = ConversationHistory.open()
+    model = backend_options.get("model")
+    last = history.last() if continue_last else None
+    # --continue appends to the last conversation (as the TUI does); otherwise a new one, saved once it has a turn
+    conversation = replace(last, backend=backend, model=model or last.model) if last is not None \
+        else ConversationHistory.new(backend, model)
+
+    def save(dialogue: Dialogue) -> None:
+        nonlocal conversation
+        conversation = history.save(replace(conversation, dialogue=dialogue))
+
     try:
-        chat_lines(loop, sys.stdin, sys.stdout, dialogue, interactive=sys.stdin.isatty())
+        chat_lines(loop, sys.stdin, sys.stdout, conversation.dialogue, interactive=sys.stdin.isatty(),
+                   on_exchange=save)
     except KeyboardInterrupt:  # Ctrl-C ends the chat like EOF does, without a traceback
         sys.stdout.write("\n")
 
 
-def _last_dialogue() -> Dialogue:
-    from agent.tui.history import ConversationHistory
-
-    last = ConversationHistory.open().last()
-    return last.dialogue if last is not None else Dialogue()
-
-
 def chat_lines(loop: DialogueLoop, lines: TextIO, out: TextIO, dialogue: Dialogue = Dialogue(),
-               interactive: bool = False) -> Dialogue:
-    """Run one exchange per non-empty input line until EOF; returns the whole dialogue."""
+               interactive: bool = False, on_exchange: Callable[[Dialogue], None] | None = None) -> Dialogue:
+    """Run one exchange per non-empty input line until EOF; returns the whole dialogue. `on_exchange` gets
+    the dialogue after each exchange (the plain chat saves it to the history there)."""
     render = make_renderer(out)
     while True:
         if interactive:
@@ -55,6 +61,8 @@ def chat_lines(loop: DialogueLoop, lines: TextIO, out: TextIO, dialogue: Dialogu
         if not text:
             continue
         dialogue = run_exchange(loop, dialogue, text, render)
+        if on_exchange is not None:
+            on_exchange(dialogue)
 
 
 def make_renderer(out: TextIO) -> Callable[[Event], None]:

@@ -1,32 +1,40 @@
 #!/usr/bin/env bash
-# SmolLM2-135M-Instruct end to end on one GPU (issue 8): LoRA and QLoRA on the full train split with equal
-# steps, then prompt-only / LoRA / QLoRA through evalharness on the full test split.
+# SmolLM2-135M-Instruct end to end on one GPU (issue 8): LoRA and QLoRA from one config (3 epochs, equal
+# steps), trained side by side, then each adapter and prompt-only through evalharness on the full test split.
 #
-#   SMOLLM2_GGUF=/path/SmolLM2-135M-Instruct.Q4_1.gguf OUT=runs/smollm2 bash scripts/gpu_smollm2.sh
+#   OUT=runs/smollm2 bash scripts/gpu_smollm2.sh [BUDGET_SECONDS]
 #
-# The GGUF comes from `hotel-agent models fetch smollm2` (default path below); QLoRA quantizes a de-quantized
-# bf16 copy of it that finetune and the qlora backend share (made once in the cache dir). QUICK=1 runs a few steps and samples
-# only (a CPU rehearsal of the script). Every result lands in $OUT: adapters, run dirs, logs.
-set -u -o pipefail
+# A 135M model leaves an H100 mostly idle (launch-bound), so the three pipelines run at once:
+#   train lora  -> eval lora-smollm2
+#   train qlora -> eval qlora-smollm2
+#   eval prompt-smollm2
+# Everything is bounded by BUDGET (default 540 s): training by `finetune run --time-limit` (a stopped run still
+# saves its adapter and says so in hotel_agent.json), evaluation by `timeout` (an evalharness run dir continues
+# with `--resume`). At the end the adapters go to $OUT/adapters.tgz and everything else to $OUT/runs.tgz.
+# The GGUF is read from the cache (`hotel-agent models fetch smollm2`); QLoRA quantizes its de-quantized bf16
+# copy, made once up front so the pipelines do not race to make it. QUICK=1: a few steps and samples (a CPU
+# rehearsal of the script).
+set -u
+T0=$(date +%s); BUDGET=${1:-540}; QUICK=${QUICK:-0}
 cd "$(dirname "$0")/.." || exit 2
-START=$(date +%s)
-OUT=${OUT:-runs/smollm2}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-GGUF=${SMOLLM2_GGUF:-${HOTEL_AGENT_CACHE:-$HOME/.cache/hotel-agent}/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}
-MODEL_DIR=$(dirname "$GGUF"); GGUF_NAME=$(basename "$GGUF")
-PY=${PYTHON:-python3}
+OUT=${OUT:-runs/smollm2}; mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
+R=$OUT/work; mkdir -p "$R"
+left() { echo $(( BUDGET - ($(date +%s) - T0) )); }
+log() { echo "[$(( $(date +%s) - T0 ))s] $*" | tee -a "$R/steps.log"; }
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1
-step() { echo; echo "=== $* ($(( $(date +%s) - START )) s) ==="; }
-
-if [ "${QUICK:-0}" = 1 ]; then
-  TRAIN_LIMIT="--max-steps 2 --limit-dialogues 8 --dev-limit 4"; EVAL_LIMIT="--limit 6"; BATCH=4
-else
-  TRAIN_LIMIT=""; EVAL_LIMIT=""; BATCH=${EVAL_BATCH:-64}
-fi
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}
+PY=${PYTHON:-python3}
+M=${HOTEL_AGENT_CACHE:-$HOME/.cache/hotel-agent}/models/smollm2; G=SmolLM2-135M-Instruct.Q4_1.gguf
+[ -f "$M/$G" ] || { echo "no $M/$G: run \`hotel-agent models fetch smollm2\` first"; exit 2; }
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1
+  $PY -c "import torch, transformers, peft, bitsandbytes; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'transformers', transformers.__version__, 'peft', peft.__version__, 'bitsandbytes', bitsandbytes.__version__)" 2>&1
+} | tee "$R/machine.txt"
+$PY -c "from backends.llm.loading import dequantized_copy; print(dequantized_copy('$M', '$G'))" > "$R/dequant.log" 2>&1 \
+  || { log "de-quantized copy FAILED"; tail -5 "$R/dequant.log"; }
+log "setup done"
 # The reference's LoRA (r 8, alpha 32, dropout 0.1, query/value projections); a higher learning rate and a
 # third epoch because a 135M model with rank 8 learns slowly at 2e-4; compact record JSON cuts ~40% of tokens.
-cat > "$OUT/smollm2.yaml" <<'YAML'
+cat > "$R/smollm2.yaml" <<'YAML'
 lora_r: 8
 lora_alpha: 32
 lora_dropout: 0.1
@@ -36,41 +44,36 @@ num_epochs: 3
 batch_size: 16
 record_style: compact
 logging_steps: 10
-save_steps: 500
+save_steps: 100
+save_total_limit: 3
 YAML
-
-train() {  # method, model args...
-  local method=$1; shift
-  step "finetune $method"
-  "$PY" -m finetune.cli run --family smollm2 --method "$method" "$@" --config "$OUT/smollm2.yaml" \
-    --out "$OUT/$method-smollm2" $TRAIN_LIMIT > "$OUT/train-$method.log" 2> "$OUT/train-$method.err"
-  local rc=$?
-  grep -E "final|tokens/s|train_runtime|Maximum resident" "$OUT/train-$method.log" "$OUT/train-$method.err" | tail -8
-  [ $rc = 0 ] || { echo "FAILED ($rc)"; tail -20 "$OUT/train-$method.err"; }
-  "$PY" - "$OUT/$method-smollm2" <<'PYEOF'
-import json, sys
-from pathlib import Path
-info = Path(sys.argv[1]) / "hotel_agent.json"
-if info.is_file():
-    meta = json.loads(info.read_text())["extra"]
-    keep = {k: meta[k] for k in ("final_train_loss", "final_dev_loss", "steps", "train_tokens_per_epoch",
-                                 "train_seconds", "tokens_per_second", "peak_gpu_memory_gib") if k in meta}
-    print("  ", json.dumps(keep, ensure_ascii=False)[:600])
-PYEOF
+if [ "$QUICK" = 1 ]; then TL="--max-steps 2 --limit-dialogues 8 --dev-limit 4"; EL="--limit 4"; else TL=""; EL=""; fi
+evaluate() {  # backend, backend args...
+  local b=$1; shift
+  log "eval $b start"
+  timeout $(( $(left) - 25 )) $PY -m evalharness run --backend "$b" "$@" --batch-size "${EVAL_BATCH:-64}" \
+    --out "$R/eval-$b" --quiet $EL > "$R/eval-$b.log" 2>&1
+  log "eval $b exit $? after $(wc -l < "$R/eval-$b/predictions.jsonl" 2>/dev/null) predictions"
 }
-train lora --model "$MODEL_DIR" --gguf-file "$GGUF_NAME"
-train qlora --model "$MODEL_DIR" --gguf-file "$GGUF_NAME"
-
-evaluate() {  # name, backend args...
-  local name=$1; shift
-  step "evalharness $name"
-  "$PY" -m evalharness run "$@" --batch-size "$BATCH" --out "$OUT/eval-$name" --quiet $EVAL_LIMIT \
-    > "$OUT/eval-$name.log" 2>&1 || { echo "FAILED"; tail -20 "$OUT/eval-$name.log"; }
-  "$PY" -c "import json,sys; m=json.load(open(sys.argv[1]))['metrics']; print('  ', {k: v for k, v in m.items() if not isinstance(v, dict)})" "$OUT/eval-$name/summary.json" 2>/dev/null
+pipeline() {  # method, training time limit in minutes
+  local m=$1 minutes=$2
+  log "train $m start (time limit $minutes min)"
+  $PY -m finetune.cli run --family smollm2 --method "$m" --model "$M" --gguf-file "$G" --config "$R/smollm2.yaml" \
+    --out "$R/$m-smollm2" --time-limit "$minutes" $TL > "$R/train-$m.log" 2>&1
+  log "train $m exit $? $(grep -E '^(train:|time limit|final)' "$R/train-$m.log" | tr '\n' ' ')"
+  evaluate "$m-smollm2" --adapter "$R/$m-smollm2"
 }
-evaluate lora-smollm2 --backend lora-smollm2 --model "$MODEL_DIR" --gguf-file "$GGUF_NAME" --adapter "$OUT/lora-smollm2"
-evaluate qlora-smollm2 --backend qlora-smollm2 --model "$MODEL_DIR" --gguf-file "$GGUF_NAME" --adapter "$OUT/qlora-smollm2"
-evaluate prompt-smollm2 --backend prompt-smollm2 --model "$MODEL_DIR" --gguf-file "$GGUF_NAME"
-
-rm -rf "$OUT"/*/checkpoints
-step "done"
+pipeline lora "${LORA_MINUTES:-3.5}" &
+pipeline qlora "${QLORA_MINUTES:-4.5}" &
+sleep 5; evaluate prompt-smollm2 &
+wait
+# checkpoints: keep the adapters of the intermediate ones (equal-step comparisons), not optimizer states
+rm -f "$R"/*/checkpoints/*/optimizer.pt
+for d in "$R/lora-smollm2" "$R/qlora-smollm2"; do
+  s=$($PY -c "import json; print(json.load(open('$d/hotel_agent.json'))['extra']['steps'])" 2>/dev/null) \
+    && rm -rf "$d/checkpoints/checkpoint-$s"
+done
+log "all done"
+tar -czf "$OUT/adapters.tgz" -C "$R" $(cd "$R" && ls -d lora-smollm2 qlora-smollm2 2>/dev/null)
+tar -czf "$OUT/runs.tgz" -C "$R" $(cd "$R" && ls | grep -v -x -E 'q?lora-smollm2')
+ls -la "$OUT"

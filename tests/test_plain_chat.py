@@ -47,3 +47,37 @@ def test_line_mode_skips_blank_lines_and_stops_at_eof():
     assert out.getvalue().splitlines()[:3] == [
         '> search {"type": "经济型"}', "< 1 result (relaxed: rating_range_lower)",
         "  - 北京甲乙酒店 | type=经济型 | price=300 | rating=4.5 | phone=010-1"]
+
+
+def plain_chat(cache, *args: str, script: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HOTEL_AGENT_CACHE=str(cache))
+    return subprocess.run([sys.executable, "-c", "from agent.cli import main; main()", "--backend", "rules",
+                           "--plain", *args], input=script, capture_output=True, text=True, env=env, timeout=60)
+
+
+def saved_conversations(cache) -> list:
+    from agent.tui.history import ConversationHistory
+
+    return ConversationHistory(cache / "history.json").all()
+
+
+def test_plain_chat_saves_the_conversation_to_the_history(own_cache):
+    done = plain_chat(own_cache, script="帮我找一家经济型酒店\n谢谢，再见\n")
+    assert done.returncode == 0, done.stderr
+    [conversation] = saved_conversations(own_cache)
+    assert conversation.backend == "rules"
+    assert [t.role for t in conversation.dialogue].count("user") == 2
+
+
+def test_plain_continue_appends_to_the_last_conversation(own_cache):
+    plain_chat(own_cache, script="帮我找一家经济型酒店\n")
+    done = plain_chat(own_cache, "--continue", script="这家酒店的电话是多少？\n")
+    assert done.returncode == 0, done.stderr
+    [conversation] = saved_conversations(own_cache)
+    users = [t.content for t in conversation.dialogue if t.role == "user"]
+    assert users == ["帮我找一家经济型酒店", "这家酒店的电话是多少？"]
+
+
+def test_plain_chat_without_input_saves_nothing(own_cache):
+    assert plain_chat(own_cache, script="").returncode == 0
+    assert saved_conversations(own_cache) == []

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from agent.errors import UserError
-from finetune.plots import loss_curves
+from finetune.plots import loss_curves, save_loss_figure
 
 HISTORY = "log_history.json"
 
@@ -55,15 +55,7 @@ def plot_losses(histories: Mapping[str, Sequence[dict[str, Any]]], path: str | P
             line, = axes.plot(*zip(*train), label=f"{name} train")
             if dev:
                 axes.plot(*zip(*dev), marker="o", linestyle="none", color=line.get_color(), label=f"{name} dev")
-    axes.set_xlabel("optimizer step")
-    axes.set_ylabel("cross-entropy per trained token")
-    axes.set_title(title)
-    axes.grid(alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return Path(path)
+    return save_loss_figure(figure, axes, path, title)
 
 
 def _loss(value: float | None) -> str:

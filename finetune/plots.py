@@ -24,6 +24,13 @@ def plot_loss(log_history: Sequence[dict[str, Any]], path: str | Path, title: st
         axes.plot(*zip(*train), label="train", marker="." if len(train) < 30 else None)
     if dev:
         axes.plot(*zip(*dev), label="dev", marker="o")
+    return save_loss_figure(figure, axes, path, title)
+
+
+def save_loss_figure(figure: Any, axes: Any, path: str | Path, title: str) -> Path:
+    """Label a loss-by-step figure the same way everywhere, write it and free it."""
+    import matplotlib.pyplot as plt
+
     axes.set_xlabel("optimizer step")
     axes.set_ylabel("cross-entropy per trained token")
     axes.set_title(title)

@@ -64,6 +64,19 @@ def run(backend: str, data: Path | None, limit: int | None, batch_size: int, out
 
 
 @main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The data file the run replayed (default: the path its summary records).")
+@click.option("--cases", type=int, default=10, show_default=True, help="Wrong-kind samples to list.")
+def analyze(run_dir: Path, data: Path | None, cases: int) -> None:
+    """Where a finished run loses points: slots per key, replies by kind (results / follow-up / closing)
+    with loops and wrong-kind counts, search exact matches, and the wrong-kind samples themselves."""
+    from evalharness.analysis import analyze as analyze_run
+
+    click.echo("\n".join(analyze_run(run_dir, data, cases).lines))
+
+
+@main.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--with-reference", is_flag=True, help="Add the six reference rows (the course's published figures).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -1,0 +1,75 @@
+"""`evalharness analyze`: slots per key, replies by kind, search exact matches and wrong-kind samples."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agent.codecs import Sample
+from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from backends.gold import GoldBackend
+from backends.reply_only import ReplyOnlyBackend
+from backends.scripted import ScriptedBackend
+from evalharness.analysis import analyze, reply_kind
+from evalharness.cli import main
+from evalharness.runner import RunOptions, evaluate
+
+
+@pytest.fixture
+def small_data(data_dir: Path, tmp_path: Path) -> Path:
+    lines = (data_dir / "hotel" / "test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:24]
+    path = tmp_path / "small.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def finished(backend, data: Path, out: Path) -> Path:
+    evaluate(backend, backend.name, RunOptions(data=data, out=out, quiet=True))
+    return out
+
+
+def sample(*turns) -> Sample:
+    return Sample(Dialogue(turns), AssistantTurn("…"))
+
+
+def test_a_reply_right_after_search_results_presents_them():
+    assert reply_kind(sample(UserTurn("找经济型酒店"), SearchTurn({"type": "经济型"}), ReturnTurn([]))) == "results"
+
+
+def test_a_booking_or_goodbye_is_a_closing():
+    assert reply_kind(sample(UserTurn("好的，就订这家了"))) == "closing"
+    assert reply_kind(sample(UserTurn("谢谢，再见"))) == "closing"
+
+
+def test_a_question_about_a_shown_hotel_is_a_follow_up():
+    assert reply_kind(sample(UserTurn("这家酒店的电话是多少？"))) == "follow-up"
+
+
+def test_the_gold_run_makes_every_search_exactly_and_no_wrong_kind(small_data: Path, tmp_path: Path):
+    text = "\n".join(analyze(finished(GoldBackend(small_data), small_data, tmp_path / "gold")).lines)
+    assert "- reply where a search was due: 0" in text and "- search where a reply was due: 0" in text
+    searches = next(line for line in text.splitlines() if line.endswith("of those due)"))
+    due = int(searches.split()[1])
+    assert f"{due} made; {due} with exactly the gold arguments (100.0% of those due)" in searches
+
+
+def test_wrong_kind_samples_are_listed_with_the_users_words(small_data: Path, tmp_path: Path):
+    text = "\n".join(analyze(finished(ReplyOnlyBackend(), small_data, tmp_path / "reply"), cases=2).lines)
+    listed = [line for line in text.splitlines() if line.startswith("  - #")]
+    assert len(listed) == 2 and all("expected search, got assistant" in line for line in listed)
+
+
+def test_a_reply_stuck_in_a_loop_is_counted(small_data: Path, tmp_path: Path):
+    looping = ScriptedBackend(script=lambda dialogue: AssistantTurn("推荐推荐推荐推荐推荐推荐"))
+    text = "\n".join(analyze(finished(looping, small_data, tmp_path / "loop")).lines)
+    rows = [line for line in text.splitlines() if line.startswith(("| results |", "| follow-up |", "| closing |"))]
+    assert rows and all(line.split("|")[2].strip() == line.split("|")[5].strip() for line in rows)
+
+
+def test_a_run_whose_data_file_is_gone_is_a_one_line_error(small_data: Path, tmp_path: Path):
+    run = finished(GoldBackend(small_data), small_data, tmp_path / "gold")
+    small_data.unlink()
+    result = CliRunner().invoke(main, ["analyze", str(run)])
+    assert result.exit_code == 1
+    assert result.output == f"error: {run}: its data file {small_data} is not there; pass --data FILE\n"

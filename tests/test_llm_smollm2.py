@@ -56,14 +56,16 @@ def test_qlora_smollm2_quantizes_a_dequantized_copy_of_the_gguf_and_generates(tm
     assert isinstance(backend.predict([Dialogue((UserTurn("你好"),))])[0].turn, (SearchTurn, AssistantTurn))
 
 
-def test_the_committed_lora_adapter_searches_for_a_plain_request():
-    """adapters/lora-smollm2 (trained on train.glm4) is what `hotel-agent --backend lora-smollm2` serves."""
+@pytest.mark.parametrize("method", ["lora", "qlora"])
+def test_the_committed_adapter_searches_for_a_plain_request(method):
+    """adapters/{lora,qlora}-smollm2 (trained on train.glm4) are what `hotel-agent --backend lora-smollm2` and
+    `--backend qlora-smollm2` serve."""
     from pathlib import Path
 
     from backends.llm.backend import create_backend
 
-    adapter = Path(__file__).resolve().parents[1] / "adapters" / "lora-smollm2"
-    backend = create_backend("smollm2", "lora", model=str(GGUF.parent), gguf_file=GGUF.name,
+    adapter = Path(__file__).resolve().parents[1] / "adapters" / f"{method}-smollm2"
+    backend = create_backend("smollm2", method, model=str(GGUF.parent), gguf_file=GGUF.name,
                              adapter=str(adapter), max_new_tokens=32)
     prediction = backend.predict([Dialogue((UserTurn("帮我找一家经济型的酒店"),))])[0]
     assert isinstance(prediction.turn, SearchTurn), prediction.raw

@@ -36,3 +36,12 @@ def data_dir() -> Path:
     if not (path / "hotel" / "test.jsonl").is_file():
         pytest.fail(f"course data not found in {path!s}; set HOTEL_AGENT_DATA (CI uses ../shared/data)")
     return path
+
+
+@pytest.fixture
+def small_data(data_dir: Path, tmp_path: Path) -> Path:
+    """The first 24 samples of test.jsonl (both kinds), so runs take milliseconds."""
+    lines = (data_dir / "hotel" / "test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:24]
+    path = tmp_path / "small.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path

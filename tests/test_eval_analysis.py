@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from agent.codecs import Sample
@@ -14,14 +13,6 @@ from backends.scripted import ScriptedBackend
 from evalharness.analysis import analyze, reply_kind
 from evalharness.cli import main
 from evalharness.runner import RunOptions, evaluate
-
-
-@pytest.fixture
-def small_data(data_dir: Path, tmp_path: Path) -> Path:
-    lines = (data_dir / "hotel" / "test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:24]
-    path = tmp_path / "small.jsonl"
-    path.write_text("".join(lines), encoding="utf-8")
-    return path
 
 
 def finished(backend, data: Path, out: Path) -> Path:

@@ -23,15 +23,6 @@ from evalharness.runner import PREDICTIONS, SUMMARY, RunOptions, context_size, e
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def small_data(data_dir: Path, tmp_path: Path) -> Path:
-    """The first 24 samples of test.jsonl (both kinds), so runs take milliseconds."""
-    lines = (data_dir / "hotel" / "test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:24]
-    path = tmp_path / "small.jsonl"
-    path.write_text("".join(lines), encoding="utf-8")
-    return path
-
-
 def run(backend, data: Path, out: Path, **options) -> object:
     return evaluate(backend, backend.name, RunOptions(data=data, out=out, quiet=True, **options))
 

@@ -30,8 +30,11 @@ def reply_kind(sample: Sample) -> str:
     turns = sample.context.turns
     if turns and isinstance(turns[-1], ReturnTurn):
         return "results"
-    last_user = next((t.content for t in reversed(turns) if isinstance(t, UserTurn)), "")
-    return "closing" if _CLOSING.search(last_user) else "follow-up"
+    return "closing" if _CLOSING.search(_last_user_text(sample)) else "follow-up"
+
+
+def _last_user_text(sample: Sample) -> str:
+    return next((t.content for t in reversed(sample.context.turns) if isinstance(t, UserTurn)), "")
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,10 @@ def _slot_lines(metrics: dict[str, Any]) -> list[str]:
 def _reply_lines(records: Sequence[dict[str, Any]], samples: Sequence[Sample]) -> list[str]:
     lines = ["## Replies by what they had to do", "",
              "| kind | samples | BLEU-4 (mean) | answered with a search | stuck in a loop |", "|---|---:|---:|---:|---:|"]
+    replies = [r for r in records if r["expected"]["role"] == "assistant"]
+    kinds = {r["id"]: reply_kind(samples[r["id"]]) for r in replies}
     for kind in REPLY_KINDS:
-        mine = [r for r in records if r["expected"]["role"] == "assistant" and reply_kind(samples[r["id"]]) == kind]
+        mine = [r for r in replies if kinds[r["id"]] == kind]
         if not mine:
             continue
         bleu = [r["scores"].get("bleu4", 0.0) for r in mine]
@@ -101,7 +106,7 @@ def _wrong_kind_lines(records: Sequence[dict[str, Any]], samples: Sequence[Sampl
              f"- search where a reply was due: {sum(1 for r in wrong if r['expected']['role'] == 'assistant')}",
              f"- no prediction (backend error): {len(failed)}"]
     for r in wrong[:cases]:
-        last_user = next((t.content for t in reversed(samples[r["id"]].context.turns) if isinstance(t, UserTurn)), "")
+        last_user = _last_user_text(samples[r["id"]])
         got = r["predicted"].get("arguments") if r["predicted"]["role"] == "search" else r["predicted"].get("content")
         lines.append(f"  - #{r['id']} user: {_short(last_user)} → expected {r['expected']['role']}, "
                      f"got {r['predicted']['role']}: {_short(str(got))}")

@@ -152,11 +152,9 @@ def adapter_sha256(adapter: Path) -> str | None:
     for name in ADAPTER_WEIGHTS:
         path = adapter / name
         if path.is_file():
-            digest = hashlib.sha256()
-            with path.open("rb") as f:
-                while block := f.read(1 << 20):
-                    digest.update(block)
-            return digest.hexdigest()
+            from agent.datafiles import sha256_of
+
+            return sha256_of(path)
     return None
 
 

@@ -115,13 +115,12 @@ def training_of(adapter: str | None) -> Training | None:
         return None
     extra = info.extra
     tokens = extra.get("train_tokens_seen")
-    if tokens is None:  # adapters from before the field: the Trainer's own count in the log
-        history = Path(adapter) / "log_history.json"
+    if tokens is None:  # adapters from before the field: the Trainer's own count in the log, when it is readable
+        from finetune.log_history import read_history, tokens_seen
+
         try:
-            seen = [e["num_input_tokens_seen"] for e in json.loads(history.read_text(encoding="utf-8"))
-                    if "num_input_tokens_seen" in e]
-            tokens = seen[-1] if seen else None
-        except (OSError, ValueError, TypeError, KeyError):
+            tokens = tokens_seen(read_history(adapter))
+        except UserError:
             tokens = None
     return Training(steps=extra.get("steps"), tokens_seen=tokens, seconds=extra.get("train_seconds"),
                     device=(extra.get("hyperparameters") or {}).get("device"),

@@ -117,7 +117,8 @@ def losses(runs: tuple[str, ...], plot: str | None) -> None:
     """Train loss of finished runs at each logged step, side by side, then their dev losses.
 
     Runs with the same schedule, seed and data (e.g. LoRA and QLoRA from one config) compare step for step."""
-    from finetune.losses import loss_table, plot_losses, read_history
+    from finetune.log_history import read_history
+    from finetune.losses import loss_table, plot_losses
 
     histories = {run: read_history(run) for run in runs}
     click.echo("\n".join(loss_table(histories)))

@@ -2,28 +2,10 @@
 with one schedule, one seed and one data order differ only by the base model's precision)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from agent.errors import UserError
 from finetune.plots import loss_curves, save_loss_figure
-
-HISTORY = "log_history.json"
-
-
-def read_history(run_dir: str | Path) -> list[dict[str, Any]]:
-    """A run's `log_history.json` (written by `finetune run` next to the adapter)."""
-    path = Path(run_dir) / HISTORY
-    try:
-        history = json.loads(path.read_text(encoding="utf-8"))
-    except OSError:
-        raise UserError(f"{run_dir}: no {HISTORY} (not a finished `finetune run` output directory?)") from None
-    except json.JSONDecodeError as e:
-        raise UserError(f"{path}:{e.lineno}: not JSON ({e.msg})") from None
-    if not isinstance(history, list) or not all(isinstance(e, dict) for e in history):
-        raise UserError(f"{path}: expected a list of log entries")
-    return history
 
 
 def loss_table(histories: Mapping[str, Sequence[dict[str, Any]]]) -> list[str]:

@@ -111,6 +111,14 @@ def test_an_adapter_without_a_token_count_takes_it_from_its_log_history(samples:
     assert lines[2].endswith("| 2 | 250 | 2.0 h | 0.71 GiB GPU |")
 
 
+def test_an_unreadable_log_history_leaves_the_token_count_unknown_instead_of_failing(samples: Path, tmp_path: Path):
+    run = adapter_run(samples, tmp_path, {"steps": 2, "train_seconds": 60.0})
+    (tmp_path / "adapter" / "log_history.json").write_text("{not json", encoding="utf-8")
+    result = compare(str(run))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2].endswith("| 2 | — | 1.0 min | — |")
+
+
 def test_runs_without_adapters_keep_the_plain_columns(samples: Path, tmp_path: Path):
     gold = finished_run(GoldBackend(samples), samples, tmp_path / "gold")
     assert "train steps" not in compare(str(gold)).output

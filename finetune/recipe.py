@@ -45,6 +45,12 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         raise UserError(f"--resume: no checkpoint in {checkpoints}; run without --resume to start")
     if not resume and last_checkpoint is not None:
         raise UserError(f"{out} already has checkpoints; pass --resume to continue or choose a new --out")
+    # Find the data before the minutes spent loading a model, so a missing file fails at once.
+    train_path = Path(config.train) if config.train else data_path(DEFAULT_TRAIN)
+    dev_path = None if config.dev == "" else (Path(config.dev) if config.dev else data_path(DEFAULT_DEV))
+    for path in (train_path, dev_path):
+        if path is not None and not path.is_file():
+            raise UserError(f"{path}: no such dialogue file")
     main_process = int(os.environ.get("RANK", "0")) == 0
     if main_process:
         out.mkdir(parents=True, exist_ok=True)
@@ -62,8 +68,6 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
 
     # 3. Data: one sequence per dialogue, labels on search/assistant turns only, rendered by the serving template.
     settings = RenderSettings(record_style=config.record_style)
-    train_path = Path(config.train) if config.train else data_path(DEFAULT_TRAIN)
-    dev_path = None if config.dev == "" else (Path(config.dev) if config.dev else data_path(DEFAULT_DEV))
     train_set = load_examples(tokenizer, config.family, train_path, settings=settings,
                               max_seq_len=config.max_seq_len, limit=config.limit_dialogues)
     dev_set = load_examples(tokenizer, config.family, dev_path, settings=settings, max_seq_len=config.max_seq_len,

@@ -179,6 +179,15 @@ def test_run_refuses_to_overwrite_checkpoints_without_resume(lora_run):
         train(config)
 
 
+def test_a_missing_train_file_fails_before_any_model_is_loaded(tmp_path):
+    from agent.errors import UserError
+
+    # "unused" is no model at all: reaching the model loader would fail differently
+    config = build_config({}, settings(Path("unused"), tmp_path / "out", train=str(tmp_path / "nope.jsonl")))
+    with pytest.raises(UserError, match="nope.jsonl: no such dialogue file"):
+        train(config)
+
+
 def test_resume_skips_a_checkpoint_left_half_written(tmp_path):
     (tmp_path / "checkpoint-2").mkdir()
     (tmp_path / "checkpoint-2" / "trainer_state.json").write_text("{}")

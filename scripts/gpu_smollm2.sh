@@ -23,7 +23,7 @@ left() { echo $(( BUDGET - ($(date +%s) - T0) )); }
 log() { echo "[$(( $(date +%s) - T0 ))s] $*" | tee -a "$R/steps.log"; }
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}
-PY=${PYTHON:-python3}
+. scripts/_python.sh
 M=${HOTEL_AGENT_CACHE:-$HOME/.cache/hotel-agent}/models/smollm2; G=SmolLM2-135M-Instruct.Q4_1.gguf
 [ -f "$M/$G" ] || { echo "no $M/$G: run \`hotel-agent models fetch smollm2\` first"; exit 2; }
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1

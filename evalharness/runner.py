@@ -83,9 +83,13 @@ def evaluate(backend: Backend, backend_name: str, options: RunOptions) -> RunRes
             tqdm(total=len(samples), initial=len(done), unit="sample", desc=backend_name,
                  disable=options.quiet, dynamic_ncols=True) as bar:
         for batch in _chunks(pending, options.batch_size):
+            batch_started = time.monotonic()
             results = _predict_batch(backend, [samples[i] for i in batch], batch)
+            # each record keeps its share of the batch's time, so a resumed run's rate covers every invocation
+            share = (time.monotonic() - batch_started) / max(len(results), 1)
             for index, prediction, error in results:
                 record = _record(index, samples[index].response, prediction, error)
+                record["seconds"] = round(share, 6)
                 sink.write(json.dumps(record, ensure_ascii=False) + "\n")
                 failed_now += error is not None
             sink.flush()  # a kill -9 after this loses nothing that was written
@@ -100,16 +104,31 @@ def evaluate(backend: Backend, backend_name: str, options: RunOptions) -> RunRes
 
     records = _finish_predictions(out / PREDICTIONS, len(samples))
     metrics = metrics_of(records)
+    predicting = prediction_seconds(records)
     summary = {
         "metrics": metrics.to_json(),
         "signature": run_signature(data, backend_name, manifest["backend_signature"], metrics.sacrebleu_signature),
         "run": {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "resumed": bool(done), "predicted_this_run": len(pending), "failed": metrics.failed,
                 "wall_time_s": round(wall, 3),
-                "samples_per_s": round(len(pending) / wall, 3) if pending and wall > 0 else None},
+                "prediction_s": round(predicting, 3) if predicting is not None else None,
+                "samples_per_s": _rate(len(records), predicting) if predicting else _rate(len(pending), wall)},
     }
     _write_atomic(out / SUMMARY, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     return RunResult(out, metrics, summary, len(pending))
+
+
+def prediction_seconds(records: Sequence[dict[str, Any]]) -> float | None:
+    """Time spent predicting all the records, over every invocation of a resumed run (None when some record
+    predates the per-record timing)."""
+    seconds = [r.get("seconds") for r in records]
+    if not seconds or not all(isinstance(x, (int, float)) for x in seconds):
+        return None
+    return float(sum(seconds))
+
+
+def _rate(samples: int, seconds: float) -> float | None:
+    return round(samples / seconds, 3) if samples and seconds > 0 else None
 
 
 def metrics_of(records: Sequence[dict[str, Any]]) -> Metrics:

@@ -84,6 +84,28 @@ def test_summary_signature_names_data_backend_metrics_and_packages(small_data: P
     assert json.loads((tmp_path / "run" / SUMMARY).read_text(encoding="utf-8")) == summary
 
 
+def test_a_resumed_runs_samples_per_second_covers_every_invocation(small_data: Path, tmp_path: Path, monkeypatch):
+    import types
+
+    from evalharness import runner
+
+    clock = types.SimpleNamespace(now=0.0)
+    monkeypatch.setattr(runner, "time", types.SimpleNamespace(monotonic=lambda: clock.now))
+
+    def slow(seconds_per_sample: float):
+        def reply(dialogue):
+            clock.now += seconds_per_sample
+            return AssistantTurn("好的")
+        return ScriptedBackend(script=reply)
+
+    run(slow(1.0), small_data, tmp_path / "run", limit=10)
+    summary = run(slow(3.0), small_data, tmp_path / "run", limit=20, resume=True).summary
+    # 10 samples at 1 s and 10 at 3 s: 20 in 40 s, not this invocation's 10 in 30 s
+    assert summary["run"]["prediction_s"] == pytest.approx(40.0)
+    assert summary["run"]["samples_per_s"] == pytest.approx(0.5)
+    assert summary["run"]["predicted_this_run"] == 10
+
+
 def test_a_sample_the_backend_raises_on_is_recorded_and_the_run_goes_on(small_data: Path, tmp_path: Path):
     backend = ScriptedBackend(fail_when=lambda d: len(d) == 3)
     result = run(backend, small_data, tmp_path / "run", batch_size=4)

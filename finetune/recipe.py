@@ -89,7 +89,9 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         data_collator=PaddingCollator(pad_id),
     )
     trainer.remove_callback(ProgressCallback)
-    progress = TokenRateProgress()
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    progress = TokenRateProgress(tokens_per_step=train_set.tokens / len(train_set.examples)
+                                 * config.batch_size * config.gradient_accumulation_steps * world)
     trainer.add_callback(progress)
     time_limit = TimeLimit(config.time_limit_minutes)
     trainer.add_callback(time_limit)
@@ -267,8 +269,21 @@ class TimeLimit(TrainerCallback):
             self.stopped_at_step = state.global_step
 
 
+def token_eta(steps_left: int, tokens_per_step: float, rate: float) -> float | None:
+    """Seconds left at `rate` tokens/s. group_by_length puts the longest batches first, so the bar's own
+    steps-based ETA overstates the early part of a run; the mean tokens of a step does not."""
+    if rate <= 0 or tokens_per_step <= 0:
+        return None
+    return max(steps_left, 0) * tokens_per_step / rate
+
+
 class TokenRateProgress(ProgressCallback):
-    """The Trainer's progress bar, with input tokens per second (padding excluded) and the last loss."""
+    """The Trainer's progress bar, with input tokens per second (padding excluded), a token-based ETA and the
+    last loss."""
+
+    def __init__(self, tokens_per_step: float = 0.0):
+        super().__init__()
+        self.tokens_per_step = tokens_per_step  # mean over the epoch: the data's tokens / optimizer steps
 
     def on_train_begin(self, args, state, control, **kwargs):
         super().on_train_begin(args, state, control, **kwargs)
@@ -287,6 +302,9 @@ class TokenRateProgress(ProgressCallback):
             seconds = max(time.perf_counter() - self._start[0], 1e-9)
             self.rate = (state.num_input_tokens_seen - self._start[1]) / seconds
             postfix = {"tokens/s": f"{self.rate:,.0f}"}
+            eta = token_eta(state.max_steps - state.global_step, self.tokens_per_step, self.rate)
+            if eta is not None:
+                postfix["eta"] = self.training_bar.format_interval(eta)
             if self._loss is not None:
                 postfix["loss"] = f"{self._loss:.3f}"
             self.training_bar.set_postfix(postfix, refresh=False)

@@ -112,6 +112,20 @@ def test_time_limit_stops_early_and_still_saves_a_servable_adapter(tiny_dirs, tm
     assert (out / "adapter_model.safetensors").is_file()
 
 
+def test_the_eta_counts_the_mean_tokens_of_the_steps_left_not_the_long_first_steps():
+    from finetune.recipe import token_eta
+
+    # 150 steps of 4,000 tokens on average, at 200 tokens/s: 3,000 s, however long the first steps were
+    assert token_eta(steps_left=150, tokens_per_step=4000.0, rate=200.0) == pytest.approx(3000.0)
+    assert token_eta(steps_left=0, tokens_per_step=4000.0, rate=200.0) == 0.0
+
+
+def test_there_is_no_eta_before_a_token_rate_is_known():
+    from finetune.recipe import token_eta
+
+    assert token_eta(steps_left=10, tokens_per_step=4000.0, rate=0.0) is None
+
+
 def test_a_run_within_its_time_limit_is_not_marked_as_stopped(lora_run):
     assert read_adapter_info(lora_run).extra["stopped_by_time_limit"] is False
 

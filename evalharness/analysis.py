@@ -1,8 +1,9 @@
 """`evalharness analyze RUN`: where a run loses points, from its predictions.jsonl and the data it replayed.
 
-Three views the summary's single numbers hide: slots per argument key, replies by what they had to do
-(present search results, answer a follow-up about a hotel already shown, close the conversation), and the
-samples where the backend chose the wrong kind of turn."""
+Views the summary's single numbers hide: slots per argument key, what each lost slot went wrong on (a
+right value under another key, a wrong value, a key nobody asked for, a slot never written), replies by
+what they had to do (present search results, answer a follow-up about a hotel already shown, close the
+conversation), and the samples where the backend chose the wrong kind of turn."""
 from __future__ import annotations
 
 import re
@@ -58,6 +59,7 @@ def analyze(run_dir: Path, data: Path | None = None, cases: int = 10) -> Analysi
     lines += _slot_lines(summary["metrics"])
     lines += [""] + _reply_lines(records, samples)
     lines += [""] + _search_lines(records)
+    lines += [""] + _slot_error_lines(records)
     lines += [""] + _wrong_kind_lines(records, samples, cases)
     return Analysis(lines)
 
@@ -96,6 +98,71 @@ def _search_lines(records: Sequence[dict[str, Any]]) -> list[str]:
              + (f" ({100 * exact / len(searches):.1f}% of those due)" if searches else ""),
              "- keys the backend wrote: " + (", ".join(f"{k} {n}" for k, n in keys.most_common()) or "none")]
     return lines
+
+
+@dataclass(frozen=True)
+class SlotErrors:
+    """Why one search's slots were not all right: each wrong predicted item and each missed gold item, once."""
+    under_another_key: int = 0   # predicted: the value is in the gold arguments, but under another key
+    wrong_value: int = 0         # predicted: the key was asked for, the value is not its gold value
+    key_not_asked: int = 0       # predicted: the gold arguments have neither this key nor this value
+    missed_misplaced: int = 0    # gold: not under its key, but written under another
+    missed_unwritten: int = 0    # gold: written nowhere
+    confusions: tuple[tuple[str, str], ...] = ()  # (gold key, predicted key) per misplaced value
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _holds(gold_value: Any, item: Any) -> bool:
+    # The metric's rule: a predicted item is right when it is in the gold list (or equals the gold scalar).
+    return item in gold_value if isinstance(gold_value, list) else item == gold_value
+
+
+def slot_errors(predicted: dict[str, Any], gold: dict[str, Any]) -> SlotErrors:
+    under, wrong, not_asked, confusions = 0, 0, 0, []
+    for key, value in predicted.items():
+        for item in _items(value):
+            if key in gold and _holds(gold[key], item):
+                continue
+            owner = next((k for k, g in gold.items() if k != key and _holds(g, item)), None)
+            if owner is not None:
+                under += 1
+                confusions.append((owner, key))
+            elif key in gold:
+                wrong += 1
+            else:
+                not_asked += 1
+    misplaced, unwritten = 0, 0
+    for key, value in gold.items():
+        for item in _items(value):
+            if key in predicted and item in _items(predicted[key]):
+                continue
+            if any(k != key and item in _items(v) for k, v in predicted.items()):
+                misplaced += 1
+            else:
+                unwritten += 1
+    return SlotErrors(under, wrong, not_asked, misplaced, unwritten, tuple(confusions))
+
+
+def _slot_error_lines(records: Sequence[dict[str, Any]]) -> list[str]:
+    due = [r for r in records if r["expected"]["role"] == "search"]
+    made = [r for r in due if (r.get("predicted") or {}).get("role") == "search"]
+    errors = [slot_errors(r["predicted"]["arguments"], r["expected"]["arguments"]) for r in made]
+    total = lambda field: sum(getattr(e, field) for e in errors)  # noqa: E731
+    unsearched = sum(len(_items(v)) for r in due if r not in made for v in r["expected"]["arguments"].values())
+    confusions = Counter(c for e in errors for c in e.confusions)
+    wrong = total("under_another_key") + total("wrong_value") + total("key_not_asked")
+    return ["## Slot errors", "",
+            f"- wrong predicted slots in the {len(made)} searches made: {wrong} — right value under another key "
+            f"{total('under_another_key')}, wrong value for a key asked for {total('wrong_value')}, "
+            f"key not asked for {total('key_not_asked')}",
+            f"- gold slots missed by those searches: {total('missed_misplaced') + total('missed_unwritten')} — "
+            f"written under another key {total('missed_misplaced')}, not written {total('missed_unwritten')}; "
+            f"missed by replying instead of searching: {unsearched}",
+            "- values under another key (gold key → key written): "
+            + (", ".join(f"{g} → {p} {n}" for (g, p), n in confusions.most_common(8)) or "none")]
 
 
 def _wrong_kind_lines(records: Sequence[dict[str, Any]], samples: Sequence[Sample], cases: int) -> list[str]:

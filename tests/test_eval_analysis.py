@@ -10,9 +10,9 @@ from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTur
 from backends.gold import GoldBackend
 from backends.reply_only import ReplyOnlyBackend
 from backends.scripted import ScriptedBackend
-from evalharness.analysis import analyze, reply_kind
+from evalharness.analysis import SlotErrors, analyze, reply_kind, slot_errors
 from evalharness.cli import main
-from evalharness.runner import RunOptions, evaluate
+from evalharness.runner import PREDICTIONS, RunOptions, evaluate, read_predictions
 
 
 def finished(backend, data: Path, out: Path) -> Path:
@@ -35,6 +35,36 @@ def test_a_booking_or_goodbye_is_a_closing():
 
 def test_a_question_about_a_shown_hotel_is_a_follow_up():
     assert reply_kind(sample(UserTurn("这家酒店的电话是多少？"))) == "follow-up"
+
+
+def test_a_search_with_the_gold_arguments_has_no_slot_errors():
+    gold = {"type": "经济型", "facilities": ["无烟房", "租车"], "rating_range_lower": 4.5}
+    assert slot_errors(dict(gold), gold) == SlotErrors()
+
+
+def test_a_right_value_under_another_key_is_told_apart_from_a_wrong_value():
+    errors = slot_errors({"name": "经济型", "price_range_lower": 300}, {"type": "经济型", "price_range_lower": 400})
+    assert (errors.under_another_key, errors.wrong_value, errors.key_not_asked) == (1, 1, 0)
+    assert errors.confusions == (("type", "name"),)
+
+
+def test_a_gold_slot_is_missed_either_under_another_key_or_unwritten():
+    errors = slot_errors({"facilities": ["豪华型"]}, {"type": "豪华型", "facilities": ["无烟房"], "rating_range_lower": 4.5})
+    assert (errors.missed_misplaced, errors.missed_unwritten) == (1, 2)
+
+
+def test_a_key_the_user_never_asked_for_counts_as_not_asked():
+    errors = slot_errors({"facilities": ["接机"], "price_range_upper": 1000}, {"facilities": ["接机"]})
+    assert (errors.key_not_asked, errors.missed_unwritten) == (1, 0)
+
+
+def test_slot_errors_account_for_every_slot_a_reply_only_run_missed(small_data: Path, tmp_path: Path):
+    run = finished(ReplyOnlyBackend(), small_data, tmp_path / "reply")
+    gold = sum(len(v) if isinstance(v, list) else 1
+               for r in read_predictions(run / PREDICTIONS) if r["expected"]["role"] == "search"
+               for v in r["expected"]["arguments"].values())
+    text = "\n".join(analyze(run).lines)
+    assert gold > 0 and f"missed by replying instead of searching: {gold}" in text
 
 
 def test_the_gold_run_makes_every_search_exactly_and_no_wrong_kind(small_data: Path, tmp_path: Path):

@@ -30,6 +30,7 @@ class Row:
     sacrebleu_signature: str | None = None
     reference: bool = False
     training: "Training | None" = None  # for a run of a trained adapter: how it was trained
+    changed_adapter: str | None = None  # the run's adapter directory, when its weights are no longer the ones scored
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,20 @@ def row_of(name: str, summary: dict[str, Any]) -> Row:
                    samples=metrics["samples"], samples_per_s=run.get("samples_per_s"),
                    data_sha256=signature["data"]["sha256"], data_path=signature["data"]["path"],
                    sacrebleu_signature=metrics["sacrebleu_signature"],
-                   training=training_of(signature.get("backend", {}).get("adapter")))
+                   **_training_fields(signature.get("backend", {})))
     except (KeyError, TypeError) as e:
         raise UserError(f"{name}/{SUMMARY}: missing field {e}; not an evalharness summary") from None
+
+
+def _training_fields(backend: dict[str, Any]) -> dict[str, Any]:
+    """The row's training columns, from the adapter the run names, unless that adapter has been retrained
+    since (its weights' sha256 is not the one the run recorded): then they would describe another model."""
+    from backends.llm.loading import adapter_sha256
+
+    adapter, scored = backend.get("adapter"), backend.get("adapter_sha256")
+    if adapter and scored and Path(adapter).is_dir() and adapter_sha256(Path(adapter)) != scored:
+        return {"training": None, "changed_adapter": adapter}
+    return {"training": training_of(adapter)}
 
 
 def training_of(adapter: str | None) -> Training | None:
@@ -146,6 +158,10 @@ def comparison_warnings(rows: Sequence[Row]) -> list[str]:
     signatures = {r.sacrebleu_signature for r in rows if not r.reference}
     if len(signatures) > 1:
         warnings.append("sacreBLEU signatures differ: " + " / ".join(sorted(str(s) for s in signatures)))
+    for r in rows:
+        if r.changed_adapter:
+            warnings.append(f"{r.name}: its adapter {r.changed_adapter} has other weights than the ones it scored "
+                            "(sha256 differs), so its training columns are left blank")
     return warnings
 
 

@@ -119,6 +119,20 @@ def test_an_unreadable_log_history_leaves_the_token_count_unknown_instead_of_fai
     assert result.output.splitlines()[2].endswith("| 2 | — | 1.0 min | — |")
 
 
+def test_an_adapter_retrained_since_the_run_leaves_its_training_columns_blank_with_a_warning(
+        samples: Path, tmp_path: Path):
+    import json
+
+    run = adapter_run(samples, tmp_path, {"steps": 60, "train_seconds": 60.0})
+    (tmp_path / "adapter" / "adapter_model.safetensors").write_bytes(b"the weights it scored")
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    summary["signature"]["backend"]["adapter_sha256"] = "0" * 64
+    (run / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    output = compare(str(run)).output
+    assert f"warning: {run}: its adapter {tmp_path / 'adapter'} has other weights" in output
+    assert "| 60 |" not in output
+
+
 def test_runs_without_adapters_keep_the_plain_columns(samples: Path, tmp_path: Path):
     gold = finished_run(GoldBackend(samples), samples, tmp_path / "gold")
     assert "train steps" not in compare(str(gold)).output

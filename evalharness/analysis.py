@@ -17,6 +17,7 @@ from agent.datafiles import data_path
 from agent.errors import UserError
 from agent.turns import ReturnTurn, UserTurn
 from evalharness.compare import load_summary
+from evalharness.metrics import item_hits, slot_items
 from evalharness.runner import PREDICTIONS, load_samples, read_predictions
 
 REPLY_KINDS = ("results", "follow-up", "closing")
@@ -111,22 +112,14 @@ class SlotErrors:
     confusions: tuple[tuple[str, str], ...] = ()  # (gold key, predicted key) per misplaced value
 
 
-def _items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _holds(gold_value: Any, item: Any) -> bool:
-    # The metric's rule: a predicted item is right when it is in the gold list (or equals the gold scalar).
-    return item in gold_value if isinstance(gold_value, list) else item == gold_value
-
-
 def slot_errors(predicted: dict[str, Any], gold: dict[str, Any]) -> SlotErrors:
     under, wrong, not_asked, confusions = 0, 0, 0, []
     for key, value in predicted.items():
-        for item in _items(value):
-            if key in gold and _holds(gold[key], item):
+        hits = {k: item_hits(value, g) for k, g in gold.items()}  # the metric's rule, against every gold key
+        for i in range(len(slot_items(value))):
+            if key in hits and hits[key][i]:
                 continue
-            owner = next((k for k, g in gold.items() if k != key and _holds(g, item)), None)
+            owner = next((k for k, h in hits.items() if k != key and h[i]), None)
             if owner is not None:
                 under += 1
                 confusions.append((owner, key))
@@ -136,10 +129,10 @@ def slot_errors(predicted: dict[str, Any], gold: dict[str, Any]) -> SlotErrors:
                 not_asked += 1
     misplaced, unwritten = 0, 0
     for key, value in gold.items():
-        for item in _items(value):
-            if key in predicted and item in _items(predicted[key]):
+        for item in slot_items(value):
+            if key in predicted and item in slot_items(predicted[key]):
                 continue
-            if any(k != key and item in _items(v) for k, v in predicted.items()):
+            if any(k != key and item in slot_items(v) for k, v in predicted.items()):
                 misplaced += 1
             else:
                 unwritten += 1
@@ -149,9 +142,11 @@ def slot_errors(predicted: dict[str, Any], gold: dict[str, Any]) -> SlotErrors:
 def _slot_error_lines(records: Sequence[dict[str, Any]]) -> list[str]:
     due = [r for r in records if r["expected"]["role"] == "search"]
     made = [r for r in due if (r.get("predicted") or {}).get("role") == "search"]
+    made_ids = {r["id"] for r in made}
     errors = [slot_errors(r["predicted"]["arguments"], r["expected"]["arguments"]) for r in made]
     total = lambda field: sum(getattr(e, field) for e in errors)  # noqa: E731
-    unsearched = sum(len(_items(v)) for r in due if r not in made for v in r["expected"]["arguments"].values())
+    unsearched = sum(len(slot_items(v)) for r in due if r["id"] not in made_ids
+                     for v in r["expected"]["arguments"].values())
     confusions = Counter(c for e in errors for c in e.confusions)
     wrong = total("under_another_key") + total("wrong_value") + total("key_not_asked")
     return ["## Slot errors", "",

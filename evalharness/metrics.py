@@ -93,16 +93,25 @@ class SlotCounts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
+def slot_items(value: Any) -> list[Any]:
+    """The slots a value counts as: one per list item, else one."""
+    return value if isinstance(value, list) else [value]
+
+
+def item_hits(predicted: Any, gold: Any) -> list[bool]:
+    """For each item of `predicted` (see slot_items), whether it is right against `gold`: a list item when it is
+    in the gold list or equals the gold scalar, a scalar when it equals the gold value."""
+    if isinstance(predicted, list):
+        return [item in gold if isinstance(gold, list) else item == gold for item in predicted]
+    return [predicted == gold]
+
+
 def _slot_count(value: Any) -> int:
-    return len(value) if isinstance(value, list) else 1
+    return len(slot_items(value))
 
 
 def _value_correct(predicted: Any, gold: Any) -> int:
-    if isinstance(predicted, list):
-        if isinstance(gold, list):
-            return sum(1 for item in predicted if item in gold)
-        return sum(1 for item in predicted if item == gold)
-    return int(predicted == gold)
+    return sum(item_hits(predicted, gold))
 
 
 def slot_scores(predicted: Mapping[str, Any] | None, gold: Mapping[str, Any]) -> dict[str, SlotCounts]:

@@ -1,1 +1,4 @@
-"""hotel-agent: the product's domain — dialogue turns, the search_hotels tool, data access, the hotel store."""
+"""hotel-agent, the product, in three layers (lower never imports higher; see the import-linter contract in
+pyproject.toml): `agent.core` (turns, tool schemas, store, bookings, data files), `agent.dialogue` (the loop
+that runs tool calls), `agent.app` (CLI, line-mode chat, TUI). Backends and prompts sit between core and
+dialogue."""

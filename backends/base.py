@@ -5,7 +5,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
-from agent.turns import AgentTurn, Dialogue
+from agent.core.turns import AgentTurn, Dialogue
 
 # on_text(index_in_batch, new_text): streaming for front ends. Only reply text is passed on (never the text of
 # a search call); backends that cannot stream never call it.

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from agent.codecs import read_samples
-from agent.datafiles import TEST, data_path, sha256_of
-from agent.turns import AgentTurn, Dialogue, turn_to_json
+from agent.core.codecs import read_samples
+from agent.core.datafiles import TEST, data_path, sha256_of
+from agent.core.turns import AgentTurn, Dialogue, turn_to_json
 from backends.base import Prediction, TextCallback
 from backends.registry import register
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from agent.errors import UserError
+from agent.core.errors import UserError
 from backends.base import Backend
 
 

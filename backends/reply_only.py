@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Sequence
 
-from agent.turns import AssistantTurn, Dialogue
+from agent.core.turns import AssistantTurn, Dialogue
 from backends.base import Prediction, TextCallback
 from backends.registry import register
 

@@ -1,24 +1,15 @@
 """Evaluation throughput: the reference's loop (one sample, one `generate`) vs our batched generation.
 
-    .venv/bin/python bench/eval_throughput.py [--model tiny-qwen2|smollm2|DIR] [--family F] [--samples N]
+    .venv/bin/python bench/eval_throughput.py [--model smollm2|DIR] [--family F] [--samples N]
                                               [--batch-size B] [--max-new-tokens T] [--repeat R] [--threads K]
 
 Same model, same test.jsonl samples (the first N), same prompts (the family's template without a system
 prompt, as the LoRA backends see them), same greedy decoding and stop tokens; only batching differs.
-`tiny-<family>` builds the 2-layer random test model (tests/tiny_models.py); `smollm2` needs
-`hotel-agent models fetch smollm2`. Prints samples/s of each, the ratio, and how many outputs agree."""
+`smollm2` needs `hotel-agent models fetch smollm2`; a model directory needs --family. Prints samples/s of each, the ratio, and how many outputs agree."""
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.tiny_models when run as a script
-
-
-_TEMP = tempfile.TemporaryDirectory(prefix="tiny-")  # removed at exit
 
 
 def build_backend(model: str, family: str | None, batch_size: int, max_new_tokens: int):
@@ -29,12 +20,7 @@ def build_backend(model: str, family: str | None, batch_size: int, max_new_token
     from prompts import default_settings
 
     gguf_file = None
-    if model.startswith("tiny-"):
-        from tests.tiny_models import save_tiny
-
-        family = model[len("tiny-"):]
-        model = str(save_tiny(family, Path(_TEMP.name) / family))
-    elif model == "smollm2":
+    if model == "smollm2":
         family = "smollm2"
         directory, gguf_file = smollm2.require()
         model = str(directory)
@@ -47,11 +33,11 @@ def build_backend(model: str, family: str | None, batch_size: int, max_new_token
 def main() -> None:
     import torch
 
-    from agent.codecs import read_samples
-    from agent.datafiles import TEST, data_path
+    from agent.core.codecs import read_samples
+    from agent.core.datafiles import TEST, data_path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="tiny-qwen2", help="tiny-<family>, smollm2, or a model directory")
+    parser.add_argument("--model", default="smollm2", help="smollm2, or a model directory (with --family)")
     parser.add_argument("--family", default=None, help="template family of a model directory")
     parser.add_argument("--samples", type=int, default=32, help="first N samples of test.jsonl")
     parser.add_argument("--batch-size", type=int, default=16)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from agent.codecs import read_samples
-from agent.datafiles import DEV, data_path
+from agent.core.codecs import read_samples
+from agent.core.datafiles import DEV, data_path
 from backends.registry import create
 
 

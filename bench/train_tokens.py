@@ -2,11 +2,11 @@
 one sample per search/assistant turn with the whole history repeated (method 1); and the wall time of one
 epoch of each on a tiny model.
 
-    HOTEL_AGENT_DATA=../shared/data python bench/train_tokens.py [--subset 48] [--tokenizer auto|smollm2|tiny]
+    HOTEL_AGENT_DATA=../shared/data python bench/train_tokens.py [--subset 48]
 
 Both methods put the loss on the same tokens (every search and assistant turn once, with its stop token); they
 differ only in how often the context is re-read. Token counts use a real ChatML tokenizer (SmolLM2's, from
-`hotel-agent models fetch smollm2`) when it is present, else the tests' tiny ChatML BPE tokenizer. The timing
+`hotel-agent models fetch smollm2`). The timing
 trains a small random Qwen2-architecture model (hidden 256, 4 layers) with LoRA on CPU, same batch size,
 length-sorted batches for both."""
 from __future__ import annotations
@@ -14,31 +14,23 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from agent.codecs import dialogue_to_samples, read_dialogues  # noqa: E402
-from agent.datafiles import data_path  # noqa: E402
-from backends.llm.encoding import IGNORE_INDEX, encode_dialogue  # noqa: E402
+from agent.core.codecs import dialogue_to_samples, read_dialogues
+from agent.core.datafiles import data_path
+from backends.llm.encoding import IGNORE_INDEX, encode_dialogue
 
 
-def load_tokenizer(choice: str):
-    """(tokenizer, family, description)."""
+def load_tokenizer():
+    """(tokenizer, family, description): SmolLM2's real ChatML tokenizer."""
     from backends.llm import smollm2
 
-    if choice in ("auto", "smollm2") and smollm2.is_fetched():
-        from transformers import AutoTokenizer
+    if not smollm2.is_fetched():
+        sys.exit("SmolLM2 is not fetched: run `hotel-agent models fetch smollm2` first")
+    from transformers import AutoTokenizer
 
-        directory, gguf = smollm2.require()
-        return (AutoTokenizer.from_pretrained(directory, gguf_file=gguf), "smollm2",
-                "SmolLM2-135M-Instruct (ChatML, 49k vocabulary)")
-    if choice == "smollm2":
-        sys.exit("SmolLM2 is not fetched: run `hotel-agent models fetch smollm2` or use --tokenizer tiny")
-    from tiny_models import tiny_tokenizer
-
-    return tiny_tokenizer("qwen2"), "qwen2", "the tests' tiny ChatML BPE (800 merges; fetch SmolLM2 for a real one)"
+    directory, gguf = smollm2.require()
+    return (AutoTokenizer.from_pretrained(directory, gguf_file=gguf), "smollm2",
+            "SmolLM2-135M-Instruct (ChatML, 49k vocabulary)")
 
 
 def only_last_turn_trained(labels: list[int]) -> list[int]:
@@ -114,12 +106,11 @@ def epoch_seconds(examples, pad_id: int, vocab: int, batch_size: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tokenizer", choices=("auto", "smollm2", "tiny"), default="auto")
     parser.add_argument("--subset", type=int, default=48, help="dialogues for the timing (0: skip timing)")
     parser.add_argument("--batch-size", type=int, default=4)
     args = parser.parse_args()
 
-    tokenizer, family, described = load_tokenizer(args.tokenizer)
+    tokenizer, family, described = load_tokenizer()
     dialogues = list(read_dialogues(data_path("hotel/train.glm4.jsonl")))
     print(f"train.glm4.jsonl: {len(dialogues)} dialogues; tokenizer: {described}; template: {family}")
     one, two = method_1(tokenizer, family, dialogues), method_2(tokenizer, family, dialogues)

@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
 import sys, time, json
-from agent.tui.app import HotelAgentApp
+from agent.app.tui.app import HotelAgentApp
 
 marks = {}
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from agent.codecs import Sample
-from agent.datafiles import data_path
-from agent.errors import UserError
-from agent.turns import ReturnTurn, UserTurn
+from agent.core.codecs import Sample
+from agent.core.datafiles import data_path
+from agent.core.errors import UserError
+from agent.core.turns import ReturnTurn, UserTurn
 from evalharness.compare import load_summary
 from evalharness.metrics import item_hits, slot_items
 from evalharness.runner import PREDICTIONS, load_samples, read_predictions

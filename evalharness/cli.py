@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from agent.cli_support import FriendlyGroup
+from agent.core.cli_support import FriendlyGroup
 from backends.options import backend_kwargs, backend_options
 
 # Backends that replay the data itself: they read the evaluated file unless --model names another.
@@ -36,8 +36,8 @@ def run(backend: str, data: Path | None, limit: int | None, batch_size: int, out
     Writes DIR/predictions.jsonl (one line per sample, in input order: id, expected, predicted, raw,
     scores, error) and DIR/summary.json (metrics + signature: data sha256, backend, base model, adapter,
     template hash, metric settings, package versions, wall time, samples/s)."""
-    from agent.datafiles import TEST, data_path
-    from agent.errors import UserError
+    from agent.core.datafiles import TEST, data_path
+    from agent.core.errors import UserError
     from backends.registry import create
     from evalharness.compare import summary_lines
     from evalharness.runner import RunOptions, evaluate
@@ -96,3 +96,19 @@ def compare(runs: tuple[Path, ...], with_reference: bool, plot: Path | None) -> 
 
         plot_rows(table.rows, plot)
         click.echo(f"wrote {plot}")
+
+
+@main.command("store-fidelity")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--show-misses", is_flag=True, help="Print every miss with its cause.")
+def store_fidelity(files: tuple[Path, ...], show_misses: bool) -> None:
+    """How closely the hotel store reproduces the course's search results (default files: dev + test GLM-4
+    dialogues, which the facility map never saw): hit, non-empty and top-3 rates, and each miss's cause."""
+    from agent.core.datafiles import data_path
+    from agent.core.store import HotelStore
+    from evalharness.store_fidelity import DEFAULT_FILES, measure, report_lines
+
+    paths = list(files) or [data_path(f) for f in DEFAULT_FILES]
+    report = measure(HotelStore.open(), paths)
+    click.echo("\n".join(report_lines(report, paths, show_misses)))
+

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from agent.datafiles import BY_PATH, TEST
-from agent.errors import UserError
+from agent.core.datafiles import BY_PATH, TEST
+from agent.core.errors import UserError
 from evalharness.runner import SUMMARY
 
 
@@ -128,7 +128,7 @@ def training_of(adapter: str | None) -> Training | None:
     extra = info.extra
     tokens = extra.get("train_tokens_seen")
     if tokens is None:  # adapters from before the field: the Trainer's own count in the log, when it is readable
-        from finetune.log_history import read_history, tokens_seen
+        from backends.llm.log_history import read_history, tokens_seen
 
         try:
             tokens = tokens_seen(read_history(adapter))

@@ -25,8 +25,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from agent.schema import ARGUMENT_KEYS
-from agent.turns import AgentTurn, AssistantTurn, SearchTurn
+from agent.core.schema import ARGUMENT_KEYS
+from agent.core.turns import AgentTurn, AssistantTurn, SearchTurn
 
 BLEU_SETTINGS = "bleu4:char-level nltk.sentence_bleu|smooth:method3|strip|empty:0|avg:reply-samples"
 SLOT_SETTINGS = "slots:micro|list:per-item membership|scalar:==|reply-for-search:0 predicted"

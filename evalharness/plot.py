@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from agent.errors import UserError
+from agent.core.errors import UserError
 from evalharness.compare import Row
 
 FIGURES = (("BLEU-4", "bleu4"), ("slot P", "slot_p"), ("slot R", "slot_r"), ("slot F1", "slot_f1"))

@@ -20,9 +20,9 @@ from typing import Any, Iterator, Sequence
 
 from tqdm import tqdm
 
-from agent.codecs import Sample, read_samples
-from agent.errors import UserError
-from agent.turns import AgentTurn, AssistantTurn, Dialogue, SearchTurn, turn_from_json, turn_to_json
+from agent.core.codecs import Sample, read_samples
+from agent.core.errors import UserError
+from agent.core.turns import AgentTurn, AssistantTurn, Dialogue, SearchTurn, turn_from_json, turn_to_json
 from backends.base import Backend, Prediction
 from evalharness.metrics import Metrics, aggregate, score_sample
 from evalharness.signature import data_signature, run_signature

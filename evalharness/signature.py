@@ -8,8 +8,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from agent.codecs import detect_format
-from agent.datafiles import data_dir, sha256_of
+from agent.core.codecs import detect_format
+from agent.core.datafiles import data_dir, sha256_of
 from evalharness.metrics import BLEU_SETTINGS, SACREBLEU_SETTINGS, SLOT_SETTINGS
 
 # Versions that can move a score; read from package metadata so nothing heavy (torch) is imported.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from agent.cli_support import FriendlyGroup
+from agent.core.cli_support import FriendlyGroup
 from finetune.config import FAMILIES, METHODS
 
 
@@ -85,7 +85,7 @@ def estimate(model: str | None, params: str | None, method: str, seq_len: int, b
     A formula, not a measurement: each row says what it assumes (the README compares it with
     published figures)."""
     from finetune.estimate import estimate_memory, find_architecture, llama_shaped, parse_count
-    from agent.errors import UserError
+    from agent.core.errors import UserError
 
     if (model is None) == (params is None):
         raise UserError("give exactly one of --model or --params")
@@ -117,7 +117,7 @@ def losses(runs: tuple[str, ...], plot: str | None) -> None:
     """Train loss of finished runs at each logged step, side by side, then their dev losses.
 
     Runs with the same schedule, seed and data (e.g. LoRA and QLoRA from one config) compare step for step."""
-    from finetune.log_history import read_history
+    from backends.llm.log_history import read_history
     from finetune.losses import loss_table, plot_losses
 
     histories = {run: read_history(run) for run in runs}

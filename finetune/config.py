@@ -11,8 +11,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-from agent.errors import UserError
-from backends.llm.families import FAMILIES as FAMILY_TABLE
+from agent.core.errors import UserError
+from prompts.families import FAMILIES as FAMILY_TABLE
 
 FAMILIES = tuple(FAMILY_TABLE)
 METHODS = ("lora", "qlora")

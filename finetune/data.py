@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from agent.codecs import read_dialogues
-from agent.turns import Dialogue
+from agent.core.codecs import read_dialogues
+from agent.core.turns import Dialogue
 from backends.llm.encoding import IGNORE_INDEX, encode_dialogue
 from prompts import RenderSettings
 

@@ -21,9 +21,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.codecs import dialogue_from_json_line, dialogue_to_json_line, dialogue_to_samples, read_numbered
-from agent.errors import DataFormatError
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.codecs import dialogue_from_json_line, dialogue_to_json_line, dialogue_to_samples, read_numbered
+from agent.core.errors import DataFormatError
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _UNIT = r"\s*(?:元|块钱|块|分|星)?\s*(?:左右)?\s*"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from agent.errors import UserError
+from agent.core.errors import UserError
 
 GIB = 1024 ** 3
 

@@ -1,29 +1,38 @@
-"""After training: replay dev samples through evalharness with the new adapter, summary next to the adapter.
+"""After training: replay dev samples through `evalharness run` with the new adapter, summary next to the adapter.
 
-The adapter is served by the same backend the chat and the harness use (`lora-<family>` / `qlora-<family>`),
-so the figures are the ones `evalharness run --backend ... --adapter ...` would give on the same samples."""
+The harness runs in a child process on purpose: the training model, its optimizer state and the CUDA cache
+die with nothing shared, so the served model gets the whole device (a 9B model does not fit twice); and
+`finetune` stays off `evalharness` (they are sibling layers). The adapter is served by the same backend the chat
+and the harness use (`lora-<family>` / `qlora-<family>`), so the figures are those `evalharness run` gives."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
 
+from agent.core.errors import UserError
 from finetune.config import TrainConfig
 
 EVAL_DIR = "eval_dev"
 
 
-def evaluate_adapter(config: TrainConfig, adapter: Path, data: Path, *, max_new_tokens: int | None = None) -> Any:
-    """Run the first `config.eval_limit` samples of `data` (a dialogue or turn-level file); the run directory
-    (predictions.jsonl, summary.json with the signature) is `<adapter>/eval_dev`."""
-    from backends import registry
-    from evalharness.runner import RunOptions, evaluate
+def eval_command(config: TrainConfig, adapter: Path, data: Path, *, max_new_tokens: int | None = None) -> list[str]:
+    """The `evalharness run` command line for the first `config.eval_limit` samples of `data`."""
+    command = [sys.executable, "-m", "evalharness", "run", "--backend", f"{config.method}-{config.family}",
+               "--model", config.model, "--adapter", str(adapter), "--data", str(data),
+               "--out", str(adapter / EVAL_DIR), "--limit", str(config.eval_limit),
+               "--batch-size", str(max(8, config.batch_size))]
+    for flag, value in (("--gguf-file", config.gguf_file), ("--device", config.device),
+                        ("--max-new-tokens", max_new_tokens)):
+        if value is not None:
+            command += [flag, str(value)]
+    return command
 
-    backend_name = f"{config.method}-{config.family}"
-    backend = registry.create(backend_name, model=config.model, adapter=str(adapter), gguf_file=config.gguf_file,
-                              device=config.device, max_new_tokens=max_new_tokens)
-    result = evaluate(backend, backend_name, RunOptions(data=data, out=adapter / EVAL_DIR, limit=config.eval_limit,
-                                                        batch_size=max(8, config.batch_size)))
-    scores = ", ".join(f"{k} {v:.2f}" for k, v in result.metrics.as_percent().items())
-    print(f"dev evaluation on {result.metrics.samples} samples: {scores}; summary in {result.out / 'summary.json'}",
-          flush=True)
-    return result
+
+def evaluate_adapter(config: TrainConfig, adapter: Path, data: Path, *, max_new_tokens: int | None = None) -> Path:
+    """Run the evaluation; its output streams through. Returns the run directory (`<adapter>/eval_dev`)."""
+    done = subprocess.run(eval_command(config, adapter, data, max_new_tokens=max_new_tokens))
+    if done.returncode != 0:
+        raise UserError(f"the dev evaluation failed (exit {done.returncode}); the adapter in {adapter} is saved — "
+                        f"rerun it with: {' '.join(eval_command(config, adapter, data))}")
+    return adapter / EVAL_DIR

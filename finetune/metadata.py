@@ -13,7 +13,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-from agent.datafiles import sha256_of
+from agent.core.datafiles import sha256_of
 from backends.llm.adapter_info import AdapterInfo, read_adapter_info, write_adapter_info
 
 FORMAT_VERSION = 1

@@ -6,6 +6,7 @@ hotel_agent.json and loss.png). Checkpoints (adapter, optimizer, scheduler, RNG,
 `<out>/checkpoints/` every `save_steps`; `resume=True` continues from the newest one after a crash."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
@@ -18,10 +19,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 from transformers.trainer_callback import ProgressCallback, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from agent.datafiles import data_path
-from agent.errors import UserError
+from agent.core.datafiles import data_path
+from agent.core.errors import UserError
 from backends.llm.encoding import special_token_id
-from backends.llm.families import get_family
+from prompts.families import get_family
 from finetune.config import TrainConfig, resolve, save_config
 from finetune.data import DialogueDataset, PaddingCollator, load_examples
 from finetune.metadata import DataFingerprint, build_adapter_info, peak_rss_gib, write_adapter_info
@@ -129,11 +130,13 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
           + f"; {progress.rate:,.0f} tokens/s" + (f", peak GPU memory {peak_gib:.2f} GiB" if peak_gib else "")
           + f"; adapter in {out}", flush=True)
 
-    # 6. Optional: replay dev samples through the evaluation harness with the new adapter, as served.
+    # 6. Optional: replay dev samples through the evaluation harness with the new adapter, as served, in a
+    # child process (finetune.evaluation says why); free this process's copy first so both never coexist.
     if config.eval_limit and dev_path:
         from finetune.evaluation import evaluate_adapter
 
-        del trainer, model  # the backend loads its own copy; free this one first
+        del trainer, model
+        gc.collect()
         if cuda:
             torch.cuda.empty_cache()
         evaluate_adapter(config, out, dev_path, max_new_tokens=config.eval_max_new_tokens)

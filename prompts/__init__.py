@@ -32,9 +32,9 @@ from typing import Any, Literal, NamedTuple, Sequence
 
 import jinja2
 
-from agent.schema import HOTEL_TYPES, SEARCH_HOTELS_TOOL, TOOL_NAME, tool_json
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, Turn, UserTurn
-from backends.llm.families import MODEL_ROLES, RECORD_STYLES, Family, get_family
+from agent.core.schema import HOTEL_TYPES, SEARCH_HOTELS_TOOL, TOOL_NAME, tool_json
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, Turn, UserTurn
+from prompts.families import MODEL_ROLES, RECORD_STYLES, Family, get_family
 
 SegmentKind = Literal["special", "text"]
 

@@ -85,8 +85,8 @@ sys.path.insert(0, "tests")
 work = Path(sys.argv[1])
 data = Path(os.environ["HOTEL_AGENT_DATA"])
 if not (data / "hotel" / "train.glm4.jsonl").is_file():
-    from agent.codecs import dialogue_to_json_line
-    from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+    from agent.core.codecs import dialogue_to_json_line
+    from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
     (data / "hotel").mkdir(parents=True, exist_ok=True)
     rng = random.Random(0)
     def dialogue(i):
@@ -136,8 +136,8 @@ if [ -f "$WORK/qlora/adapter_model.safetensors" ]; then
 import sys, time
 from pathlib import Path
 import torch
-from agent.codecs import read_dialogues
-from agent.datafiles import data_path
+from agent.core.codecs import read_dialogues
+from agent.core.datafiles import data_path
 work = Path(sys.argv[1])
 dialogues = [d[:1] for d in list(read_dialogues(data_path("hotel/dev.glm4.jsonl")))[:8]]
 cuda = torch.cuda.is_available()

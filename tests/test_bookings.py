@@ -1,4 +1,4 @@
-"""agent.bookings: book, cancel, list; crash safety with a real process killed while it writes."""
+"""agent.core.bookings: book, cancel, list; crash safety with a real process killed while it writes."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.atomic_storage import open_db, schema_version
-from agent.bookings import BOOKINGS_SCHEMA, CANCELLED, CONFIRMED, Booking, Bookings
-from agent.errors import UserError
-from agent.store import STORE_FILE, HotelStore
+from agent.core.atomic_storage import open_db, schema_version
+from agent.core.bookings import BOOKINGS_SCHEMA, CANCELLED, CONFIRMED, Booking, Bookings
+from agent.core.errors import UserError
+from agent.core.store import STORE_FILE, HotelStore
 
 
 @pytest.fixture
@@ -89,8 +89,8 @@ def test_two_handles_on_one_file_do_not_overwrite_each_other(bookings: Bookings)
 
 BOOK_FOREVER = textwrap.dedent("""
     import os, time
-    from agent.bookings import Bookings
-    from agent.store import HotelStore
+    from agent.core.bookings import Bookings
+    from agent.core.store import HotelStore
 
     class SlowDisk:
         # Writes go out in small flushed pieces, so a kill lands in the middle of one (a store write is

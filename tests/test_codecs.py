@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from agent.codecs import (dialogue_from_json_line, dialogue_to_json_line, dialogue_to_samples, read_dialogues,
+from agent.core.codecs import (dialogue_from_json_line, dialogue_to_json_line, dialogue_to_samples, read_dialogues,
                           read_samples, sample_from_json_line, sample_to_json_line)
-from agent.errors import DataFormatError
-from agent.turns import AssistantTurn, ReturnTurn, SearchTurn, UserTurn
+from agent.core.errors import DataFormatError
+from agent.core.turns import AssistantTurn, ReturnTurn, SearchTurn, UserTurn
 
 GLM4_FILES = ["train.glm4.jsonl", "dev.glm4.jsonl", "test.glm4.jsonl"]
 SAMPLE_FILES = ["dev.jsonl", "test.jsonl"]
@@ -61,7 +61,7 @@ def test_search_messages_become_search_turns():
 
 
 def test_samples_skip_turns_without_history():
-    from agent.turns import Dialogue
+    from agent.core.turns import Dialogue
     dialogue = Dialogue([AssistantTurn("您好"), UserTurn("经济型"), SearchTurn({"type": "经济型"})])
     assert [s.response for s in dialogue_to_samples(dialogue)] == [SearchTurn({"type": "经济型"})]
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from agent.codecs import dialogue_to_json_line, read_dialogues
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.codecs import dialogue_to_json_line, read_dialogues
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from finetune.cli import main
 from finetune.data_report import bound_fixes, build_report, number_cues, spoken_numbers, unseen_values, write_clean
 

@@ -4,9 +4,9 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from agent import datafiles
-from agent.cli import main
-from agent.errors import DataMissingError
+from agent.core import datafiles
+from agent.app.cli import main
+from agent.core.errors import DataMissingError
 
 
 def test_data_dir_comes_from_the_environment(monkeypatch, tmp_path):

@@ -5,11 +5,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from agent.codecs import Sample
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.codecs import Sample
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.gold import GoldBackend
 from backends.reply_only import ReplyOnlyBackend
-from backends.scripted import ScriptedBackend
+from scripted_backend import ScriptedBackend
 from evalharness.analysis import SlotErrors, analyze, reply_kind, slot_errors
 from evalharness.cli import main
 from evalharness.runner import PREDICTIONS, RunOptions, evaluate, read_predictions

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.errors import UserError
-from agent.turns import AssistantTurn
+from agent.core.errors import UserError
+from agent.core.turns import AssistantTurn
 from backends.gold import GoldBackend
 from backends.reply_only import ReplyOnlyBackend
-from backends.scripted import ScriptedBackend
+from scripted_backend import ScriptedBackend
 from evalharness.cli import main
 from evalharness.runner import PREDICTIONS, SUMMARY, RunOptions, context_size, evaluate, read_predictions
 

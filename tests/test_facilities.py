@@ -1,12 +1,12 @@
-"""agent.facilities: phrases learned from the training searches, the similarity fallback, unmapped phrases."""
+"""agent.core.facilities: phrases learned from the training searches, the similarity fallback, unmapped phrases."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from agent.facilities import (FacilityMap, Observation, learn_phrase_map, load_facility_map, similarity)
-from agent.store import HotelStore
+from agent.core.facilities import (FacilityMap, Observation, learn_phrase_map, load_facility_map, similarity)
+from agent.core.store import HotelStore
 
 WIFI = ("公共区域和部分房间提供wifi", "酒店各处提供wifi", "部分房间提供wifi", "公共区域提供wifi", "所有房间提供wifi")
 

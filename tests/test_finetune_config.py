@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from agent.errors import UserError
-from backends.llm.families import get_family
+from agent.core.errors import UserError
+from prompts.families import get_family
 from finetune.cli import main
 from finetune.config import build_config, load_config_file, resolve
 

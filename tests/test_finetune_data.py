@@ -6,8 +6,8 @@ from itertools import islice
 
 import pytest
 
-from agent.codecs import dialogue_to_samples, read_dialogues
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.codecs import dialogue_to_samples, read_dialogues
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.llm.encoding import IGNORE_INDEX, encode_dialogue
 from finetune.data import PaddingCollator, encode_for_training, load_examples
 from tiny_models import tiny_tokenizer
@@ -105,7 +105,7 @@ def test_a_dialogue_too_long_is_cut_after_its_last_model_turn_that_fits():
 
 
 def test_a_dialogue_whose_first_model_turn_does_not_fit_is_dropped(tmp_path):
-    from agent.codecs import dialogue_to_json_line
+    from agent.core.codecs import dialogue_to_json_line
 
     path = tmp_path / "train.glm4.jsonl"
     path.write_text(dialogue_to_json_line(DIALOGUE) + "\n" + dialogue_to_json_line(DIALOGUE[:1]) + "\n",

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.datafiles import sha256_of
-from agent.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.datafiles import sha256_of
+from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends import registry
 from backends.llm.adapter_info import read_adapter_info
 from finetune.config import build_config
@@ -179,14 +179,14 @@ def test_qlora_adapter_loads_in_the_qlora_backend_and_generates_a_batch(qlora_ru
 
 
 def test_an_adapter_is_refused_by_another_familys_backend(lora_run):
-    from agent.errors import UserError
+    from agent.core.errors import UserError
 
     with pytest.raises(UserError, match="trained for family 'qwen2'"):
         registry.create("lora-llama3", adapter=str(lora_run))
 
 
 def test_run_refuses_to_overwrite_checkpoints_without_resume(lora_run):
-    from agent.errors import UserError
+    from agent.core.errors import UserError
 
     config = build_config({}, settings(Path("unused"), lora_run))
     with pytest.raises(UserError, match="already has checkpoints; pass --resume"):
@@ -194,7 +194,7 @@ def test_run_refuses_to_overwrite_checkpoints_without_resume(lora_run):
 
 
 def test_a_missing_train_file_fails_before_any_model_is_loaded(tmp_path):
-    from agent.errors import UserError
+    from agent.core.errors import UserError
 
     # "unused" is no model at all: reaching the model loader would fail differently
     config = build_config({}, settings(Path("unused"), tmp_path / "out", train=str(tmp_path / "nope.jsonl")))

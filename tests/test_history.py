@@ -1,4 +1,4 @@
-"""agent.tui.history and agent.tui.feedback: saved conversations, ratings, `history` / `feedback export`."""
+"""agent.app.history and agent.app.feedback: saved conversations, ratings, `history` / `feedback export`."""
 from __future__ import annotations
 
 import json
@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.atomic_storage import SchemaTooNewError, meta_set, open_db
-from agent.cli import main
-from agent.codecs import read_dialogues
-from agent.errors import DataFormatError
-from agent.tui.history import HISTORY_FILE, SCHEMA, ConversationHistory
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.atomic_storage import SchemaTooNewError, meta_set, open_db
+from agent.app.cli import main
+from agent.core.codecs import read_dialogues
+from agent.core.errors import DataFormatError
+from agent.app.history import HISTORY_FILE, SCHEMA, ConversationHistory
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 
 DIALOGUE = Dialogue((UserTurn("找一家经济型酒店"), SearchTurn({"type": "经济型"}),
                      ReturnTurn([{"name": "汉庭酒店", "price": 200.0}]), AssistantTurn("推荐汉庭酒店。"),

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from agent.errors import UserError
-from agent.schema import validate_arguments
-from agent.turns import AssistantTurn, Dialogue, SearchTurn, UserTurn
+from agent.core.errors import UserError
+from agent.core.schema import validate_arguments
+from agent.core.turns import AssistantTurn, Dialogue, SearchTurn, UserTurn
 from backends.llm.adapter_info import AdapterInfo, write_adapter_info
 from backends.llm.backend import create_backend
 from backends.llm.encoding import IGNORE_INDEX, encode_dialogue
@@ -46,7 +46,7 @@ def lora_adapter(tmp_path, family, base_dir, *, method="lora", info=True, overri
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from backends.llm.families import FAMILIES
+    from prompts.families import FAMILIES
 
     torch.manual_seed(1)
     model = get_peft_model(tiny_model(family), LoraConfig(

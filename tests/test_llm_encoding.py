@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.llm.encoding import IGNORE_INDEX, encode_dialogue, stop_token_ids
-from backends.llm.families import FAMILIES
+from prompts.families import FAMILIES
 from tests.tiny_models import tiny_tokenizer
 
 FAMILY_NAMES = sorted(FAMILIES)

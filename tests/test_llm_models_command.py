@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.cli import main
-from agent.errors import UserError
+from agent.app.cli import main
+from agent.core.errors import UserError
 from backends.llm import smollm2
 
 PAYLOAD = b"GGUF" + bytes(range(256)) * 4

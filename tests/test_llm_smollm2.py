@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.schema import validate_arguments
-from agent.turns import AssistantTurn, Dialogue, SearchTurn, UserTurn
+from agent.core.schema import validate_arguments
+from agent.core.turns import AssistantTurn, Dialogue, SearchTurn, UserTurn
 from backends.llm.smollm2 import SMOLLM2
 
 # Read before the session fixture points HOTEL_AGENT_CACHE at an empty test cache: the user's fetched copy.

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import pytest
 from typing import Any
 
-from agent.loop import DialogueLoop, Reply, ReplyText, SearchFinished, SearchRejected, SearchStarted
-from agent.search_result import SearchResult
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.dialogue.loop import DialogueLoop, Reply, ReplyText, SearchFinished, SearchRejected, SearchStarted
+from agent.core.search_result import SearchResult
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.base import Prediction
 
 HOTEL = {"name": "北京甲乙酒店", "type": "经济型", "price": 300.0, "rating": 4.5, "facilities": [], "hotel_id": 1}
@@ -65,7 +65,7 @@ def test_arguments_outside_the_schema_are_reported_not_raised():
 
 
 def test_the_rules_backend_runs_through_the_loop_on_the_real_store():
-    from agent.store import HotelStore
+    from agent.core.store import HotelStore
     from backends.registry import create
 
     loop = DialogueLoop(create("rules"), HotelStore.open())

@@ -8,7 +8,7 @@ import pytest
 from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from sacrebleu.metrics import BLEU
 
-from agent.turns import AssistantTurn, SearchTurn
+from agent.core.turns import AssistantTurn, SearchTurn
 from evalharness.metrics import (SlotCounts, score_sample, score_samples, search_as_text, sentence_bleu4_chars,
                                  slot_scores)
 

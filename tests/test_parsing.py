@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.schema import ARGUMENT_KEYS, validate_arguments
-from agent.turns import AssistantTurn, SearchTurn
-from backends.llm.families import FAMILIES
+from agent.core.schema import ARGUMENT_KEYS, validate_arguments
+from agent.core.turns import AssistantTurn, SearchTurn
+from prompts.families import FAMILIES
 from backends.llm.parsing import display_text, loads_lenient, parse_agent_turn, salvage_arguments
 
 

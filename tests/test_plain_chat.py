@@ -15,7 +15,7 @@ def test_a_scripted_conversation_runs_end_to_end(session_cache):
         "谢谢，再见",
     ]) + "\n"
     env = dict(os.environ, HOTEL_AGENT_CACHE=str(session_cache))
-    done = subprocess.run([sys.executable, "-c", "from agent.cli import main; main()", "--backend", "rules", "--plain"], input=script,
+    done = subprocess.run([sys.executable, "-c", "from agent.app.cli import main; main()", "--backend", "rules", "--plain"], input=script,
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -31,9 +31,9 @@ def test_a_scripted_conversation_runs_end_to_end(session_cache):
 def test_line_mode_skips_blank_lines_and_stops_at_eof():
     import io
 
-    from agent.chat_command import chat_lines
-    from agent.loop import DialogueLoop
-    from agent.search_result import SearchResult
+    from agent.app.chat_command import chat_lines
+    from agent.dialogue.loop import DialogueLoop
+    from agent.core.search_result import SearchResult
     from backends.registry import create
 
     class OneHotelStore:
@@ -51,12 +51,12 @@ def test_line_mode_skips_blank_lines_and_stops_at_eof():
 
 def plain_chat(cache, *args: str, script: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, HOTEL_AGENT_CACHE=str(cache))
-    return subprocess.run([sys.executable, "-c", "from agent.cli import main; main()", "--backend", "rules",
+    return subprocess.run([sys.executable, "-c", "from agent.app.cli import main; main()", "--backend", "rules",
                            "--plain", *args], input=script, capture_output=True, text=True, env=env, timeout=60)
 
 
 def saved_conversations(cache) -> list:
-    from agent.tui.history import ConversationHistory
+    from agent.app.history import ConversationHistory
 
     return ConversationHistory(cache / "history.json").all()
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.errors import UserError
+from agent.core.errors import UserError
 from backends.registry import create
 
 
@@ -20,7 +20,7 @@ def test_model_options_are_a_user_error():
 
 
 def test_the_lexicon_is_cached_under_the_train_sha256(session_cache):
-    from agent.datafiles import TRAIN, data_path, sha256_of
+    from agent.core.datafiles import TRAIN, data_path, sha256_of
     from backends.rules.lexicon import load_lexicon
 
     load_lexicon()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.rules.backend import RulesBackend
 from backends.rules.nlg import facility_answer
 from backends.rules.state import update_state

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from agent.errors import ArgumentError
-from agent.schema import SEARCH_HOTELS_TOOL, validate_arguments
+from agent.core.errors import ArgumentError
+from agent.core.schema import SEARCH_HOTELS_TOOL, validate_arguments
 
 
 def test_tool_schema_is_the_one_in_the_course_data(data_dir):

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.bookings import Bookings
-from agent.cli import main
-from agent.search_command import display_width
-from agent.store import HotelStore
+from agent.core.bookings import Bookings
+from agent.app.cli import main
+from agent.app.search_command import display_width
+from agent.core.store import HotelStore
 
 
 def run(*args: str):

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from agent import datafiles
-from agent.bookings import Bookings
-from agent.codecs import read_dialogues
-from agent.errors import ArgumentError, UserError
-from agent.store import STORE_FILE, HotelStore, has_price
-from agent.turns import ReturnTurn
+from agent.core import datafiles
+from agent.core.bookings import Bookings
+from agent.core.codecs import read_dialogues
+from agent.core.errors import ArgumentError, UserError
+from agent.core.store import STORE_FILE, HotelStore, has_price
+from agent.core.turns import ReturnTurn
 
 WIFI = {"公共区域和部分房间提供wifi", "酒店各处提供wifi", "部分房间提供wifi", "公共区域提供wifi", "所有房间提供wifi"}
 

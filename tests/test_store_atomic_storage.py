@@ -1,4 +1,4 @@
-"""agent.atomic_storage: atomic TinyDB writes and per-component schema versions."""
+"""agent.core.atomic_storage: atomic TinyDB writes and per-component schema versions."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.atomic_storage import (AtomicJSONStorage, Schema, SchemaTooNewError, ensure_schema, meta_get, meta_set,
+from agent.core.atomic_storage import (AtomicJSONStorage, Schema, SchemaTooNewError, ensure_schema, meta_get, meta_set,
                                   open_db, remove_stale_temp_files, replace_tables, schema_version)
-from agent.errors import DataFormatError
+from agent.core.errors import DataFormatError
 
 
 def test_round_trip_keeps_chinese_readable(tmp_path: Path):

@@ -1,25 +1,18 @@
-"""The store reproduces the course's search results on dev + test (bench/store_fidelity.py, the same code)."""
+"""The store reproduces the course's search results on dev + test (`evalharness store-fidelity`, the same code)."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-from agent.store import HotelStore
-
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "store_fidelity.py"
+from agent.core.store import HotelStore
+from evalharness.store_fidelity import measure
 
 
 @pytest.fixture(scope="module")
 def report(data_dir: Path):
-    spec = importlib.util.spec_from_file_location("store_fidelity", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("store_fidelity", bench)  # dataclasses look their module up there
-    spec.loader.exec_module(bench)
     paths = [data_dir / "hotel" / "dev.glm4.jsonl", data_dir / "hotel" / "test.glm4.jsonl"]
-    return bench.measure(HotelStore.open(), paths)
+    return measure(HotelStore.open(), paths)
 
 
 def test_every_search_with_a_return_is_measured(report):

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from agent.schema import SEARCH_HOTELS_TOOL
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
-from backends.llm.families import FAMILIES
+from agent.core.schema import SEARCH_HOTELS_TOOL
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from prompts.families import FAMILIES
 from prompts import (RenderSettings, default_settings, render_segments, render_system_prompt, render_text,
                      template_hash)
 

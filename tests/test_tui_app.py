@@ -13,17 +13,17 @@ from typing import Any, Callable
 
 import pytest
 
-from agent.codecs import read_dialogues
-from agent.errors import DataMissingError, UserError
-from agent.search_result import SearchResult
-from agent.tui.app import HotelAgentApp, Services
-from agent.tui.booking_dialog import BookingDialog
-from agent.tui.history import ConversationHistory
-from agent.tui.search_card import SearchCard
-from agent.tui.transcript import AgentMessage, Note
-from agent.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.codecs import read_dialogues
+from agent.core.errors import DataMissingError, UserError
+from agent.core.search_result import SearchResult
+from agent.app.tui.app import HotelAgentApp, Services
+from agent.app.tui.booking_dialog import BookingDialog
+from agent.app.history import ConversationHistory
+from agent.app.tui.search_card import SearchCard
+from agent.app.tui.transcript import AgentMessage, Note
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.base import Prediction
-from backends.scripted import ScriptedBackend
+from scripted_backend import ScriptedBackend
 
 pytestmark = pytest.mark.asyncio
 SIZE = (110, 40)

@@ -1,9 +1,9 @@
-"""agent.tui.booking_intent: 我决定入住X → which hotel to offer for booking."""
+"""agent.app.tui.booking_intent: 我决定入住X → which hotel to offer for booking."""
 from __future__ import annotations
 
 import pytest
 
-from agent.tui.booking_intent import BookingIntent, booking_intent, resolve_hotel
+from agent.app.tui.booking_intent import BookingIntent, booking_intent, resolve_hotel
 
 SHOWN = [{"name": "速8酒店(北京前门大栅栏店)"}, {"name": "城市便捷酒店北京前门店"}]
 

@@ -1,9 +1,9 @@
-"""agent.tui.commands: slash commands typed in the chat."""
+"""agent.app.tui.commands: slash commands typed in the chat."""
 from __future__ import annotations
 
 import pytest
 
-from agent.tui.commands import CommandError, Export, Help, Reset, SwitchBackend, is_command, parse_command
+from agent.app.tui.commands import CommandError, Export, Help, Reset, SwitchBackend, is_command, parse_command
 
 
 def test_backend_command_takes_the_command_line_options():

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.tui.app import HotelAgentApp
-from agent.tui.transcript import Note
-from agent.turns import AssistantTurn
+from agent.app.tui.app import HotelAgentApp
+from agent.app.tui.transcript import Note
+from agent.core.turns import AssistantTurn
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 

@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from agent.bookings import Bookings
-from agent.store import HotelStore
-from agent.tui.app import HotelAgentApp, Services
-from agent.tui.booking_dialog import BookingDialog
-from agent.tui.history import ConversationHistory
-from agent.tui.search_card import SearchCard
-from agent.tui.transcript import AgentMessage
-from agent.turns import SearchTurn
+from agent.core.bookings import Bookings
+from agent.core.store import HotelStore
+from agent.app.tui.app import HotelAgentApp, Services
+from agent.app.tui.booking_dialog import BookingDialog
+from agent.app.history import ConversationHistory
+from agent.app.tui.search_card import SearchCard
+from agent.app.tui.transcript import AgentMessage
+from agent.core.turns import SearchTurn
 from backends.registry import create
 
 pytestmark = pytest.mark.asyncio

@@ -5,12 +5,12 @@ from datetime import date
 
 import pytest
 
-from agent.errors import UserError
-from agent.search_result import SearchResult
-from agent.tui.booking_dialog import parse_booking_form
-from agent.tui.prompt_input import InputHistory
-from agent.tui.search_card import describe_arguments, describe_relaxed, record_row
-from agent.tui.status_bar import last_progress_line
+from agent.core.errors import UserError
+from agent.core.search_result import SearchResult
+from agent.app.tui.booking_dialog import parse_booking_form
+from agent.app.tui.prompt_input import InputHistory
+from agent.app.tui.search_card import describe_arguments, describe_relaxed, record_row
+from agent.app.tui.status_bar import last_progress_line
 
 
 def test_arguments_are_described_as_the_agent_understood_them():

@@ -14,9 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from agent.codecs import read_dialogues
-from agent.datafiles import TRAIN, data_path
-from backends.llm.families import get_family
+from agent.core.codecs import read_dialogues
+from agent.core.datafiles import TRAIN, data_path
+from prompts.families import get_family
 
 TINY_VOCAB = 800
 TINY_HIDDEN = 64  # bitsandbytes' 4-bit CPU kernels need in_features >= its 64-wide blocks

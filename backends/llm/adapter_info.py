@@ -10,15 +10,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.errors import UserError
-from backends.llm.families import RECORD_STYLES
+from agent.core.errors import UserError
+from prompts.families import RECORD_STYLES
 
 ADAPTER_INFO_FILE = "hotel_agent.json"
 
 
 @dataclass(frozen=True)
 class AdapterInfo:
-    family: str  # a key of backends.llm.families.FAMILIES
+    family: str  # a key of prompts.families.FAMILIES
     base_model: str  # hub id or path the adapter was trained on
     method: str  # "lora" or "qlora"
     template_hash: str  # prompts.template_hash(family, settings) at training time

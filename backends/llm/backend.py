@@ -9,13 +9,13 @@ import itertools
 import threading
 from typing import Any, Sequence
 
-from agent.codecs import read_dialogues
-from agent.datafiles import TRAIN, data_path
-from agent.errors import UserError
-from agent.turns import Dialogue
+from agent.core.codecs import read_dialogues
+from agent.core.datafiles import TRAIN, data_path
+from agent.core.errors import UserError
+from agent.core.turns import Dialogue
 from backends.base import Prediction, TextCallback
 from backends.llm.encoding import encode_dialogue, special_token_id, stop_token_ids
-from backends.llm.families import FAMILIES, Family
+from prompts.families import FAMILIES, Family
 from backends.llm.generation import GenerationSettings, ReplyStreamer, generate_ids
 from backends.llm.loading import METHODS, Loaded, LoadSpec, adapter_sha256, load, resolve
 from backends.llm.parsing import parse_agent_turn

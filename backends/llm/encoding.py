@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from agent.errors import UserError
-from agent.turns import Dialogue, Turn
-from backends.llm.families import Family, get_family
+from agent.core.errors import UserError
+from agent.core.turns import Dialogue, Turn
+from prompts.families import Family, get_family
 from prompts import RenderSettings, Segment, render_segments
 
 IGNORE_INDEX = -100  # labels outside trainable spans (PyTorch cross-entropy's ignore_index)

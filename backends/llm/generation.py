@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from backends.llm.families import Family
+from prompts.families import Family
 from backends.llm.parsing import display_text
 
 TextCallback = Callable[[int, str], None]

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.errors import UserError
+from agent.core.errors import UserError
 from backends.llm import smollm2
 from backends.llm.adapter_info import AdapterInfo, read_adapter_info
-from backends.llm.families import Family, get_family
+from prompts.families import Family, get_family
 from prompts import RenderSettings, default_settings, template_hash
 
 METHODS = ("prompt", "lora", "qlora")
@@ -152,7 +152,7 @@ def adapter_sha256(adapter: Path) -> str | None:
     for name in ADAPTER_WEIGHTS:
         path = adapter / name
         if path.is_file():
-            from agent.datafiles import sha256_of
+            from agent.core.datafiles import sha256_of
 
             return sha256_of(path)
     return None
@@ -165,7 +165,7 @@ def dequantized_copy(model_dir: str, gguf_file: str) -> str:
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from agent.datafiles import cache_dir
+    from agent.core.datafiles import cache_dir
 
     source = (Path(model_dir) / gguf_file).resolve()
     key = hashlib.sha256(f"{source}:{source.stat().st_size}".encode()).hexdigest()[:12]

@@ -2,17 +2,17 @@
 
 Models get JSON slightly wrong: code fences, prose around the object, single quotes, trailing commas, a
 truncated end (max-new-tokens), keys outside the schema, "500元" for a number. `parse_agent_turn` keeps what
-is usable and drops the rest; the arguments it returns always pass `agent.schema.validate_arguments`."""
+is usable and drops the rest; the arguments it returns always pass `agent.core.schema.validate_arguments`."""
 from __future__ import annotations
 
 import math
 import re
 from typing import Any
 
-from agent.errors import ArgumentError
-from agent.schema import HOTEL_TYPES, PROPERTIES, RANGES, TOOL_NAME, validate_arguments
-from agent.turns import AgentTurn, AssistantTurn, SearchTurn
-from backends.llm.families import Family, get_family
+from agent.core.errors import ArgumentError
+from agent.core.schema import HOTEL_TYPES, PROPERTIES, RANGES, TOOL_NAME, validate_arguments
+from agent.core.turns import AgentTurn, AssistantTurn, SearchTurn
+from prompts.families import Family, get_family
 
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*\s*\n?(.*?)(?:```|$)", re.S)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from agent.datafiles import cache_dir, read_blocks, sha256_of, write_verified
-from agent.errors import DataMissingError, UserError
+from agent.core.datafiles import cache_dir, read_blocks, sha256_of, write_verified
+from agent.core.errors import DataMissingError, UserError
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from agent.turns import AssistantTurn, Dialogue, SearchTurn, UserTurn
+from agent.core.turns import AssistantTurn, Dialogue, SearchTurn, UserTurn
 from backends.base import Prediction, TextCallback
 from backends.registry import register
-from agent.errors import UserError
+from agent.core.errors import UserError
 from backends.rules.lexicon import Lexicon, lexicon_cache_key, load_lexicon
 from backends.rules.nlg import TemplateBank, generate
 from backends.rules.nlu import understand

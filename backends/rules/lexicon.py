@@ -12,9 +12,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from agent.codecs import read_dialogues
-from agent.datafiles import HOTEL_DB, TRAIN, cache_dir, data_path, sha256_of
-from agent.turns import AssistantTurn, SearchTurn, UserTurn
+from agent.core.codecs import read_dialogues
+from agent.core.datafiles import HOTEL_DB, TRAIN, cache_dir, data_path, sha256_of
+from agent.core.turns import AssistantTurn, SearchTurn, UserTurn
 
 LEXICON_VERSION = 4  # bump when the mining changes, so stale caches are rebuilt
 ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")  # keeps every offset

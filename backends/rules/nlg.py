@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from agent.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
 
 _PLACEHOLDER = re.compile(r"\{(n|phone|address|subway|price|rating)(\d)\}")
 
@@ -64,7 +64,7 @@ def unmet(record: dict[str, Any], arguments: dict[str, Any]) -> list[str]:
 def database_facilities() -> tuple[str, ...]:
     import json
 
-    from agent.datafiles import HOTEL_DB, data_path
+    from agent.core.datafiles import HOTEL_DB, data_path
 
     db = json.loads(data_path(HOTEL_DB).read_text(encoding="utf-8"))
     return tuple(sorted({f.strip() for _, r in db for f in r["酒店设施"] if f.strip()}))
@@ -79,7 +79,7 @@ def _surely_lacks(record: dict[str, Any], phrase: str) -> bool:
 
 def _facility_of(record: dict[str, Any], phrase: str) -> str | None:
     """The record's facility that the user's phrase most likely means, or None when none is close."""
-    from agent.facilities import similarity
+    from agent.core.facilities import similarity
 
     best = max(((similarity(phrase, f), f) for f in record.get("facilities") or []), default=(0.0, None))
     return best[1] if best[0] >= 0.5 else None

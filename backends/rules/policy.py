@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent.turns import Dialogue, ReturnTurn
+from agent.core.turns import Dialogue, ReturnTurn
 from backends.rules.nlu import Understanding
 from backends.rules.state import changes_state, last_search, update_state
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.turns import Dialogue, SearchTurn
+from agent.core.turns import Dialogue, SearchTurn
 
 
 def last_search(dialogue: Dialogue) -> dict[str, Any] | None:

@@ -1,0 +1,1 @@
+"""The application: the `hotel-agent` CLI, line-mode chat, the Textual TUI, history and feedback."""

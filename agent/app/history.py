@@ -1,0 +1,114 @@
+"""Saved conversations: a TinyDB file in the cache dir (atomic writes, schema versioned).
+
+Each conversation is saved after every exchange, rating and backend switch, so quitting (or a crash) loses
+at most the exchange in flight. `--continue` reopens the most recently updated one."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+from tinydb import Query
+
+from agent.core.atomic_storage import Schema, ensure_schema, locked, open_db
+from agent.core.datafiles import cache_dir
+from agent.core.errors import DataFormatError, UserError
+from agent.app.feedback import Feedback, Rating, rate
+from agent.core.turns import AssistantTurn, Dialogue, UserTurn, turn_from_json, turn_to_json
+
+HISTORY_FILE = "history.json"
+TABLE = "conversations"
+SCHEMA = Schema("conversations", 1)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    started: str
+    updated: str
+    backend: str  # the backend of the latest exchange
+    model: Optional[str] = None
+    dialogue: Dialogue = field(default_factory=Dialogue)
+    feedback: tuple[Feedback, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """The first user message, shortened: what `hotel-agent history` shows."""
+        first = next((t.content for t in self.dialogue if isinstance(t, UserTurn)), "")
+        first = " ".join(first.split())
+        return first if len(first) <= 40 else first[:39] + "…"
+
+    def with_rating(self, turn: int, rating: Rating) -> "Conversation":
+        if turn >= len(self.dialogue) or not isinstance(self.dialogue[turn], AssistantTurn):
+            raise ValueError(f"turn {turn} is not an agent reply")
+        return replace(self, feedback=rate(self.feedback, Feedback(turn, rating, now())))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "started": self.started, "updated": self.updated, "backend": self.backend,
+                "model": self.model, "turns": [turn_to_json(t) for t in self.dialogue],
+                "feedback": [f.to_json() for f in self.feedback]}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> "Conversation":
+        try:
+            return cls(doc["id"], doc["started"], doc["updated"], doc["backend"], doc.get("model"),
+                       Dialogue(turn_from_json(t) for t in doc["turns"]),
+                       tuple(Feedback.from_json(f) for f in doc.get("feedback", [])))
+        except (KeyError, TypeError, ValueError, DataFormatError) as e:
+            raise DataFormatError(f"conversation {doc.get('id', '?')!r} is damaged ({e})") from None
+
+
+class ConversationHistory:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        with locked(self.path):
+            ensure_schema(open_db(self.path), SCHEMA)
+
+    def _table(self):
+        # A fresh TinyDB per operation: a Table caches its next document id, which another process (a second
+        # chat window) may have used in the meantime.
+        return open_db(self.path).table(TABLE)
+
+    @classmethod
+    def open(cls) -> "ConversationHistory":
+        return cls(cache_dir() / HISTORY_FILE)
+
+    @staticmethod
+    def new(backend: str, model: Optional[str] = None) -> Conversation:
+        """A conversation not yet saved (an empty one never is)."""
+        stamp = now()
+        return Conversation(uuid.uuid4().hex[:12], stamp, stamp, backend, model)
+
+    def save(self, conversation: Conversation) -> Conversation:
+        """Write `conversation` (replacing its earlier version); returns it with `updated` set."""
+        saved = replace(conversation, updated=now())
+        with locked(self.path):
+            self._table().upsert(saved.to_json(), Query().id == saved.id)
+        return saved
+
+    def all(self) -> list[Conversation]:
+        """Every saved conversation, the most recently updated first."""
+        docs = sorted(self._table().all(), key=lambda d: (d.get("updated", ""), d.doc_id), reverse=True)
+        return [Conversation.from_json(dict(d)) for d in docs]
+
+    def last(self) -> Optional[Conversation]:
+        conversations = self.all()
+        return conversations[0] if conversations else None
+
+    def get(self, id_prefix: str) -> Conversation:
+        """The conversation whose id starts with `id_prefix` (as `hotel-agent history` prints it)."""
+        matches = [c for c in self.all() if c.id.startswith(id_prefix)]
+        if len(matches) != 1:
+            what = "no" if not matches else "more than one"
+            raise UserError(f"{what} conversation has an id starting with {id_prefix!r} in {self.path}")
+        return matches[0]
+
+    def delete(self, conversation_id: str) -> bool:
+        with locked(self.path):
+            return bool(self._table().remove(Query().id == conversation_id))

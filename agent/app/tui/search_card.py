@@ -1,0 +1,135 @@
+"""A search as the agent understood it, and the hotels it found (pick a row to book it)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from agent.core.search_result import SearchResult
+
+# The search_hotels argument keys, in the words the user would use.
+ARGUMENT_LABELS = {"name": "名称", "type": "类型", "facilities": "设施", "price_range_lower": "最低价",
+                   "price_range_upper": "最高价", "rating_range_lower": "最低评分", "rating_range_upper": "最高评分"}
+COLUMNS = ("名称", "类型", "价格", "评分", "地铁", "电话")
+
+
+def describe_arguments(arguments: dict[str, Any]) -> str:
+    """`类型 经济型 · 设施 无线网络、叫醒服务 · 价格 ≤ 300` — what the agent will search for."""
+    parts = []
+    for key, label in ARGUMENT_LABELS.items():
+        if key not in arguments or key.endswith(("_lower", "_upper")):
+            continue
+        value = arguments[key]
+        parts.append(f"{label} {'、'.join(value) if isinstance(value, list) else value}")
+    for what, lower, upper in (("价格", "price_range_lower", "price_range_upper"),
+                               ("评分", "rating_range_lower", "rating_range_upper")):
+        low, high = arguments.get(lower), arguments.get(upper)
+        if low is not None and high is not None:
+            parts.append(f"{what} {_number(low)}–{_number(high)}")
+        elif low is not None:
+            parts.append(f"{what} ≥ {_number(low)}")
+        elif high is not None:
+            parts.append(f"{what} ≤ {_number(high)}")
+    return " · ".join(parts) if parts else "(no constraints: any hotel)"
+
+
+def describe_relaxed(result: SearchResult) -> str:
+    """The constraints dropped to find anything, and facility words the database does not know; "" if none."""
+    notes = []
+    if result.relaxed:
+        notes.append("no exact match; relaxed: " + "、".join(ARGUMENT_LABELS.get(k, k) for k in result.relaxed))
+    if result.unmapped:
+        notes.append("unknown facilities: " + "、".join(result.unmapped))
+    return "; ".join(notes)
+
+
+def record_row(record: dict[str, Any]) -> tuple[str, ...]:
+    """A hotel record as a table row; unknown prices (null or -1 in the data) show as —."""
+    price = record.get("price")
+    price_text = f"¥{_number(price)}" if isinstance(price, (int, float)) and price >= 0 else "—"
+    rating = record.get("rating")
+    return (str(record.get("name", "")), str(record.get("type") or "—"), price_text,
+            _number(rating) if isinstance(rating, (int, float)) else "—",
+            str(record.get("subway") or "—"), str(record.get("phone") or "—"))
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class ResultsTable(DataTable):
+    """The hotels of one search, a row each; the row key is the record's index."""
+
+    def __init__(self, records: Sequence[dict[str, Any]]) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, classes="search-results")
+        self.records = list(records)
+
+    def on_mount(self) -> None:
+        self.add_columns(*COLUMNS)
+        for index, record in enumerate(self.records):
+            self.add_row(*record_row(record), key=str(index))
+
+    async def _on_click(self, event: events.Click) -> None:
+        # One click on a hotel picks it (DataTable's own click only highlights a row not yet highlighted).
+        row = event.style.meta.get("row", -1)
+        if isinstance(row, int) and 0 <= row < self.row_count:
+            event.prevent_default()  # the base handler would move the cursor again
+            self.move_cursor(row=row)
+            self.action_select_cursor()
+
+
+class SearchCard(Vertical):
+    """Shows `search_hotels` arguments at once, a spinner while the store is queried, then the results."""
+
+    class BookRequested(Message):
+        def __init__(self, record: dict[str, Any]) -> None:
+            super().__init__()
+            self.record = record
+
+    def __init__(self, arguments: dict[str, Any], *, pending: bool = True,
+                 records: Sequence[dict[str, Any]] | None = None) -> None:
+        """`records` fills the table at once (a resumed conversation); otherwise `show_result` does later."""
+        super().__init__(classes="search-card")
+        self.arguments = arguments
+        self.records: list[dict[str, Any]] = []
+        self._initial = None if records is None else list(records)
+        self.pending = pending and records is None
+        self.border_title = "🔍 search_hotels"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(describe_arguments(self.arguments)), classes="search-arguments")
+        yield Static("⠋ searching…" if self.pending else "", classes="search-status")
+
+    def on_mount(self) -> None:
+        if self._initial is not None:
+            self.show_records(self._initial)
+
+    def show_result(self, result: SearchResult) -> None:
+        self.show_records(result.records, describe_relaxed(result))
+
+    def show_records(self, records: Sequence[dict[str, Any]], note: str = "") -> None:
+        self.pending = False
+        self.records = list(records)
+        status = self.query_one(".search-status", Static)
+        if not self.records:
+            status.update(Text("no hotel matches", style="bold"))
+            return
+        status.update(Text("⚠ " + note, style="bold yellow") if note else Text(f"{len(self.records)} found · f2 or a click on a row books one"))
+        if note:
+            self.add_class("relaxed")
+        # Mounted only now, already filled: a table shown after being hidden could keep a stale zero height.
+        self.mount(ResultsTable(self.records))
+
+    def show_rejected(self, error: str) -> None:
+        self.pending = False
+        self.add_class("rejected")
+        self.query_one(".search-status", Static).update(Text(f"✗ arguments rejected: {error}", style="bold red"))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.BookRequested(self.records[int(event.row_key.value)]))

@@ -1,0 +1,3 @@
+"""The core: turns, tool schemas, codecs, data files, the hotel store, bookings, atomic storage, errors.
+
+Imports nothing above it (enforced by the import-linter contract in pyproject.toml)."""

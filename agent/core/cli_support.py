@@ -1,0 +1,22 @@
+"""Shared pieces of the three command-line tools: one-line errors instead of tracebacks."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from agent.core.errors import UserError
+
+
+class FriendlyGroup(click.Group):
+    """A click group that prints a UserError as `error: ...` on one line and exits 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except UserError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)

@@ -1,3 +1,0 @@
-"""The full-screen chat (Textual): it renders the dialogue loop's events and never decides anything itself.
-
-`agent.tui.app.run_tui` is the entry point; everything here imports Textual, nothing here imports torch."""

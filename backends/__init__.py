@@ -1,4 +1,5 @@
 """Backends: the one `Backend` interface and the registry of names the CLIs resolve."""
+
 from backends.base import Backend, Prediction
 from backends.registry import available, create, register
 

@@ -1,9 +1,11 @@
 """The `Backend` interface: given dialogues so far, return the next agent turn of each."""
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from agent.core.turns import AgentTurn, Dialogue
 
@@ -22,8 +24,13 @@ class Prediction:
 class Backend(Protocol):
     name: str
 
-    def predict(self, dialogues: Sequence[Dialogue], *, on_text: TextCallback | None = None,
-                cancel: threading.Event | None = None) -> list[Prediction]:
+    def predict(
+        self,
+        dialogues: Sequence[Dialogue],
+        *,
+        on_text: TextCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Prediction]:
         """One prediction per dialogue, in order. The last turn of each dialogue is a `user` or `return`
         turn. `cancel`, when set, asks a long generation to stop early (what it has is returned)."""
         ...

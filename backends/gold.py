@@ -5,14 +5,16 @@ option, default the data file `evalharness run` evaluates, else `hotel/test.json
 seen raises, and the harness records that as a failed sample.
 
 HOTEL_AGENT_GOLD_DELAY (seconds per dialogue) slows it down, so tests can kill a run midway and resume it."""
+
 from __future__ import annotations
 
 import json
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from agent.core.codecs import read_samples
 from agent.core.datafiles import TEST, data_path, sha256_of
@@ -37,8 +39,13 @@ class GoldBackend:
         self.delay = delay
         self._answers: dict[str, AgentTurn] = {context_key(s.context): s.response for s in read_samples(self.source)}
 
-    def predict(self, dialogues: Sequence[Dialogue], *, on_text: TextCallback | None = None,
-                cancel: threading.Event | None = None) -> list[Prediction]:
+    def predict(
+        self,
+        dialogues: Sequence[Dialogue],
+        *,
+        on_text: TextCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Prediction]:
         predictions = []
         for dialogue in dialogues:
             if self.delay:

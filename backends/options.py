@@ -1,7 +1,9 @@
 """The command-line options that choose and configure a backend, shared by hotel-agent and evalharness."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -10,17 +12,32 @@ BACKEND_OPTION_NAMES = ("model", "adapter", "gguf_file", "max_new_tokens", "devi
 
 def backend_options(default_backend: str | None = "rules") -> Callable[[Callable], Callable]:
     def decorate(f: Callable) -> Callable:
-        for option in reversed([
-            click.option("--backend", "backend", default=default_backend, show_default=True,
-                         required=default_backend is None,
-                         help="Backend name (rules, prompt-<family>, lora-<family>, qlora-<family>, ...)."),
-            click.option("--model", default=None, help="Base model: a hub id or a local directory (LLM backends)."),
-            click.option("--adapter", default=None, type=click.Path(),
-                         help="LoRA adapter directory (default: adapters/<backend-name>)."),
-            click.option("--gguf-file", default=None, help="Load the base model from this GGUF file in --model's directory."),
-            click.option("--max-new-tokens", default=None, type=int, help="Generation limit per turn (LLM backends)."),
-            click.option("--device", default=None, help="torch device (default: cuda when available, else cpu)."),
-        ]):
+        for option in reversed(
+            [
+                click.option(
+                    "--backend",
+                    "backend",
+                    default=default_backend,
+                    show_default=True,
+                    required=default_backend is None,
+                    help="Backend name (rules, prompt-<family>, lora-<family>, qlora-<family>, ...).",
+                ),
+                click.option("--model", default=None, help="Base model: a hub id or a local directory (LLM backends)."),
+                click.option(
+                    "--adapter",
+                    default=None,
+                    type=click.Path(),
+                    help="LoRA adapter directory (default: adapters/<backend-name>).",
+                ),
+                click.option(
+                    "--gguf-file", default=None, help="Load the base model from this GGUF file in --model's directory."
+                ),
+                click.option(
+                    "--max-new-tokens", default=None, type=int, help="Generation limit per turn (LLM backends)."
+                ),
+                click.option("--device", default=None, help="torch device (default: cuda when available, else cpu)."),
+            ]
+        ):
             f = option(f)
         return f
 

@@ -2,10 +2,12 @@
 
 A factory takes keyword options (model, adapter, gguf_file, max_new_tokens, ...) and returns a Backend;
 factories import heavy libraries (torch) lazily so the rules backend starts fast."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from agent.core.errors import UserError
 from backends.base import Backend

@@ -1,9 +1,11 @@
 """`reply-only`: a baseline that never searches. It always replies, naming the hotels the last search
 returned, so its BLEU-4 shows what a canned reply earns and its slot scores are 0 by the wrong-kind rule."""
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from agent.core.turns import AssistantTurn, Dialogue
 from backends.base import Prediction, TextCallback
@@ -22,8 +24,13 @@ def canned_reply(dialogue: Dialogue) -> str:
 class ReplyOnlyBackend:
     name = "reply-only"
 
-    def predict(self, dialogues: Sequence[Dialogue], *, on_text: TextCallback | None = None,
-                cancel: threading.Event | None = None) -> list[Prediction]:
+    def predict(
+        self,
+        dialogues: Sequence[Dialogue],
+        *,
+        on_text: TextCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Prediction]:
         return [Prediction(AssistantTurn(canned_reply(d))) for d in dialogues]
 
     def signature(self) -> dict[str, Any]:
@@ -34,5 +41,6 @@ def create_reply_only(**_ignored: Any) -> ReplyOnlyBackend:
     return ReplyOnlyBackend()
 
 
-register("reply-only", create_reply_only, "Baseline that always replies and never searches (evaluation only).",
-         chat=False)
+register(
+    "reply-only", create_reply_only, "Baseline that always replies and never searches (evaluation only).", chat=False
+)

@@ -6,6 +6,7 @@
 Same model, same test.jsonl samples (the first N), same prompts (the family's template without a system
 prompt, as the LoRA backends see them), same greedy decoding and stop tokens; only batching differs.
 `smollm2` needs `hotel-agent models fetch smollm2`; a model directory needs --family. Prints samples/s of each, the ratio, and how many outputs agree."""
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=32, help="first N samples of test.jsonl")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=32)
-    parser.add_argument("--repeat", type=int, default=1, help="timed passes of each; the best is reported "
-                        "(the machine is shared: the best pass is the least disturbed)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="timed passes of each; the best is reported (the machine is shared: the best pass is the least disturbed)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
     if args.threads:
@@ -70,9 +75,11 @@ def main() -> None:
         rate, batched = timed(args.batch_size)
         ours = max(ours, rate)
     same = sum(a.raw == b.raw for a, b in zip(one_by_one, batched))
-    print(f"model {backend.spec.model} ({backend.family.name}), {len(samples)} samples, "
-          f"{prompt_tokens / len(samples):.0f} prompt tokens/sample, max-new-tokens {args.max_new_tokens}, "
-          f"device {backend.loaded.device}, torch threads {torch.get_num_threads()}")
+    print(
+        f"model {backend.spec.model} ({backend.family.name}), {len(samples)} samples, "
+        f"{prompt_tokens / len(samples):.0f} prompt tokens/sample, max-new-tokens {args.max_new_tokens}, "
+        f"device {backend.loaded.device}, torch threads {torch.get_num_threads()}"
+    )
     print(f"reference loop (batch 1): {reference:.2f} samples/s")
     print(f"batched (batch {args.batch_size}):       {ours:.2f} samples/s")
     print(f"speed-up: {ours / reference:.1f}x; identical outputs: {same}/{len(samples)}; best of {args.repeat}")

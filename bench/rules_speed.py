@@ -3,6 +3,7 @@
     .venv/bin/python bench/rules_speed.py [--data FILE] [--repeat N]
 
 The lexicon is loaded (or mined and cached) before the clock starts: that is start-up, not throughput."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,10 @@ def main() -> None:
         for sample in samples:  # one dialogue per call, as the chat does
             backend.predict([sample.context])
         best = max(best, len(samples) / (time.perf_counter() - started))
-    print(f"rules backend: {best:,.0f} samples/s on {len(samples)} samples (best of {args.repeat}); "
-          f"start-up {startup * 1000:.0f} ms")
+    print(
+        f"rules backend: {best:,.0f} samples/s on {len(samples)} samples (best of {args.repeat}); "
+        f"start-up {startup * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ differ only in how often the context is re-read. Token counts use a real ChatML 
 `hotel-agent models fetch smollm2`). The timing
 trains a small random Qwen2-architecture model (hidden 256, 4 layers) with LoRA on CPU, same batch size,
 length-sorted batches for both."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,11 @@ def load_tokenizer():
     from transformers import AutoTokenizer
 
     directory, gguf = smollm2.require()
-    return (AutoTokenizer.from_pretrained(directory, gguf_file=gguf), "smollm2",
-            "SmolLM2-135M-Instruct (ChatML, 49k vocabulary)")
+    return (
+        AutoTokenizer.from_pretrained(directory, gguf_file=gguf),
+        "smollm2",
+        "SmolLM2-135M-Instruct (ChatML, 49k vocabulary)",
+    )
 
 
 def only_last_turn_trained(labels: list[int]) -> list[int]:
@@ -45,23 +49,29 @@ def only_last_turn_trained(labels: list[int]) -> list[int]:
 
 
 def method_2(tokenizer, family, dialogues):
-    return [dict(zip(("input_ids", "labels"), encode_dialogue(tokenizer, family, d, add_generation_prompt=False)))
-            for d in dialogues]
+    return [
+        dict(zip(("input_ids", "labels"), encode_dialogue(tokenizer, family, d, add_generation_prompt=False)))
+        for d in dialogues
+    ]
 
 
 def method_1(tokenizer, family, dialogues):
     examples = []
     for dialogue in dialogues:
         for sample in dialogue_to_samples(dialogue):
-            ids, labels = encode_dialogue(tokenizer, family, sample.context.with_turn(sample.response),
-                                          add_generation_prompt=False)
+            ids, labels = encode_dialogue(
+                tokenizer, family, sample.context.with_turn(sample.response), add_generation_prompt=False
+            )
             examples.append({"input_ids": ids, "labels": only_last_turn_trained(labels)})
     return examples
 
 
 def count(examples) -> tuple[int, int, int]:
-    return (len(examples), sum(len(e["input_ids"]) for e in examples),
-            sum(sum(1 for t in e["labels"] if t != IGNORE_INDEX) for e in examples))
+    return (
+        len(examples),
+        sum(len(e["input_ids"]) for e in examples),
+        sum(sum(1 for t in e["labels"] if t != IGNORE_INDEX) for e in examples),
+    )
 
 
 def padding_share(lengths: list[int], batch_size: int, grouped: bool, seed: int = 0) -> float:
@@ -71,10 +81,15 @@ def padding_share(lengths: list[int], batch_size: int, grouped: bool, seed: int 
     from transformers.trainer_pt_utils import get_length_grouped_indices
 
     generator = torch.Generator().manual_seed(seed)
-    order = (get_length_grouped_indices(lengths, batch_size, generator=generator) if grouped
-             else torch.randperm(len(lengths), generator=generator).tolist())
-    padded = sum(max(lengths[i] for i in order[k:k + batch_size]) * len(order[k:k + batch_size])
-                 for k in range(0, len(order), batch_size))
+    order = (
+        get_length_grouped_indices(lengths, batch_size, generator=generator)
+        if grouped
+        else torch.randperm(len(lengths), generator=generator).tolist()
+    )
+    padded = sum(
+        max(lengths[i] for i in order[k : k + batch_size]) * len(order[k : k + batch_size])
+        for k in range(0, len(order), batch_size)
+    )
     return 1 - sum(lengths) / padded
 
 
@@ -87,14 +102,22 @@ def epoch_seconds(examples, pad_id: int, vocab: int, batch_size: int) -> float:
     from finetune.data import PaddingCollator
 
     torch.manual_seed(0)
-    config = Qwen2Config(vocab_size=vocab, hidden_size=256, intermediate_size=768, num_hidden_layers=4,
-                         num_attention_heads=8, num_key_value_heads=2, max_position_embeddings=8192)
-    model = get_peft_model(Qwen2ForCausalLM(config), LoraConfig(r=8, lora_alpha=32, lora_dropout=0.1,
-                                                                 target_modules=["q_proj", "v_proj"]))
+    config = Qwen2Config(
+        vocab_size=vocab,
+        hidden_size=256,
+        intermediate_size=768,
+        num_hidden_layers=4,
+        num_attention_heads=8,
+        num_key_value_heads=2,
+        max_position_embeddings=8192,
+    )
+    model = get_peft_model(
+        Qwen2ForCausalLM(config), LoraConfig(r=8, lora_alpha=32, lora_dropout=0.1, target_modules=["q_proj", "v_proj"])
+    )
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4)
     collate = PaddingCollator(pad_id)
     ordered = sorted(examples, key=lambda e: len(e["input_ids"]))  # length-grouped, as finetune batches
-    batches = [collate(ordered[i:i + batch_size]) for i in range(0, len(ordered), batch_size)]
+    batches = [collate(ordered[i : i + batch_size]) for i in range(0, len(ordered), batch_size)]
     model.train()
     start = time.perf_counter()
     for batch in batches:
@@ -120,23 +143,27 @@ def main() -> None:
     print(f"{'method 2: one sequence per dialogue':<44}{n2:>10,}{t2:>12,}{l2:>12,}")
     print(f"method 1 processes {t1 / t2:.2f}x the tokens of method 2 per epoch")
     lengths = [len(e["input_ids"]) for e in two]
-    print(f"padding in batches of {args.batch_size} (method 2): random order "
-          f"{100 * padding_share(lengths, args.batch_size, False):.1f}% of positions, length-grouped "
-          f"{100 * padding_share(lengths, args.batch_size, True):.1f}% (padding carries no loss either way)")
+    print(
+        f"padding in batches of {args.batch_size} (method 2): random order "
+        f"{100 * padding_share(lengths, args.batch_size, False):.1f}% of positions, length-grouped "
+        f"{100 * padding_share(lengths, args.batch_size, True):.1f}% (padding carries no loss either way)"
+    )
 
     if args.subset:
         import torch
 
         torch.set_num_threads(max(1, torch.get_num_threads()))
         # evenly spaced, so the subset has the file's mix of short and long dialogues (the file is not shuffled)
-        subset = dialogues[::max(1, len(dialogues) // args.subset)][:args.subset]
+        subset = dialogues[:: max(1, len(dialogues) // args.subset)][: args.subset]
         pad_id = tokenizer.convert_tokens_to_ids("<|endoftext|>")
         sub1, sub2 = method_1(tokenizer, family, subset), method_2(tokenizer, family, subset)
         s1 = epoch_seconds(sub1, pad_id, len(tokenizer), args.batch_size)
         s2 = epoch_seconds(sub2, pad_id, len(tokenizer), args.batch_size)
-        print(f"one epoch on {len(subset)} evenly spaced dialogues ({count(sub1)[1] / count(sub2)[1]:.2f}x the tokens), "
-              f"tiny Qwen2 + LoRA on CPU, batch {args.batch_size}: method 1 {s1:.1f} s, method 2 {s2:.1f} s: "
-              f"{s1 / s2:.2f}x the wall time")
+        print(
+            f"one epoch on {len(subset)} evenly spaced dialogues ({count(sub1)[1] / count(sub2)[1]:.2f}x the tokens), "
+            f"tiny Qwen2 + LoRA on CPU, batch {args.batch_size}: method 1 {s1:.1f} s, method 2 {s2:.1f} s: "
+            f"{s1 / s2:.2f}x the wall time"
+        )
 
 
 if __name__ == "__main__":

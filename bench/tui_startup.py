@@ -15,6 +15,7 @@ store are built (`--warm` does that run first). Usage:
 
     HOTEL_AGENT_DATA=../shared/data python bench/tui_startup.py --runs 10 --warm
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,8 +65,12 @@ def time_headless() -> dict:
     start = time.time()
     out = subprocess.run([sys.executable, "-c", CHILD], check=True, capture_output=True, text=True, cwd=REPO).stdout
     marks = json.loads(out.strip().splitlines()[-1])
-    return {"first_screen": marks["first_screen"] - start, "backend_ready": marks["backend_ready"] - start,
-            "backend_ok": marks["backend_ok"], "heavy_imports": marks["heavy_imports"]}
+    return {
+        "first_screen": marks["first_screen"] - start,
+        "backend_ready": marks["backend_ready"] - start,
+        "backend_ok": marks["backend_ok"],
+        "heavy_imports": marks["heavy_imports"],
+    }
 
 
 def time_terminal(agent: str) -> float | None:

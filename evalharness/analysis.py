@@ -4,13 +4,15 @@ Views the summary's single numbers hide: slots per argument key, what each lost 
 right value under another key, a wrong value, a key nobody asked for, a slot never written), replies by
 what they had to do (present search results, answer a follow-up about a hotel already shown, close the
 conversation), and the samples where the backend chose the wrong kind of turn."""
+
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from agent.core.codecs import Sample
 from agent.core.datafiles import data_path
@@ -66,16 +68,27 @@ def analyze(run_dir: Path, data: Path | None = None, cases: int = 10) -> Analysi
 
 
 def _slot_lines(metrics: dict[str, Any]) -> list[str]:
-    lines = ["## Slots per argument key", "", "| key | P | R | F1 | correct | predicted | gold |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "## Slots per argument key",
+        "",
+        "| key | P | R | F1 | correct | predicted | gold |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for key, v in metrics.get("per_key", {}).items():
-        lines.append(f"| {key} | {v['precision'] * 100:.2f} | {v['recall'] * 100:.2f} | {v['f1'] * 100:.2f} | "
-                     f"{v['correct']} | {v['predicted']} | {v['gold']} |")
+        lines.append(
+            f"| {key} | {v['precision'] * 100:.2f} | {v['recall'] * 100:.2f} | {v['f1'] * 100:.2f} | "
+            f"{v['correct']} | {v['predicted']} | {v['gold']} |"
+        )
     return lines
 
 
 def _reply_lines(records: Sequence[dict[str, Any]], samples: Sequence[Sample]) -> list[str]:
-    lines = ["## Replies by what they had to do", "",
-             "| kind | samples | BLEU-4 (mean) | answered with a search | stuck in a loop |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        "## Replies by what they had to do",
+        "",
+        "| kind | samples | BLEU-4 (mean) | answered with a search | stuck in a loop |",
+        "|---|---:|---:|---:|---:|",
+    ]
     replies = [r for r in records if r["expected"]["role"] == "assistant"]
     kinds = {r["id"]: reply_kind(samples[r["id"]]) for r in replies}
     for kind in REPLY_KINDS:
@@ -94,21 +107,25 @@ def _search_lines(records: Sequence[dict[str, Any]]) -> list[str]:
     predicted = [r for r in searches if (r.get("predicted") or {}).get("role") == "search"]
     exact = sum(1 for r in predicted if r["predicted"]["arguments"] == r["expected"]["arguments"])
     keys = Counter(k for r in predicted for k in r["predicted"]["arguments"])
-    lines = ["## Searches", "",
-             f"- {len(searches)} due; {len(predicted)} made; {exact} with exactly the gold arguments"
-             + (f" ({100 * exact / len(searches):.1f}% of those due)" if searches else ""),
-             "- keys the backend wrote: " + (", ".join(f"{k} {n}" for k, n in keys.most_common()) or "none")]
+    lines = [
+        "## Searches",
+        "",
+        f"- {len(searches)} due; {len(predicted)} made; {exact} with exactly the gold arguments"
+        + (f" ({100 * exact / len(searches):.1f}% of those due)" if searches else ""),
+        "- keys the backend wrote: " + (", ".join(f"{k} {n}" for k, n in keys.most_common()) or "none"),
+    ]
     return lines
 
 
 @dataclass(frozen=True)
 class SlotErrors:
     """Why one search's slots were not all right: each wrong predicted item and each missed gold item, once."""
-    under_another_key: int = 0   # predicted: the value is in the gold arguments, but under another key
-    wrong_value: int = 0         # predicted: the key was asked for, the value is not its gold value
-    key_not_asked: int = 0       # predicted: the gold arguments have neither this key nor this value
-    missed_misplaced: int = 0    # gold: not under its key, but written under another
-    missed_unwritten: int = 0    # gold: written nowhere
+
+    under_another_key: int = 0  # predicted: the value is in the gold arguments, but under another key
+    wrong_value: int = 0  # predicted: the key was asked for, the value is not its gold value
+    key_not_asked: int = 0  # predicted: the gold arguments have neither this key nor this value
+    missed_misplaced: int = 0  # gold: not under its key, but written under another
+    missed_unwritten: int = 0  # gold: written nowhere
     confusions: tuple[tuple[str, str], ...] = ()  # (gold key, predicted key) per misplaced value
 
 
@@ -145,36 +162,45 @@ def _slot_error_lines(records: Sequence[dict[str, Any]]) -> list[str]:
     made_ids = {r["id"] for r in made}
     errors = [slot_errors(r["predicted"]["arguments"], r["expected"]["arguments"]) for r in made]
     total = lambda field: sum(getattr(e, field) for e in errors)  # noqa: E731
-    unsearched = sum(len(slot_items(v)) for r in due if r["id"] not in made_ids
-                     for v in r["expected"]["arguments"].values())
+    unsearched = sum(
+        len(slot_items(v)) for r in due if r["id"] not in made_ids for v in r["expected"]["arguments"].values()
+    )
     confusions = Counter(c for e in errors for c in e.confusions)
     wrong = total("under_another_key") + total("wrong_value") + total("key_not_asked")
-    return ["## Slot errors", "",
-            f"- wrong predicted slots in the {len(made)} searches made: {wrong} — right value under another key "
-            f"{total('under_another_key')}, wrong value for a key asked for {total('wrong_value')}, "
-            f"key not asked for {total('key_not_asked')}",
-            f"- gold slots missed by those searches: {total('missed_misplaced') + total('missed_unwritten')} — "
-            f"written under another key {total('missed_misplaced')}, not written {total('missed_unwritten')}; "
-            f"missed by replying instead of searching: {unsearched}",
-            "- values under another key (gold key → key written): "
-            + (", ".join(f"{g} → {p} {n}" for (g, p), n in confusions.most_common(8)) or "none")]
+    return [
+        "## Slot errors",
+        "",
+        f"- wrong predicted slots in the {len(made)} searches made: {wrong} — right value under another key "
+        f"{total('under_another_key')}, wrong value for a key asked for {total('wrong_value')}, "
+        f"key not asked for {total('key_not_asked')}",
+        f"- gold slots missed by those searches: {total('missed_misplaced') + total('missed_unwritten')} — "
+        f"written under another key {total('missed_misplaced')}, not written {total('missed_unwritten')}; "
+        f"missed by replying instead of searching: {unsearched}",
+        "- values under another key (gold key → key written): "
+        + (", ".join(f"{g} → {p} {n}" for (g, p), n in confusions.most_common(8)) or "none"),
+    ]
 
 
 def _wrong_kind_lines(records: Sequence[dict[str, Any]], samples: Sequence[Sample], cases: int) -> list[str]:
     wrong = [r for r in records if (r.get("predicted") or {}).get("role") not in (None, r["expected"]["role"])]
     failed = [r for r in records if r.get("predicted") is None]
-    lines = ["## Wrong kind of turn", "",
-             f"- reply where a search was due: {sum(1 for r in wrong if r['expected']['role'] == 'search')}",
-             f"- search where a reply was due: {sum(1 for r in wrong if r['expected']['role'] == 'assistant')}",
-             f"- no prediction (backend error): {len(failed)}"]
+    lines = [
+        "## Wrong kind of turn",
+        "",
+        f"- reply where a search was due: {sum(1 for r in wrong if r['expected']['role'] == 'search')}",
+        f"- search where a reply was due: {sum(1 for r in wrong if r['expected']['role'] == 'assistant')}",
+        f"- no prediction (backend error): {len(failed)}",
+    ]
     for r in wrong[:cases]:
         last_user = _last_user_text(samples[r["id"]])
         got = r["predicted"].get("arguments") if r["predicted"]["role"] == "search" else r["predicted"].get("content")
-        lines.append(f"  - #{r['id']} user: {_short(last_user)} → expected {r['expected']['role']}, "
-                     f"got {r['predicted']['role']}: {_short(str(got))}")
+        lines.append(
+            f"  - #{r['id']} user: {_short(last_user)} → expected {r['expected']['role']}, "
+            f"got {r['predicted']['role']}: {_short(str(got))}"
+        )
     return lines
 
 
 def _short(text: str, width: int = 60) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"

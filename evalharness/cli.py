@@ -1,4 +1,5 @@
 """`evalharness`: score a backend on the course's test split exactly as the reference did, and compare runs."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -21,16 +22,32 @@ def main() -> None:
 
 @main.command()
 @backend_options(None)
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Turn-level samples or GLM-4 dialogue file (default: hotel/test.jsonl in the data dir).")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Turn-level samples or GLM-4 dialogue file (default: hotel/test.jsonl in the data dir).",
+)
 @click.option("--limit", type=int, default=None, help="Evaluate only the first N samples.")
 @click.option("--batch-size", type=int, default=8, show_default=True, help="Dialogues per backend.predict call.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Run directory (default: runs/<backend>-<UTC timestamp>).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run directory (default: runs/<backend>-<UTC timestamp>).",
+)
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out: predict only the missing samples.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary table.")
-def run(backend: str, data: Path | None, limit: int | None, batch_size: int, out: Path | None,
-        resume: bool, quiet: bool, **options) -> None:
+def run(
+    backend: str,
+    data: Path | None,
+    limit: int | None,
+    batch_size: int,
+    out: Path | None,
+    resume: bool,
+    quiet: bool,
+    **options,
+) -> None:
     """Predict every sample with --backend and score the run.
 
     Writes DIR/predictions.jsonl (one line per sample, in input order: id, expected, predicted, raw,
@@ -52,21 +69,30 @@ def run(backend: str, data: Path | None, limit: int | None, batch_size: int, out
         kwargs.setdefault("model", str(data))
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = out if out is not None else Path("runs") / f"{backend}-{stamp}"
-    result = evaluate(create(backend, **kwargs), backend,
-                      RunOptions(data=data, out=out, batch_size=batch_size, limit=limit, resume=resume, quiet=quiet))
+    result = evaluate(
+        create(backend, **kwargs),
+        backend,
+        RunOptions(data=data, out=out, batch_size=batch_size, limit=limit, resume=resume, quiet=quiet),
+    )
     if not quiet:
         for line in summary_lines(result.summary):
             click.echo(line)
     click.echo(f"wrote {out / 'predictions.jsonl'} and {out / 'summary.json'}")
     if result.metrics.failed:
-        click.echo(f"warning: the backend failed on {result.metrics.failed} sample(s); see 'error' in "
-                   "predictions.jsonl", err=True)
+        click.echo(
+            f"warning: the backend failed on {result.metrics.failed} sample(s); see 'error' in predictions.jsonl",
+            err=True,
+        )
 
 
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The data file the run replayed (default: the path its summary records).")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The data file the run replayed (default: the path its summary records).",
+)
 @click.option("--cases", type=int, default=10, show_default=True, help="Wrong-kind samples to list.")
 def analyze(run_dir: Path, data: Path | None, cases: int) -> None:
     """Where a finished run loses points: slots per key, replies by kind (results / follow-up / closing)
@@ -79,8 +105,12 @@ def analyze(run_dir: Path, data: Path | None, cases: int) -> None:
 @main.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--with-reference", is_flag=True, help="Add the six reference rows (the course's published figures).")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also draw a grouped bar chart of BLEU-4/P/R/F1 to this PNG.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw a grouped bar chart of BLEU-4/P/R/F1 to this PNG.",
+)
 def compare(runs: tuple[Path, ...], with_reference: bool, plot: Path | None) -> None:
     """Print one markdown table of run directories (and the reference).
 
@@ -111,4 +141,3 @@ def store_fidelity(files: tuple[Path, ...], show_misses: bool) -> None:
     paths = list(files) or [data_path(f) for f in DEFAULT_FILES]
     report = measure(HotelStore.open(), paths)
     click.echo("\n".join(report_lines(report, paths, show_misses)))
-

@@ -1,11 +1,13 @@
 """Put finished runs side by side in one markdown table, next to the reference's published figures, and
 say so when they were not computed on the same data."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from agent.core.datafiles import BY_PATH, TEST
 from agent.core.errors import UserError
@@ -29,7 +31,7 @@ class Row:
     data_path: str | None = None
     sacrebleu_signature: str | None = None
     reference: bool = False
-    training: "Training | None" = None  # for a run of a trained adapter: how it was trained
+    training: Training | None = None  # for a run of a trained adapter: how it was trained
     changed_adapter: str | None = None  # the run's adapter directory, when its weights are no longer the ones scored
 
 
@@ -69,7 +71,8 @@ REFERENCE_ROWS: tuple[Row, ...] = tuple(
         ("Llama3.1-8B QLoRA", (66.53, 97.23, 95.98, 96.60)),
         ("Qwen2-7B prompt", (23.43, 85.21, 88.91, 88.02)),
         ("Qwen2-7B LoRA", (66.70, 96.42, 95.34, 95.87)),
-    ))
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,9 @@ class Table:
 def load_summary(run_dir: Path) -> dict[str, Any]:
     path = run_dir / SUMMARY
     if not path.is_file():
-        raise UserError(f"{run_dir}: no {SUMMARY} (unfinished run? finish it with "
-                        f"`evalharness run --resume --out {run_dir} ...`)")
+        raise UserError(
+            f"{run_dir}: no {SUMMARY} (unfinished run? finish it with `evalharness run --resume --out {run_dir} ...`)"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
@@ -94,13 +98,23 @@ def row_of(name: str, summary: dict[str, Any]) -> Row:
     try:
         metrics, signature, run = summary["metrics"], summary["signature"], summary["run"]
         percent = metrics["percent"]
-        return Row(name, percent["bleu-4"], percent["slot_P"], percent["slot_R"], percent["slot_F1"],
-                   sacrebleu=metrics["sacrebleu"], reply_for_search=metrics["reply_for_search"],
-                   search_for_reply=metrics["search_for_reply"], failed=metrics["failed"],
-                   samples=metrics["samples"], samples_per_s=run.get("samples_per_s"),
-                   data_sha256=signature["data"]["sha256"], data_path=signature["data"]["path"],
-                   sacrebleu_signature=metrics["sacrebleu_signature"],
-                   **_training_fields(signature.get("backend", {})))
+        return Row(
+            name,
+            percent["bleu-4"],
+            percent["slot_P"],
+            percent["slot_R"],
+            percent["slot_F1"],
+            sacrebleu=metrics["sacrebleu"],
+            reply_for_search=metrics["reply_for_search"],
+            search_for_reply=metrics["search_for_reply"],
+            failed=metrics["failed"],
+            samples=metrics["samples"],
+            samples_per_s=run.get("samples_per_s"),
+            data_sha256=signature["data"]["sha256"],
+            data_path=signature["data"]["path"],
+            sacrebleu_signature=metrics["sacrebleu_signature"],
+            **_training_fields(signature.get("backend", {})),
+        )
     except (KeyError, TypeError) as e:
         raise UserError(f"{name}/{SUMMARY}: missing field {e}; not an evalharness summary") from None
 
@@ -134,9 +148,14 @@ def training_of(adapter: str | None) -> Training | None:
             tokens = tokens_seen(read_history(adapter))
         except UserError:
             tokens = None
-    return Training(steps=extra.get("steps"), tokens_seen=tokens, seconds=extra.get("train_seconds"),
-                    device=(extra.get("hyperparameters") or {}).get("device"),
-                    peak_gpu_gib=extra.get("peak_gpu_memory_gib"), peak_rss_gib=extra.get("peak_rss_gib"))
+    return Training(
+        steps=extra.get("steps"),
+        tokens_seen=tokens,
+        seconds=extra.get("train_seconds"),
+        device=(extra.get("hyperparameters") or {}).get("device"),
+        peak_gpu_gib=extra.get("peak_gpu_memory_gib"),
+        peak_rss_gib=extra.get("peak_rss_gib"),
+    )
 
 
 def load_runs(run_dirs: Sequence[Path]) -> list[Row]:
@@ -148,20 +167,25 @@ def comparison_warnings(rows: Sequence[Row]) -> list[str]:
     warnings = []
     shas = {r.data_sha256 for r in rows}
     if len(shas) > 1:
-        described = "; ".join(f"{(sha or '?')[:12]}: {_names([r for r in rows if r.data_sha256 == sha])}"
-                              for sha in sorted(shas, key=str))
+        described = "; ".join(
+            f"{(sha or '?')[:12]}: {_names([r for r in rows if r.data_sha256 == sha])}" for sha in sorted(shas, key=str)
+        )
         warnings.append(f"these runs used different data (sha256 {described})")
     elif len({r.samples for r in rows}) > 1:
         counts = sorted({r.samples for r in rows}, key=lambda n: -1 if n is None else n)
-        warnings.append("these runs scored different numbers of samples (--limit): " + "; ".join(
-            f"{n}: {_names([r for r in rows if r.samples == n])}" for n in counts))
+        warnings.append(
+            "these runs scored different numbers of samples (--limit): "
+            + "; ".join(f"{n}: {_names([r for r in rows if r.samples == n])}" for n in counts)
+        )
     signatures = {r.sacrebleu_signature for r in rows if not r.reference}
     if len(signatures) > 1:
         warnings.append("sacreBLEU signatures differ: " + " / ".join(sorted(str(s) for s in signatures)))
     for r in rows:
         if r.changed_adapter:
-            warnings.append(f"{r.name}: its adapter {r.changed_adapter} has other weights than the ones it scored "
-                            "(sha256 differs), so its training columns are left blank")
+            warnings.append(
+                f"{r.name}: its adapter {r.changed_adapter} has other weights than the ones it scored "
+                "(sha256 differs), so its training columns are left blank"
+            )
     return warnings
 
 
@@ -175,8 +199,19 @@ def compare_runs(rows: Sequence[Row], *, with_reference: bool = False) -> Table:
     return Table(all_rows, warnings, "\n".join(lines))
 
 
-COLUMNS = ("run", "BLEU-4", "slot P", "slot R", "slot F1", "sacreBLEU zh", "reply for search",
-           "search for reply", "failed", "samples", "samples/s")
+COLUMNS = (
+    "run",
+    "BLEU-4",
+    "slot P",
+    "slot R",
+    "slot F1",
+    "sacreBLEU zh",
+    "reply for search",
+    "search for reply",
+    "failed",
+    "samples",
+    "samples/s",
+)
 TRAINING_COLUMNS = ("train steps", "train tokens", "train time", "peak memory")
 
 
@@ -186,13 +221,26 @@ def markdown_table(rows: Sequence[Row]) -> list[str]:
     columns = COLUMNS + (TRAINING_COLUMNS if trained else ())
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" + "---:|" * (len(columns) - 1)]
     for r in rows:
-        cells = [r.name, _num(r.bleu4), _num(r.slot_p), _num(r.slot_r), _num(r.slot_f1), _num(r.sacrebleu),
-                 _int(r.reply_for_search), _int(r.search_for_reply), _int(r.failed), _int(r.samples),
-                 _num(r.samples_per_s, 2)]
+        cells = [
+            r.name,
+            _num(r.bleu4),
+            _num(r.slot_p),
+            _num(r.slot_r),
+            _num(r.slot_f1),
+            _num(r.sacrebleu),
+            _int(r.reply_for_search),
+            _int(r.search_for_reply),
+            _int(r.failed),
+            _int(r.samples),
+            _num(r.samples_per_s, 2),
+        ]
         if trained:
             t = r.training
-            cells += ["", "", "", ""] if t is None else [
-                _int(t.steps), "—" if t.tokens_seen is None else f"{t.tokens_seen:,}", t.time, t.peak_memory]
+            cells += (
+                ["", "", "", ""]
+                if t is None
+                else [_int(t.steps), "—" if t.tokens_seen is None else f"{t.tokens_seen:,}", t.time, t.peak_memory]
+            )
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -205,8 +253,11 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     if m["per_key"]:
         lines.append("slots per argument key (P / R / F1, correct/predicted/gold):")
         width = max(len(k) for k in m["per_key"])
-        lines += [f"  {k:{width}}  {v['precision'] * 100:6.2f} {v['recall'] * 100:6.2f} {v['f1'] * 100:6.2f}  "
-                  f"{v['correct']}/{v['predicted']}/{v['gold']}" for k, v in m["per_key"].items()]
+        lines += [
+            f"  {k:{width}}  {v['precision'] * 100:6.2f} {v['recall'] * 100:6.2f} {v['f1'] * 100:6.2f}  "
+            f"{v['correct']}/{v['predicted']}/{v['gold']}"
+            for k, v in m["per_key"].items()
+        ]
     return lines
 
 

@@ -17,13 +17,15 @@ sample by the kind of its *expected* turn:
 All functions here are pure; BLEU is reimplemented (tests check equality with NLTK) so the product does
 not depend on nltk. Scores are fractions in 0..1 inside; `Metrics.as_percent` gives the course's 0..100.
 """
+
 from __future__ import annotations
 
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from agent.core.schema import ARGUMENT_KEYS
 from agent.core.turns import AgentTurn, AssistantTurn, SearchTurn
@@ -35,8 +37,9 @@ SACREBLEU_SETTINGS = "sacrebleu.corpus_bleu tokenize=zh over reply samples"
 
 # ---- BLEU -------------------------------------------------------------------------------------------
 
+
 def _ngram_counts(chars: Sequence[str], n: int) -> Counter:
-    return Counter(tuple(chars[i:i + n]) for i in range(len(chars) - n + 1))
+    return Counter(tuple(chars[i : i + n]) for i in range(len(chars) - n + 1))
 
 
 def sentence_bleu4_chars(reference: str, hypothesis: str) -> float:
@@ -60,7 +63,7 @@ def sentence_bleu4_chars(reference: str, hypothesis: str) -> float:
     k = 1  # method3 (NIST geometric smoothing): the k-th zero precision becomes 1 / (2**k * denominator)
     for numerator, denominator in zip(numerators, denominators):
         if numerator == 0:
-            precisions.append(1 / (2 ** k * denominator))
+            precisions.append(1 / (2**k * denominator))
             k += 1
         else:
             precisions.append(numerator / denominator)
@@ -70,13 +73,14 @@ def sentence_bleu4_chars(reference: str, hypothesis: str) -> float:
 
 # ---- slots ------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SlotCounts:
     correct: int = 0
     predicted: int = 0
     gold: int = 0
 
-    def __add__(self, other: "SlotCounts") -> "SlotCounts":
+    def __add__(self, other: SlotCounts) -> SlotCounts:
         return SlotCounts(self.correct + other.correct, self.predicted + other.predicted, self.gold + other.gold)
 
     @property
@@ -126,13 +130,14 @@ def slot_scores(predicted: Mapping[str, Any] | None, gold: Mapping[str, Any]) ->
         correct = 0
         if in_pred and p_value is not None and key in gold:
             correct = _value_correct(p_value, gold[key])
-        per_key[key] = SlotCounts(correct,
-                                  _slot_count(p_value) if in_pred else 0,
-                                  _slot_count(gold[key]) if key in gold else 0)
+        per_key[key] = SlotCounts(
+            correct, _slot_count(p_value) if in_pred else 0, _slot_count(gold[key]) if key in gold else 0
+        )
     return per_key
 
 
 # ---- one sample -------------------------------------------------------------------------------------
+
 
 def search_as_text(arguments: Mapping[str, Any]) -> str:
     """The text the course's model wrote for a search call (its `build_response`), which the course
@@ -184,6 +189,7 @@ def score_sample(expected: AgentTurn, predicted: AgentTurn | None) -> SampleScor
 
 # ---- a whole run ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Metrics:
     """Aggregated scores of a run. Fractions in 0..1 except sacreBLEU, which is 0..100 as sacrebleu says."""
@@ -205,13 +211,18 @@ class Metrics:
 
     def as_percent(self) -> dict[str, float]:
         """The reference's four figures, 0..100 rounded as the course printed them (4 decimals)."""
-        return {"bleu-4": round(self.bleu4 * 100, 4), "slot_P": round(self.slot_precision * 100, 4),
-                "slot_R": round(self.slot_recall * 100, 4), "slot_F1": round(self.slot_f1 * 100, 4)}
+        return {
+            "bleu-4": round(self.bleu4 * 100, 4),
+            "slot_P": round(self.slot_precision * 100, 4),
+            "slot_R": round(self.slot_recall * 100, 4),
+            "slot_F1": round(self.slot_f1 * 100, 4),
+        }
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        out["per_key"] = {k: {**asdict(c), "precision": c.precision, "recall": c.recall, "f1": c.f1}
-                          for k, c in self.per_key.items()}
+        out["per_key"] = {
+            k: {**asdict(c), "precision": c.precision, "recall": c.recall, "f1": c.f1} for k, c in self.per_key.items()
+        }
         out["percent"] = self.as_percent()
         return out
 
@@ -228,8 +239,9 @@ def sacrebleu_zh(references: Sequence[str], hypotheses: Sequence[str]) -> tuple[
     return score.score, str(bleu.get_signature())
 
 
-def aggregate(expected: Sequence[AgentTurn], predicted: Sequence[AgentTurn | None],
-              scores: Sequence[SampleScores] | None = None) -> Metrics:
+def aggregate(
+    expected: Sequence[AgentTurn], predicted: Sequence[AgentTurn | None], scores: Sequence[SampleScores] | None = None
+) -> Metrics:
     """Metrics of a run from its expected and predicted turns (None: failed), in the same order.
     `scores` may pass already computed per-sample scores (e.g. read back from predictions.jsonl)."""
     if len(expected) != len(predicted):
@@ -246,15 +258,19 @@ def aggregate(expected: Sequence[AgentTurn], predicted: Sequence[AgentTurn | Non
     sacre, signature = sacrebleu_zh([r for r, _ in replies], [h for _, h in replies])
     return Metrics(
         bleu4=sum(bleus) / len(bleus) if bleus else 0.0,  # plain sum, as the course averaged
-        slot_precision=total.precision, slot_recall=total.recall, slot_f1=total.f1,
-        sacrebleu=sacre, sacrebleu_signature=signature,
+        slot_precision=total.precision,
+        slot_recall=total.recall,
+        slot_f1=total.f1,
+        sacrebleu=sacre,
+        sacrebleu_signature=signature,
         samples=len(scores),
         search_samples=sum(1 for s in scores if s.expected_kind == "search"),
         reply_samples=len(bleus),
         reply_for_search=sum(1 for s in scores if s.expected_kind == "search" and s.predicted_kind == "assistant"),
         search_for_reply=sum(1 for s in scores if s.expected_kind == "assistant" and s.predicted_kind == "search"),
         failed=sum(1 for s in scores if s.predicted_kind is None),
-        slots=total, per_key={k: v for k, v in per_key.items() if v.predicted or v.gold},
+        slots=total,
+        per_key={k: v for k, v in per_key.items() if v.predicted or v.gold},
     )
 
 

@@ -1,9 +1,10 @@
 """A grouped bar chart of the reference's four figures for each compared row (matplotlib, imported only
 when a plot is asked for: it is an optional dependency)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from agent.core.errors import UserError
 from evalharness.compare import Row

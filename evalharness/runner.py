@@ -8,15 +8,17 @@ A run directory holds:
 * `summary.json` — the metrics and the signature, always computed from `predictions.jsonl` alone, so a
   resumed run and an uninterrupted one score the same.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from tqdm import tqdm
 
@@ -68,20 +70,35 @@ def evaluate(backend: Backend, backend_name: str, options: RunOptions) -> RunRes
         raise UserError(f"--limit must be at least 1, got {options.limit}")
     samples, in_file = load_samples(options.data, options.limit)
     data = data_signature(options.data, in_file, len(samples), options.limit)
-    manifest = {"data_sha256": data.sha256, "data_path": data.path, "limit": options.limit,
-                "samples": len(samples), "backend": backend_name, "backend_signature": backend.signature()}
+    manifest = {
+        "data_sha256": data.sha256,
+        "data_path": data.path,
+        "limit": options.limit,
+        "samples": len(samples),
+        "backend": backend_name,
+        "backend_signature": backend.signature(),
+    }
     out = options.out
     done = _prepare_out(out, manifest, options.resume)
 
     # Longest contexts first: a batch then pads its prompts to similar lengths (for an LLM the padded prompt
     # tokens cost as much as real ones), and a context too long for memory fails in the first minute.
-    pending = sorted((i for i in range(len(samples)) if i not in done),
-                     key=lambda i: context_size(samples[i].context), reverse=True)
+    pending = sorted(
+        (i for i in range(len(samples)) if i not in done), key=lambda i: context_size(samples[i].context), reverse=True
+    )
     started = time.monotonic()
     failed_now = attempted = 0
-    with (out / PREDICTIONS).open("a", encoding="utf-8") as sink, \
-            tqdm(total=len(samples), initial=len(done), unit="sample", desc=backend_name,
-                 disable=options.quiet, dynamic_ncols=True) as bar:
+    with (
+        (out / PREDICTIONS).open("a", encoding="utf-8") as sink,
+        tqdm(
+            total=len(samples),
+            initial=len(done),
+            unit="sample",
+            desc=backend_name,
+            disable=options.quiet,
+            dynamic_ncols=True,
+        ) as bar,
+    ):
         for batch in _chunks(pending, options.batch_size):
             batch_started = time.monotonic()
             results = _predict_batch(backend, [samples[i] for i in batch], batch)
@@ -95,8 +112,10 @@ def evaluate(backend: Backend, backend_name: str, options: RunOptions) -> RunRes
             sink.flush()  # a kill -9 after this loses nothing that was written
             attempted += len(results)
             if failed_now == attempted >= min(FAIL_FAST, len(pending)):
-                raise UserError(f"the backend failed on each of the first {attempted} samples ({results[-1][2]}); "
-                                f"fix it, then rerun with --resume --out {out}")
+                raise UserError(
+                    f"the backend failed on each of the first {attempted} samples ({results[-1][2]}); "
+                    f"fix it, then rerun with --resume --out {out}"
+                )
             bar.update(len(batch))
             if failed_now:
                 bar.set_postfix(failed=failed_now)
@@ -108,11 +127,15 @@ def evaluate(backend: Backend, backend_name: str, options: RunOptions) -> RunRes
     summary = {
         "metrics": metrics.to_json(),
         "signature": run_signature(data, backend_name, manifest["backend_signature"], metrics.sacrebleu_signature),
-        "run": {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "resumed": bool(done), "predicted_this_run": len(pending), "failed": metrics.failed,
-                "wall_time_s": round(wall, 3),
-                "prediction_s": round(predicting, 3) if predicting is not None else None,
-                "samples_per_s": _rate(len(records), predicting) if predicting else _rate(len(pending), wall)},
+        "run": {
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "resumed": bool(done),
+            "predicted_this_run": len(pending),
+            "failed": metrics.failed,
+            "wall_time_s": round(wall, 3),
+            "prediction_s": round(predicting, 3) if predicting is not None else None,
+            "samples_per_s": _rate(len(records), predicting) if predicting else _rate(len(pending), wall),
+        },
     }
     _write_atomic(out / SUMMARY, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     return RunResult(out, metrics, summary, len(pending))
@@ -149,8 +172,9 @@ def read_predictions(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             if number == len(lines):  # no newline after it: the write was cut short
                 break
-            raise UserError(f"{path}:{number}: not a JSON prediction record; delete the run directory "
-                            "or fix the line") from None
+            raise UserError(
+                f"{path}:{number}: not a JSON prediction record; delete the run directory or fix the line"
+            ) from None
         if not isinstance(record, dict) or not isinstance(record.get("id"), int) or "expected" not in record:
             raise UserError(f"{path}:{number}: a prediction record needs 'id' and 'expected'")
         records.append(record)
@@ -159,13 +183,15 @@ def read_predictions(path: Path) -> list[dict[str, Any]]:
 
 # ---- internals --------------------------------------------------------------------------------------
 
+
 def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool) -> set[int]:
     """Create or reopen the run directory; the ids of samples already predicted."""
     predictions = out / PREDICTIONS
     if predictions.exists() and predictions.stat().st_size > 0:
         if not resume:
-            raise UserError(f"{out} already holds predictions; pass --resume to finish that run, "
-                            "or choose another --out")
+            raise UserError(
+                f"{out} already holds predictions; pass --resume to finish that run, or choose another --out"
+            )
         old = _read_manifest(out / MANIFEST)
         # --limit takes the first N samples, so a quick run on the first 100 grows into the full one
         grows = old.get("limit") is not None and (manifest["limit"] is None or manifest["limit"] > old["limit"])
@@ -203,31 +229,34 @@ def _drop_partial_line(path: Path) -> None:
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        yield list(items[start : start + size])
 
 
-def _predict_batch(backend: Backend, samples: Sequence[Sample], ids: Sequence[int]
-                   ) -> list[tuple[int, Prediction | None, str | None]]:
+def _predict_batch(
+    backend: Backend, samples: Sequence[Sample], ids: Sequence[int]
+) -> list[tuple[int, Prediction | None, str | None]]:
     """Predict a batch; when it raises, retry its samples one by one so one bad sample costs only itself."""
     try:
         predictions = _checked(backend.predict([s.context for s in samples]), len(samples))
         return [(i, p, None) for i, p in zip(ids, predictions)]
-    except Exception as batch_error:  # noqa: BLE001 - any backend failure is recorded, not fatal
+    except Exception as batch_error:
         if len(samples) == 1:
             return [(ids[0], None, _describe(batch_error))]
     results: list[tuple[int, Prediction | None, str | None]] = []
     for index, sample in zip(ids, samples):
         try:
             results.append((index, _checked(backend.predict([sample.context]), 1)[0], None))
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             results.append((index, None, _describe(error)))
     return results
 
 
 def _checked(predictions: Any, expected: int) -> list[Prediction]:
     if not isinstance(predictions, list) or len(predictions) != expected:
-        raise RuntimeError(f"backend returned {len(predictions) if isinstance(predictions, list) else predictions!r} "
-                           f"predictions for {expected} dialogues")
+        raise RuntimeError(
+            f"backend returned {len(predictions) if isinstance(predictions, list) else predictions!r} "
+            f"predictions for {expected} dialogues"
+        )
     for p in predictions:
         if not isinstance(p, Prediction) or not isinstance(p.turn, (SearchTurn, AssistantTurn)):
             raise RuntimeError(f"backend returned {p!r}, not a Prediction of a search or assistant turn")

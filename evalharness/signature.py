@@ -1,5 +1,6 @@
 """What produced a score: the data, the backend, the metric settings and the software, written into every
 run so two numbers are only compared when they were computed the same way (as sacreBLEU signs its scores)."""
+
 from __future__ import annotations
 
 import platform
@@ -27,8 +28,9 @@ class DataSignature:
 
 
 def data_signature(path: Path, samples_in_file: int, samples_evaluated: int, limit: int | None) -> DataSignature:
-    return DataSignature(display_path(path), sha256_of(path), detect_format(path), samples_in_file,
-                         samples_evaluated, limit)
+    return DataSignature(
+        display_path(path), sha256_of(path), detect_format(path), samples_in_file, samples_evaluated, limit
+    )
 
 
 def display_path(path: Path) -> str:
@@ -49,11 +51,20 @@ def package_versions() -> dict[str, str | None]:
 
 
 def metric_settings(sacrebleu_signature: str) -> dict[str, str]:
-    return {"bleu4": BLEU_SETTINGS, "slots": SLOT_SETTINGS, "sacrebleu": SACREBLEU_SETTINGS,
-            "sacrebleu_signature": sacrebleu_signature}
+    return {
+        "bleu4": BLEU_SETTINGS,
+        "slots": SLOT_SETTINGS,
+        "sacrebleu": SACREBLEU_SETTINGS,
+        "sacrebleu_signature": sacrebleu_signature,
+    }
 
 
-def run_signature(data: DataSignature, backend_name: str, backend_signature: dict[str, Any],
-                  sacrebleu_signature: str) -> dict[str, Any]:
-    return {"data": asdict(data), "backend": {"name": backend_name, **backend_signature},
-            "metrics": metric_settings(sacrebleu_signature), "packages": package_versions()}
+def run_signature(
+    data: DataSignature, backend_name: str, backend_signature: dict[str, Any], sacrebleu_signature: str
+) -> dict[str, Any]:
+    return {
+        "data": asdict(data),
+        "backend": {"name": backend_name, **backend_signature},
+        "metrics": metric_settings(sacrebleu_signature),
+        "packages": package_versions(),
+    }

@@ -16,19 +16,20 @@ Each miss gets one cause, checked in this order:
   relaxation    nothing met every constraint and we dropped other keys or kept other hotels than the course.
 
 Usage: evalharness store-fidelity [--show-misses] [FILE ...]"""
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from agent.core import datafiles
 from agent.core.codecs import read_dialogues
 from agent.core.errors import ArgumentError
+from agent.core.hotel_names import match_names
 from agent.core.schema import validate_arguments
 from agent.core.store import HotelStore, build_constraints
-from agent.core.hotel_names import match_names
 from agent.core.turns import ReturnTurn, SearchTurn
 
 DEFAULT_FILES = ("hotel/dev.glm4.jsonl", "hotel/test.glm4.jsonl")
@@ -91,8 +92,11 @@ def miss_cause(store: HotelStore, arguments: dict[str, Any], course_ids: Sequenc
     if meets_plain:
         # The course's hotel lacks a facility that the phrase names literally: its own data is off, not our map.
         literal = set(store.facility_map.facilities)
-        failing = {p for p, m in zip(arguments.get("facilities", []), phrases)
-                   if m and any(not set(r["facilities"]) & set(m) for r in meets_plain)}
+        failing = {
+            p
+            for p, m in zip(arguments.get("facilities", []), phrases)
+            if m and any(not set(r["facilities"]) & set(m) for r in meets_plain)
+        }
         return "label noise" if failing and failing <= literal else "facility map"
     if any(all(c.holds(r) for c in plain) for r in store.records()):
         return "label noise"
@@ -132,7 +136,9 @@ def report_lines(report: Report, paths: Sequence[Path], show_misses: bool) -> li
     lines = []
     if show_misses:
         for cause, case, ours in sorted(report.examples, key=lambda e: e[0]):
-            lines.append(f"{cause:13} {case.file}:{case.line} {case.arguments} course={list(case.course_ids)} ours={ours}")
+            lines.append(
+                f"{cause:13} {case.file}:{case.line} {case.arguments} course={list(case.course_ids)} ours={ours}"
+            )
     lines += [
         f"files: {', '.join(p.name for p in paths)}",
         f"searches with a non-empty return: {report.searches} (skipped {report.invalid} with invalid arguments)",

@@ -1,6 +1,7 @@
 """`finetune`: train LoRA/QLoRA adapters, estimate their GPU memory, and inspect the training data.
 
 torch and transformers are imported only by `finetune run`, so `estimate` and `data-report` start fast."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,32 +21,68 @@ def main() -> None:
 @click.option("--family", type=click.Choice(FAMILIES), default=None, help="Model family (chat template, LoRA targets).")
 @click.option("--model", default=None, help="Base model: a hub id or a local directory.")
 @click.option("--gguf-file", default=None, help="Load the base weights from this GGUF file in --model's directory.")
-@click.option("--method", type=click.Choice(METHODS), default=None, help="lora (16-bit base) or qlora (4-bit NF4 base). [default: lora]")
-@click.option("--train", "train", type=click.Path(dir_okay=False), default=None,
-              help="GLM-4 dialogue file. [default: hotel/train.glm4.jsonl in the data dir]")
-@click.option("--dev", "dev", type=click.Path(dir_okay=False), default=None,
-              help="Dev dialogue file for the dev loss ('' for none). [default: hotel/dev.glm4.jsonl in the data dir]")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="YAML or TOML file with any setting (keys as in the saved train_config.yaml); options win.")
+@click.option(
+    "--method",
+    type=click.Choice(METHODS),
+    default=None,
+    help="lora (16-bit base) or qlora (4-bit NF4 base). [default: lora]",
+)
+@click.option(
+    "--train",
+    "train",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="GLM-4 dialogue file. [default: hotel/train.glm4.jsonl in the data dir]",
+)
+@click.option(
+    "--dev",
+    "dev",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Dev dialogue file for the dev loss ('' for none). [default: hotel/dev.glm4.jsonl in the data dir]",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="YAML or TOML file with any setting (keys as in the saved train_config.yaml); options win.",
+)
 @click.option("--out", default=None, help="Adapter directory to create, e.g. adapters/lora-glm4.")
 @click.option("--max-steps", type=int, default=None, help="Stop after N optimizer steps (overrides epochs).")
-@click.option("--time-limit", "time_limit_minutes", type=float, default=None, metavar="MINUTES",
-              help="Stop at the first step after MINUTES of training and save the adapter as usual "
-                   "(hotel_agent.json records the steps done).")
+@click.option(
+    "--time-limit",
+    "time_limit_minutes",
+    type=float,
+    default=None,
+    metavar="MINUTES",
+    help="Stop at the first step after MINUTES of training and save the adapter as usual "
+    "(hotel_agent.json records the steps done).",
+)
 @click.option("--epochs", "num_epochs", type=float, default=None, help="Epochs over the training set. [default: 2]")
 @click.option("--batch-size", type=int, default=None, help="Dialogues per device batch. [default: 4]")
 @click.option("--learning-rate", type=float, default=None, help="[default: 5e-4 for glm4, else 2e-4]")
 @click.option("--limit-dialogues", type=int, default=None, help="Train on the first N dialogues only.")
 @click.option("--dev-limit", type=int, default=None, help="Dev loss on the first N dev dialogues only.")
-@click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
-              help="Recompute activations in the backward pass: less memory, one more forward per step.")
+@click.option(
+    "--gradient-checkpointing/--no-gradient-checkpointing",
+    default=None,
+    help="Recompute activations in the backward pass: less memory, one more forward per step.",
+)
 @click.option("--save-steps", type=int, default=None, help="Checkpoint every N steps. [default: 100]")
-@click.option("--eval-limit", type=int, default=None,
-              help="After training, replay the first N dev samples through evalharness (summary in OUT/eval_dev).")
+@click.option(
+    "--eval-limit",
+    type=int,
+    default=None,
+    help="After training, replay the first N dev samples through evalharness (summary in OUT/eval_dev).",
+)
 @click.option("--device", default=None, help="torch device. [default: cuda when available, else cpu]")
-@click.option("--resume", is_flag=True,
-              help="Continue from the last complete checkpoint in --out (after a crash or kill); without --config, "
-                   "the settings saved in OUT/train_config.yaml are reused.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue from the last complete checkpoint in --out (after a crash or kill); without --config, "
+    "the settings saved in OUT/train_config.yaml are reused.",
+)
 def run(config_file: str | None, resume: bool, **options) -> None:
     """Train an adapter: one sequence per dialogue, loss on every search and assistant turn.
 
@@ -67,38 +104,65 @@ def run(config_file: str | None, resume: bool, **options) -> None:
 
 
 @main.command()
-@click.option("--model", default=None,
-              help="A bundled reference model: THUDM/glm-4-9b-chat, meta-llama/Llama-3.1-8B-Instruct, "
-                   "Qwen/Qwen2-7B-Instruct (or glm4, llama3, qwen2).")
+@click.option(
+    "--model",
+    default=None,
+    help="A bundled reference model: THUDM/glm-4-9b-chat, meta-llama/Llama-3.1-8B-Instruct, "
+    "Qwen/Qwen2-7B-Instruct (or glm4, llama3, qwen2).",
+)
 @click.option("--params", default=None, help="Any size instead of --model, e.g. 7B (a LLaMA-2-shaped model).")
 @click.option("--method", type=click.Choice(("full", "lora", "qlora")), default="lora", show_default=True)
 @click.option("--seq-len", type=int, default=1024, show_default=True, help="Tokens per sequence.")
 @click.option("--batch", type=int, default=1, show_default=True, help="Sequences per device batch.")
 @click.option("--lora-r", type=int, default=8, show_default=True)
 @click.option("--gradient-checkpointing", is_flag=True, help="Estimate with activation checkpointing.")
-@click.option("--optimizer", type=click.Choice(("adamw", "paged_adamw_8bit")), default=None,
-              help="[default: adamw for full, paged_adamw_8bit for lora/qlora]")
-def estimate(model: str | None, params: str | None, method: str, seq_len: int, batch: int, lora_r: int,
-             gradient_checkpointing: bool, optimizer: str | None) -> None:
+@click.option(
+    "--optimizer",
+    type=click.Choice(("adamw", "paged_adamw_8bit")),
+    default=None,
+    help="[default: adamw for full, paged_adamw_8bit for lora/qlora]",
+)
+def estimate(
+    model: str | None,
+    params: str | None,
+    method: str,
+    seq_len: int,
+    batch: int,
+    lora_r: int,
+    gradient_checkpointing: bool,
+    optimizer: str | None,
+) -> None:
     """Estimate GPU memory: parameters, gradients, optimizer states and activations, in GiB.
 
     A formula, not a measurement: each row says what it assumes (the README compares it with
     published figures)."""
-    from finetune.estimate import estimate_memory, find_architecture, llama_shaped, parse_count
     from agent.core.errors import UserError
+    from finetune.estimate import estimate_memory, find_architecture, llama_shaped, parse_count
 
     if (model is None) == (params is None):
         raise UserError("give exactly one of --model or --params")
     architecture = find_architecture(model) if model else llama_shaped(parse_count(params))
-    result = estimate_memory(architecture, method, seq_len=seq_len, batch=batch, lora_r=lora_r,
-                             gradient_checkpointing=gradient_checkpointing, optimizer=optimizer)
+    result = estimate_memory(
+        architecture,
+        method,
+        seq_len=seq_len,
+        batch=batch,
+        lora_r=lora_r,
+        gradient_checkpointing=gradient_checkpointing,
+        optimizer=optimizer,
+    )
     click.echo(result.table())
 
 
 @main.command("data-report")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--clean", "clean_out", type=click.Path(dir_okay=False), default=None,
-              help="Write a corrected copy here (bound fixes applied, duplicates dropped) and a log to OUT.log.")
+@click.option(
+    "--clean",
+    "clean_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a corrected copy here (bound fixes applied, duplicates dropped) and a log to OUT.log.",
+)
 def data_report(file: str, clean_out: str | None) -> None:
     """Report on a GLM-4 dialogue file: samples per slot and turn kind, lengths, duplicates and suspicious
     labels, each with its line number."""

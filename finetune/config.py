@@ -3,13 +3,15 @@
 Values come from three layers, later ones winning: the defaults below (the course reference's), a config
 file (YAML or TOML, keys = field names), and the command-line options. `resolve()` fills what depends on the
 family or the machine (learning rate, optimizer, bf16), so the printed and saved config is the one that ran."""
+
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from agent.core.errors import UserError
 from prompts.families import FAMILIES as FAMILY_TABLE
@@ -95,8 +97,9 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             try:
                 import tomli as tomllib
             except ImportError:
-                raise UserError(f"{path}: TOML configs need Python 3.11+ or `pip install tomli`; "
-                                "or write the settings as YAML") from None
+                raise UserError(
+                    f"{path}: TOML configs need Python 3.11+ or `pip install tomli`; or write the settings as YAML"
+                ) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:

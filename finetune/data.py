@@ -5,11 +5,13 @@ whole history in every sample. Here (method 2) each dialogue is encoded once by 
 serve with (`backends.llm.encoding.encode_dialogue`): every search and assistant turn — the role the model
 writes, its content and the stop token that ends it — carries its tokens as labels; everything else (system
 prompt, user turns, returned records, the markup that opens a turn) is -100. Same supervision, a fraction of the tokens (bench/train_tokens.py)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from agent.core.codecs import read_dialogues
 from agent.core.turns import Dialogue
@@ -34,15 +36,17 @@ class EncodedSet:
         return sum(sum(1 for label in e["labels"] if label != IGNORE_INDEX) for e in self.examples)
 
 
-def encode_for_training(tokenizer: Any, family: str, dialogue: Dialogue, settings: RenderSettings | None,
-                        max_seq_len: int) -> tuple[list[int], list[int], bool] | None:
+def encode_for_training(
+    tokenizer: Any, family: str, dialogue: Dialogue, settings: RenderSettings | None, max_seq_len: int
+) -> tuple[list[int], list[int], bool] | None:
     """`(input_ids, labels, shortened)` of the dialogue, or of its longest prefix ending after a model turn
     that fits `max_seq_len`; None when not even the first model turn fits or there is no model output."""
     turns = list(dialogue)
     shortened = False
     while turns:
-        input_ids, labels = encode_dialogue(tokenizer, family, Dialogue(turns), add_generation_prompt=False,
-                                            settings=settings)
+        input_ids, labels = encode_dialogue(
+            tokenizer, family, Dialogue(turns), add_generation_prompt=False, settings=settings
+        )
         if len(input_ids) <= max_seq_len:
             if not any(label != IGNORE_INDEX for label in labels):
                 return None
@@ -54,8 +58,15 @@ def encode_for_training(tokenizer: Any, family: str, dialogue: Dialogue, setting
     return None
 
 
-def load_examples(tokenizer: Any, family: str, path: str | Path, *, settings: RenderSettings | None = None,
-                  max_seq_len: int = 4096, limit: int | None = None) -> EncodedSet:
+def load_examples(
+    tokenizer: Any,
+    family: str,
+    path: str | Path,
+    *,
+    settings: RenderSettings | None = None,
+    max_seq_len: int = 4096,
+    limit: int | None = None,
+) -> EncodedSet:
     examples, shortened, dropped = [], 0, 0
     for index, dialogue in enumerate(read_dialogues(path)):
         if limit is not None and index >= limit:
@@ -103,6 +114,8 @@ class PaddingCollator:
             input_ids.append(list(f["input_ids"]) + [self.pad_token_id] * pad)
             labels.append(list(f["labels"]) + [IGNORE_INDEX] * pad)
             attention.append([1] * len(f["input_ids"]) + [0] * pad)
-        return {"input_ids": torch.tensor(input_ids, dtype=torch.long),
-                "labels": torch.tensor(labels, dtype=torch.long),
-                "attention_mask": torch.tensor(attention, dtype=torch.long)}
+        return {
+            "input_ids": torch.tensor(input_ids, dtype=torch.long),
+            "labels": torch.tensor(labels, dtype=torch.long),
+            "attention_mask": torch.tensor(attention, dtype=torch.long),
+        }

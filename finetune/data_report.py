@@ -12,6 +12,7 @@ suspicious search labels, each with its line number:
 
 `--clean OUT` writes the corrected dialogues (duplicates dropped, unchanged lines byte for byte) and
 `OUT.log`, one line per change."""
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,22 @@ _UNIT = r"\s*(?:元|块钱|块|分|星)?\s*(?:左右)?\s*"
 # A comparison word before the number, possibly negated: 低于 is an upper bound, 不低于 / 不能低于 a lower one;
 # 超过 is a lower bound, 不超过 / 不要超过 an upper one. 不到 ("not even") is an upper bound.
 _NEGATION = "不要|不能|不会|不得|不可以|别|不"
-_WORD_SIDE = {"超过": "lower", "超出": "lower", "高于": "lower", "大于": "lower", "多于": "lower", "至少": "lower",
-              "最少": "lower", "最低": "lower", "低于": "upper", "少于": "upper", "小于": "upper", "最多": "upper",
-              "最高": "upper", "到": None}
+_WORD_SIDE = {
+    "超过": "lower",
+    "超出": "lower",
+    "高于": "lower",
+    "大于": "lower",
+    "多于": "lower",
+    "至少": "lower",
+    "最少": "lower",
+    "最低": "lower",
+    "低于": "upper",
+    "少于": "upper",
+    "小于": "upper",
+    "最多": "upper",
+    "最高": "upper",
+    "到": None,
+}
 CUE_BEFORE = re.compile(f"({_NEGATION})?({'|'.join(_WORD_SIDE)})[^\\d]{{0,4}}$")
 UPPER_AFTER = re.compile(r"^" + _UNIT + r"(?:以下|以内|之内)")
 LOWER_AFTER = re.compile(r"^" + _UNIT + r"(?:以上|起)")
@@ -52,8 +66,10 @@ class BoundFix:
     evidence: str
 
     def describe(self) -> str:
-        return (f"line {self.line} turn {self.turn}: {self.wrong}={_fmt(self.value)} → {self.right}={_fmt(self.value)}"
-                f" (user: {self.evidence})")
+        return (
+            f"line {self.line} turn {self.turn}: {self.wrong}={_fmt(self.value)} → {self.right}={_fmt(self.value)}"
+            f" (user: {self.evidence})"
+        )
 
 
 @dataclass(frozen=True)
@@ -64,7 +80,9 @@ class UnseenValue:
     value: object
 
     def describe(self) -> str:
-        return f"line {self.line} turn {self.turn}: {self.key}={_fmt(self.value)} appears nowhere earlier in the dialogue"
+        return (
+            f"line {self.line} turn {self.turn}: {self.key}={_fmt(self.value)} appears nowhere earlier in the dialogue"
+        )
 
 
 @dataclass
@@ -87,8 +105,12 @@ class DataReport:
         out += [f"  {kind:<10}{self.samples[kind]:>7}" for kind in ("search", "assistant")]
         out += ["searches per slot:"]
         out += [f"  {slot:<20}{count:>7}" for slot, count in self.slots.most_common()]
-        out += ["dialogue length:", _spread("turns", self.turns_per_dialogue),
-                _spread("characters", self.chars_per_dialogue), ""]
+        out += [
+            "dialogue length:",
+            _spread("turns", self.turns_per_dialogue),
+            _spread("characters", self.chars_per_dialogue),
+            "",
+        ]
         out += [f"duplicates: {len(self.duplicates)}"]
         out += [f"  line {line} repeats line {first}" for line, first in self.duplicates]
         out += [f"bound direction opposite to the user's words: {len(self.fixes)}"]
@@ -101,8 +123,10 @@ class DataReport:
 def _spread(name: str, values: list[int]) -> str:
     if not values:
         return f"  {name}: none"
-    return (f"  {name:<11} min {min(values)}, median {statistics.median(values):g}, "
-            f"mean {statistics.fmean(values):.1f}, max {max(values)}")
+    return (
+        f"  {name:<11} min {min(values)}, median {statistics.median(values):g}, "
+        f"mean {statistics.fmean(values):.1f}, max {max(values)}"
+    )
 
 
 def _fmt(value: object) -> str:
@@ -137,7 +161,7 @@ def number_cues(text: str) -> list[tuple[float, str]]:
     """Each number in `text` that sits next to a bound cue, with the side the cue implies ('upper'/'lower')."""
     found = []
     for match in NUMBER.finditer(text):
-        before, after = text[max(0, match.start() - 10):match.start()], text[match.end():match.end() + 8]
+        before, after = text[max(0, match.start() - 10) : match.start()], text[match.end() : match.end() + 8]
         sides = set()
         cue = CUE_BEFORE.search(before)
         if cue:
@@ -200,8 +224,9 @@ def unseen_values(dialogue: Dialogue, line: int = 0) -> list[UnseenValue]:
                 if key == "name" and isinstance(value, str) and value not in seen_text:
                     found.append(UnseenValue(line, index, key, value))
                 elif key == "facilities" and isinstance(value, list):
-                    found += [UnseenValue(line, index, key, v) for v in value
-                              if isinstance(v, str) and v not in seen_text]
+                    found += [
+                        UnseenValue(line, index, key, v) for v in value if isinstance(v, str) and v not in seen_text
+                    ]
                 elif _is_number(value) and float(value) not in numbers:
                     found.append(UnseenValue(line, index, key, value))
     return found
@@ -262,5 +287,5 @@ def write_clean(path: str | Path, out: str | Path) -> tuple[int, int]:
             else:
                 f.write(line if line.endswith("\n") else line + "\n")
             written += 1
-    Path(str(out) + ".log").write_text("".join(l + "\n" for l in log_lines), encoding="utf-8")
+    Path(str(out) + ".log").write_text("".join(entry + "\n" for entry in log_lines), encoding="utf-8")
     return written, len(log_lines)

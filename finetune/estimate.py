@@ -3,6 +3,7 @@
 A back-of-the-envelope model, not a profiler: every byte count below is a stated assumption, so the table
 can be checked against published figures (README, `finetune estimate`). The three reference models' shapes are bundled
 (from their config.json files), so no weights or downloads are needed."""
+
 from __future__ import annotations
 
 import math
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from agent.core.errors import UserError
 
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,11 @@ REFERENCE_MODELS: dict[str, Architecture] = {
     "meta-llama/Llama-3.1-8B-Instruct": Architecture("Llama-3.1-8B-Instruct", 32, 4096, 32, 8, 14336, 128256),
     "Qwen/Qwen2-7B-Instruct": Architecture("Qwen2-7B-Instruct", 28, 3584, 28, 4, 18944, 152064),
 }
-ALIASES = {"glm4": "THUDM/glm-4-9b-chat", "llama3": "meta-llama/Llama-3.1-8B-Instruct",
-           "qwen2": "Qwen/Qwen2-7B-Instruct"}
+ALIASES = {
+    "glm4": "THUDM/glm-4-9b-chat",
+    "llama3": "meta-llama/Llama-3.1-8B-Instruct",
+    "qwen2": "Qwen/Qwen2-7B-Instruct",
+}
 for _id, _arch in list(REFERENCE_MODELS.items()):
     ALIASES[_arch.name.lower()] = _id
     ALIASES[_id.lower()] = _id
@@ -73,8 +77,10 @@ def find_architecture(model: str) -> Architecture:
     key = ALIASES.get(model.lower()) or ALIASES.get(model.lower().rsplit("/", 1)[-1])
     if key is None:
         known = ", ".join(REFERENCE_MODELS)
-        raise UserError(f"no bundled architecture for {model!r}; use one of {known}, a family name "
-                        f"(glm4, llama3, qwen2), or --params N")
+        raise UserError(
+            f"no bundled architecture for {model!r}; use one of {known}, a family name "
+            f"(glm4, llama3, qwen2), or --params N"
+        )
     return REFERENCE_MODELS[key]
 
 
@@ -85,7 +91,7 @@ def llama_shaped(parameters: float) -> Architecture:
         raise UserError(f"--params must be at least 1e6, got {parameters:g}")
 
     def count(hidden: float) -> float:
-        return (hidden / 128) * (4 + 3 * 2.6875) * hidden ** 2 + 2 * 32000 * hidden
+        return (hidden / 128) * (4 + 3 * 2.6875) * hidden**2 + 2 * 32000 * hidden
 
     low, high = 64.0, 65536.0
     for _ in range(60):  # bisection: count() is increasing in hidden
@@ -93,8 +99,15 @@ def llama_shaped(parameters: float) -> Architecture:
         low, high = (mid, high) if count(mid) < parameters else (low, mid)
     hidden = max(128, int(round(low / 128)) * 128)
     heads = hidden // 128
-    return Architecture(f"LLaMA-shaped {parameters / 1e9:.1f}B", max(1, hidden // 128), hidden, heads, heads,
-                        int(round(hidden * 2.6875 / 256)) * 256, 32000)
+    return Architecture(
+        f"LLaMA-shaped {parameters / 1e9:.1f}B",
+        max(1, hidden // 128),
+        hidden,
+        heads,
+        heads,
+        int(round(hidden * 2.6875 / 256)) * 256,
+        32000,
+    )
 
 
 @dataclass(frozen=True)
@@ -120,29 +133,47 @@ class MemoryEstimate:
     def rows(self) -> list[tuple[str, float, str]]:
         return [
             ("parameters", self.weights, _WEIGHT_NOTE[self.method]),
-            ("gradients", self.gradients, "bf16 per weight" if self.method == "full"
-             else "fp32, adapter only (LoRA on q and v)"),
-            ("optimizer states", self.optimizer_states, _OPTIMIZER_NOTE[self.optimizer]
-             + (" + fp32 master weights" if self.method == "full" else "")),
-            ("activations", self.activations, f"seq {self.seq_len} × batch {self.batch}, "
-             + ("checkpointed" if self.gradient_checkpointing else "no checkpointing") + ", incl. logits"),
+            (
+                "gradients",
+                self.gradients,
+                "bf16 per weight" if self.method == "full" else "fp32, adapter only (LoRA on q and v)",
+            ),
+            (
+                "optimizer states",
+                self.optimizer_states,
+                _OPTIMIZER_NOTE[self.optimizer] + (" + fp32 master weights" if self.method == "full" else ""),
+            ),
+            (
+                "activations",
+                self.activations,
+                f"seq {self.seq_len} × batch {self.batch}, "
+                + ("checkpointed" if self.gradient_checkpointing else "no checkpointing")
+                + ", incl. logits",
+            ),
             ("CUDA context etc.", self.overhead, "fixed allowance"),
         ]
 
     def table(self) -> str:
         a = self.architecture
-        lines = [f"{a.name}: {a.layers} layers, hidden {a.hidden}, {a.heads} heads ({a.kv_heads} kv), "
-                 f"intermediate {a.intermediate}, vocab {a.vocab}",
-                 f"method {self.method}: {self.total_parameters / 1e9:.2f}B parameters, "
-                 f"{self.trainable_parameters / 1e6:,.1f}M trainable, optimizer {self.optimizer}",
-                 "", f"{'':<20}{'GiB':>8}  assumption", "-" * 72]
+        lines = [
+            f"{a.name}: {a.layers} layers, hidden {a.hidden}, {a.heads} heads ({a.kv_heads} kv), "
+            f"intermediate {a.intermediate}, vocab {a.vocab}",
+            f"method {self.method}: {self.total_parameters / 1e9:.2f}B parameters, "
+            f"{self.trainable_parameters / 1e6:,.1f}M trainable, optimizer {self.optimizer}",
+            "",
+            f"{'':<20}{'GiB':>8}  assumption",
+            "-" * 72,
+        ]
         lines += [f"{name:<20}{size / GIB:>8.2f}  {note}" for name, size, note in self.rows()]
         lines += ["-" * 72, f"{'total':<20}{self.total / GIB:>8.2f}"]
         return "\n".join(lines)
 
 
-_WEIGHT_NOTE = {"full": "bf16", "lora": "bf16 base + fp32 adapter",
-                "qlora": "NF4 + double-quant linears, bf16 embeddings/head, fp32 adapter"}
+_WEIGHT_NOTE = {
+    "full": "bf16",
+    "lora": "bf16 base + fp32 adapter",
+    "qlora": "NF4 + double-quant linears, bf16 embeddings/head, fp32 adapter",
+}
 _OPTIMIZER_NOTE = {"adamw": "AdamW: two fp32 moments", "paged_adamw_8bit": "8-bit AdamW: two 1-byte moments"}
 # NF4 stores 4 bits per weight plus one absmax per 64-weight block; double quantization stores those absmax
 # values in 8 bits with one fp32 constant per 256 blocks (QLoRA paper, section 3).
@@ -150,9 +181,16 @@ NF4_BYTES_PER_WEIGHT = 0.5 + 1 / 64 + 4 / (64 * 256)
 OVERHEAD_BYTES = 0.75 * GIB  # CUDA context, cuBLAS workspace, allocator slack
 
 
-def estimate_memory(architecture: Architecture, method: str, *, seq_len: int = 1024, batch: int = 1,
-                    lora_r: int = 8, gradient_checkpointing: bool = False,
-                    optimizer: str | None = None) -> MemoryEstimate:
+def estimate_memory(
+    architecture: Architecture,
+    method: str,
+    *,
+    seq_len: int = 1024,
+    batch: int = 1,
+    lora_r: int = 8,
+    gradient_checkpointing: bool = False,
+    optimizer: str | None = None,
+) -> MemoryEstimate:
     if method not in ("full", "lora", "qlora"):
         raise UserError(f"unknown method {method!r}; choose full, lora or qlora")
     if seq_len < 1 or batch < 1:
@@ -166,15 +204,30 @@ def estimate_memory(architecture: Architecture, method: str, *, seq_len: int = 1
         gradients = 2.0 * total
         master = 4.0 * total
     else:
-        base = 2.0 * total if method == "lora" else (NF4_BYTES_PER_WEIGHT * a.linear_parameters()
-                                                       + 2.0 * a.other_parameters())
+        base = (
+            2.0 * total
+            if method == "lora"
+            else (NF4_BYTES_PER_WEIGHT * a.linear_parameters() + 2.0 * a.other_parameters())
+        )
         weights = base + 4.0 * trainable  # peft keeps adapter weights in fp32
         gradients = 4.0 * trainable
         master = 0.0
     moments = (8.0 if optimizer == "adamw" else 2.0) * trainable
-    return MemoryEstimate(a, method, seq_len, batch, gradient_checkpointing, optimizer, total, trainable,
-                          weights, gradients, moments + master,
-                          activation_bytes(a, method, seq_len * batch, gradient_checkpointing), OVERHEAD_BYTES)
+    return MemoryEstimate(
+        a,
+        method,
+        seq_len,
+        batch,
+        gradient_checkpointing,
+        optimizer,
+        total,
+        trainable,
+        weights,
+        gradients,
+        moments + master,
+        activation_bytes(a, method, seq_len * batch, gradient_checkpointing),
+        OVERHEAD_BYTES,
+    )
 
 
 def activation_bytes(a: Architecture, method: str, tokens: int, gradient_checkpointing: bool) -> float:

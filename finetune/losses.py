@@ -1,9 +1,11 @@
 """`finetune losses`: the train loss of several runs at the same optimizer steps, side by side (LoRA vs QLoRA
 with one schedule, one seed and one data order differ only by the base model's precision)."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from finetune.plots import loss_curves, save_loss_figure
 
@@ -34,7 +36,7 @@ def plot_losses(histories: Mapping[str, Sequence[dict[str, Any]]], path: str | P
     for name, history in histories.items():
         train, dev = loss_curves(history)
         if train:
-            line, = axes.plot(*zip(*train), label=f"{name} train")
+            (line,) = axes.plot(*zip(*train), label=f"{name} train")
             if dev:
                 axes.plot(*zip(*dev), marker="o", linestyle="none", color=line.get_color(), label=f"{name} dev")
     return save_loss_figure(figure, axes, path, title)

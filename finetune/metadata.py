@@ -3,6 +3,7 @@
 The file's format is `backends.llm.adapter_info` (the LoRA/QLoRA backends read it on load and refuse an
 adapter whose family or template hash differs from what they would serve); finetune fills its `extra` with
 the data fingerprints, every hyperparameter, the final losses and the library versions."""
+
 from __future__ import annotations
 
 import platform
@@ -27,7 +28,7 @@ class DataFingerprint:
     dialogues: int  # used for training after --limit-dialogues and length filtering
 
     @classmethod
-    def of(cls, path: str | Path, dialogues: int) -> "DataFingerprint":
+    def of(cls, path: str | Path, dialogues: int) -> DataFingerprint:
         return cls(str(path), sha256_of(path), dialogues)
 
 
@@ -41,13 +42,25 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def build_adapter_info(*, config: dict[str, Any], template_hash: str, record_style: str, train: DataFingerprint,
-                       dev: DataFingerprint | None, final_train_loss: float | None, final_dev_loss: float | None,
-                       steps: int, train_tokens: int) -> AdapterInfo:
+def build_adapter_info(
+    *,
+    config: dict[str, Any],
+    template_hash: str,
+    record_style: str,
+    train: DataFingerprint,
+    dev: DataFingerprint | None,
+    final_train_loss: float | None,
+    final_dev_loss: float | None,
+    steps: int,
+    train_tokens: int,
+) -> AdapterInfo:
     """The fields the backends check, plus everything else about the run under `extra`."""
     return AdapterInfo(
-        family=config["family"], base_model=config["model"], method=config["method"],
-        template_hash=template_hash, record_style=record_style,
+        family=config["family"],
+        base_model=config["model"],
+        method=config["method"],
+        template_hash=template_hash,
+        record_style=record_style,
         extra={
             "format": FORMAT_VERSION,
             "gguf_file": config.get("gguf_file"),
@@ -60,7 +73,8 @@ def build_adapter_info(*, config: dict[str, Any], template_hash: str, record_sty
             "train_tokens_per_epoch": train_tokens,
             "versions": library_versions(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        })
+        },
+    )
 
 
 def peak_rss_gib() -> float | None:
@@ -70,8 +84,15 @@ def peak_rss_gib() -> float | None:
     except ImportError:  # Windows
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-    return peak * (1 if sys.platform == "darwin" else 1024) / 2 ** 30
+    return peak * (1 if sys.platform == "darwin" else 1024) / 2**30
 
 
-__all__ = ["AdapterInfo", "peak_rss_gib", "DataFingerprint", "build_adapter_info", "library_versions", "read_adapter_info",
-           "write_adapter_info"]
+__all__ = [
+    "AdapterInfo",
+    "peak_rss_gib",
+    "DataFingerprint",
+    "build_adapter_info",
+    "library_versions",
+    "read_adapter_info",
+    "write_adapter_info",
+]

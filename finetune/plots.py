@@ -1,8 +1,10 @@
 """loss.png: train and dev loss against optimizer steps (matplotlib is imported only here, only when drawing)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 def loss_curves(log_history: Sequence[dict[str, Any]]) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:

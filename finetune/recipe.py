@@ -4,6 +4,7 @@ It runs unchanged on one CPU, one GPU, or several processes under `torchrun` / `
 (transformers' Trainer picks the distributed setup from the environment; only rank 0 writes the adapter,
 hotel_agent.json and loss.png). Checkpoints (adapter, optimizer, scheduler, RNG, data position) go to
 `<out>/checkpoints/` every `save_steps`; `resume=True` continues from the newest one after a crash."""
+
 from __future__ import annotations
 
 import gc
@@ -22,12 +23,12 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from agent.core.datafiles import data_path
 from agent.core.errors import UserError
 from backends.llm.encoding import special_token_id
-from prompts.families import get_family
 from finetune.config import TrainConfig, resolve, save_config
 from finetune.data import DialogueDataset, PaddingCollator, load_examples
 from finetune.metadata import DataFingerprint, build_adapter_info, peak_rss_gib, write_adapter_info
 from finetune.plots import plot_loss
 from prompts import RenderSettings, template_hash
+from prompts.families import get_family
 
 DEFAULT_TRAIN = "hotel/train.glm4.jsonl"
 DEFAULT_DEV = "hotel/dev.glm4.jsonl"
@@ -56,8 +57,9 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     if main_process:
         out.mkdir(parents=True, exist_ok=True)
         save_config(config, out / "train_config.yaml")
-        print(f"# finetune run — resolved config (saved to {out / 'train_config.yaml'})\n{config.to_yaml()}",
-              flush=True)
+        print(
+            f"# finetune run — resolved config (saved to {out / 'train_config.yaml'})\n{config.to_yaml()}", flush=True
+        )
 
     # 2. Tokenizer and base model (4-bit NF4 for QLoRA), then the LoRA adapter on the family's projections.
     tokenizer = load_tokenizer(config)
@@ -69,16 +71,35 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
 
     # 3. Data: one sequence per dialogue, labels on search/assistant turns only, rendered by the serving template.
     settings = RenderSettings(record_style=config.record_style)
-    train_set = load_examples(tokenizer, config.family, train_path, settings=settings,
-                              max_seq_len=config.max_seq_len, limit=config.limit_dialogues)
-    dev_set = load_examples(tokenizer, config.family, dev_path, settings=settings, max_seq_len=config.max_seq_len,
-                            limit=config.dev_limit) if dev_path else None
+    train_set = load_examples(
+        tokenizer,
+        config.family,
+        train_path,
+        settings=settings,
+        max_seq_len=config.max_seq_len,
+        limit=config.limit_dialogues,
+    )
+    dev_set = (
+        load_examples(
+            tokenizer,
+            config.family,
+            dev_path,
+            settings=settings,
+            max_seq_len=config.max_seq_len,
+            limit=config.dev_limit,
+        )
+        if dev_path
+        else None
+    )
     if not train_set.examples:
         raise UserError(f"{train_path}: no dialogue fits max_seq_len={config.max_seq_len} with model output in it")
     if main_process:
-        print(f"train: {len(train_set.examples)} dialogues, {train_set.tokens:,} tokens "
-              f"({train_set.trained_tokens:,} with loss); {train_set.shortened} shortened, "
-              f"{train_set.dropped} dropped to fit {config.max_seq_len} tokens", flush=True)
+        print(
+            f"train: {len(train_set.examples)} dialogues, {train_set.tokens:,} tokens "
+            f"({train_set.trained_tokens:,} with loss); {train_set.shortened} shortened, "
+            f"{train_set.dropped} dropped to fit {config.max_seq_len} tokens",
+            flush=True,
+        )
 
     # 4. Train.
     pad_id = special_token_id(tokenizer, family.pad_token)
@@ -91,13 +112,18 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     )
     trainer.remove_callback(ProgressCallback)
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    progress = TokenRateProgress(tokens_per_step=train_set.tokens / len(train_set.examples)
-                                 * config.batch_size * config.gradient_accumulation_steps * world)
+    progress = TokenRateProgress(
+        tokens_per_step=train_set.tokens
+        / len(train_set.examples)
+        * config.batch_size
+        * config.gradient_accumulation_steps
+        * world
+    )
     trainer.add_callback(progress)
     time_limit = TimeLimit(config.time_limit_minutes)
     trainer.add_callback(time_limit)
     result = trainer.train(resume_from_checkpoint=str(last_checkpoint) if resume else None)
-    peak_gib = torch.cuda.max_memory_allocated() / 2 ** 30 if cuda else None
+    peak_gib = torch.cuda.max_memory_allocated() / 2**30 if cuda else None
     dev_loss = trainer.evaluate()["eval_loss"] if dev_set else None
 
     # 5. Save the adapter, what it was trained on (hotel_agent.json) and the loss curve.
@@ -106,16 +132,26 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         return out
     train_losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     info = build_adapter_info(
-        config=config.to_dict(), template_hash=template_hash(family, settings), record_style=settings.record_style,
+        config=config.to_dict(),
+        template_hash=template_hash(family, settings),
+        record_style=settings.record_style,
         train=DataFingerprint.of(train_path, len(train_set.examples)),
         dev=DataFingerprint.of(dev_path, len(dev_set.examples)) if dev_set else None,
-        final_train_loss=train_losses[-1] if train_losses else result.training_loss, final_dev_loss=dev_loss,
-        steps=trainer.state.global_step, train_tokens=train_set.tokens)
-    info.extra.update(train_seconds=result.metrics.get("train_runtime"), tokens_per_second=progress.rate,
-                      train_tokens_seen=trainer.state.num_input_tokens_seen,
-                      peak_gpu_memory_gib=peak_gib, peak_rss_gib=peak_rss_gib(), world_size=trainer.args.world_size,
-                      resumed_from=last_checkpoint.name if resume else None,
-                      stopped_by_time_limit=time_limit.stopped_at_step is not None)
+        final_train_loss=train_losses[-1] if train_losses else result.training_loss,
+        final_dev_loss=dev_loss,
+        steps=trainer.state.global_step,
+        train_tokens=train_set.tokens,
+    )
+    info.extra.update(
+        train_seconds=result.metrics.get("train_runtime"),
+        tokens_per_second=progress.rate,
+        train_tokens_seen=trainer.state.num_input_tokens_seen,
+        peak_gpu_memory_gib=peak_gib,
+        peak_rss_gib=peak_rss_gib(),
+        world_size=trainer.args.world_size,
+        resumed_from=last_checkpoint.name if resume else None,
+        stopped_by_time_limit=time_limit.stopped_at_step is not None,
+    )
     write_adapter_info(out, info)
     (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1), encoding="utf-8")
     try:
@@ -123,12 +159,19 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     except ImportError:  # never lose a finished run to a missing plotting library
         print("loss.png skipped: matplotlib is not installed (log_history.json has the same numbers)", flush=True)
     if time_limit.stopped_at_step is not None:
-        print(f"time limit of {config.time_limit_minutes:g} min reached: stopped after step "
-              f"{time_limit.stopped_at_step} of {trainer.state.max_steps}", flush=True)
-    print(f"final train loss {info.extra['final_train_loss']:.4f}"
-          + (f", dev loss {dev_loss:.4f}" if dev_loss is not None else "")
-          + f"; {progress.rate:,.0f} tokens/s" + (f", peak GPU memory {peak_gib:.2f} GiB" if peak_gib else "")
-          + f"; adapter in {out}", flush=True)
+        print(
+            f"time limit of {config.time_limit_minutes:g} min reached: stopped after step "
+            f"{time_limit.stopped_at_step} of {trainer.state.max_steps}",
+            flush=True,
+        )
+    print(
+        f"final train loss {info.extra['final_train_loss']:.4f}"
+        + (f", dev loss {dev_loss:.4f}" if dev_loss is not None else "")
+        + f"; {progress.rate:,.0f} tokens/s"
+        + (f", peak GPU memory {peak_gib:.2f} GiB" if peak_gib else "")
+        + f"; adapter in {out}",
+        flush=True,
+    )
 
     # 6. Optional: replay dev samples through the evaluation harness with the new adapter, as served, in a
     # child process (finetune.evaluation says why); free this process's copy first so both never coexist.
@@ -173,8 +216,11 @@ def load_base_model(config: TrainConfig, *, cuda: bool) -> Any:
         # (double quantization), matmuls computed in `dtype`. bitsandbytes places the weights on load, so
         # each process gets its own device here (the Trainer moves a 16-bit model itself).
         kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type=config.quant_type,
-            bnb_4bit_use_double_quant=config.double_quant, bnb_4bit_compute_dtype=dtype)
+            load_in_4bit=True,
+            bnb_4bit_quant_type=config.quant_type,
+            bnb_4bit_use_double_quant=config.double_quant,
+            bnb_4bit_compute_dtype=dtype,
+        )
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         kwargs["device_map"] = {"": f"cuda:{local_rank}" if cuda else "cpu"}
     source = config.model
@@ -200,8 +246,11 @@ def load_base_model(config: TrainConfig, *, cuda: bool) -> Any:
 def add_lora(model: Any, config: TrainConfig) -> Any:
     if config.method == "qlora":
         # fp32 norms and output head, input grads for checkpointing: what 4-bit training needs to be stable
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing,
-                                                gradient_checkpointing_kwargs={"use_reentrant": False})
+        model = prepare_model_for_kbit_training(
+            model,
+            use_gradient_checkpointing=config.gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False},
+        )
     elif config.gradient_checkpointing:
         if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5 renamed it
             model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
@@ -211,10 +260,17 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
     present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     missing = [m for m in config.target_modules or () if m not in present]
     if missing:
-        raise UserError(f"target_modules {missing} are not in {config.model}; it has e.g. "
-                        f"{', '.join(sorted(n for n in present if n.endswith('proj'))[:8])}")
-    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                      target_modules=list(config.target_modules or ()), task_type="CAUSAL_LM")
+        raise UserError(
+            f"target_modules {missing} are not in {config.model}; it has e.g. "
+            f"{', '.join(sorted(n for n in present if n.endswith('proj'))[:8])}"
+        )
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=list(config.target_modules or ()),
+        task_type="CAUSAL_LM",
+    )
     return get_peft_model(model, lora)
 
 
@@ -266,8 +322,11 @@ class TimeLimit(TrainerCallback):
         self._start = time.perf_counter()
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.seconds is not None and time.perf_counter() - self._start >= self.seconds \
-                and state.global_step < state.max_steps:
+        if (
+            self.seconds is not None
+            and time.perf_counter() - self._start >= self.seconds
+            and state.global_step < state.max_steps
+        ):
             control.should_training_stop = True
             self.stopped_at_step = state.global_step
 

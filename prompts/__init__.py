@@ -19,16 +19,18 @@ The contract (stable; `finetune` and the LLM backends build on it):
 
 Content reaches the output only through `{{ ... }}` expressions, which the environment's `finalize` hook turns
 into opaque placeholders; so the only text ever split into control tokens is the template's own markup."""
+
 from __future__ import annotations
 
 import contextvars
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Any, Literal, NamedTuple, Sequence
+from typing import Any, Literal, NamedTuple
 
 import jinja2
 
@@ -94,17 +96,26 @@ def _tojson(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, ensure_ascii=False, indent=indent)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FunctionLoader(template_source), finalize=_finalize,
-                             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(template_source),
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
     env.filters["tojson"] = _tojson
-    env.globals.update(begin_output=lambda: _Markup(_BEGIN), end_output=lambda: _Markup(_END),
-                       model_roles=MODEL_ROLES, tool=SEARCH_HOTELS_TOOL["function"])
+    env.globals.update(
+        begin_output=lambda: _Markup(_BEGIN),
+        end_output=lambda: _Markup(_END),
+        model_roles=MODEL_ROLES,
+        tool=SEARCH_HOTELS_TOOL["function"],
+    )
     return env
 
 
-@lru_cache(maxsize=None)
+@cache
 def template_source(name: str) -> str:
     """The text of `prompts/<name>` (package data)."""
     source = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
@@ -113,7 +124,7 @@ def template_source(name: str) -> str:
     return source
 
 
-@lru_cache(maxsize=None)
+@cache
 def _special_pattern(family: Family) -> re.Pattern[str]:
     tokens = sorted(family.special_tokens, key=len, reverse=True)  # longest first: no prefix shadowing
     return re.compile("(" + "|".join(map(re.escape, tokens)) + ")")
@@ -132,8 +143,13 @@ def _turn_context(turn: Turn, style: str) -> dict[str, str]:
     return {"role": turn.role, "text": text}
 
 
-def render_segments(family: str | Family, dialogue: Dialogue | Sequence[Turn], *, add_generation_prompt: bool,
-                    settings: RenderSettings | None = None) -> list[Segment]:
+def render_segments(
+    family: str | Family,
+    dialogue: Dialogue | Sequence[Turn],
+    *,
+    add_generation_prompt: bool,
+    settings: RenderSettings | None = None,
+) -> list[Segment]:
     """The dialogue as the family's model sees it, split into control tokens and text, with model output
     marked trainable. `add_generation_prompt=True` (inference) appends what precedes the model's next turn."""
     family = get_family(family)
@@ -142,10 +158,16 @@ def render_segments(family: str | Family, dialogue: Dialogue | Sequence[Turn], *
     contents: list[str] = []
     token = _contents.set(contents)
     try:
-        rendered = _environment().get_template(family.template).render(
-            turns=[_turn_context(t, settings.record_style) for t in turns], system=settings.system,
-            add_generation_prompt=add_generation_prompt,
-            ends_with_model_turn=bool(turns) and turns[-1].role in MODEL_ROLES)
+        rendered = (
+            _environment()
+            .get_template(family.template)
+            .render(
+                turns=[_turn_context(t, settings.record_style) for t in turns],
+                system=settings.system,
+                add_generation_prompt=add_generation_prompt,
+                ends_with_model_turn=bool(turns) and turns[-1].role in MODEL_ROLES,
+            )
+        )
     finally:
         _contents.reset(token)
 
@@ -169,8 +191,12 @@ def render_segments(family: str | Family, dialogue: Dialogue | Sequence[Turn], *
 
 
 def _append(segments: list[Segment], segment: Segment) -> None:
-    if segment.kind == "text" and segments and segments[-1].kind == "text" \
-            and segments[-1].trainable == segment.trainable:
+    if (
+        segment.kind == "text"
+        and segments
+        and segments[-1].kind == "text"
+        and segments[-1].trainable == segment.trainable
+    ):
         segments[-1] = Segment(segments[-1].text + segment.text, segment.trainable, "text")
     elif segment.text:
         segments.append(segment)
@@ -181,37 +207,52 @@ def _train_stop_after_output(segments: list[Segment], family: Family) -> list[Se
     out = list(segments)
     for i in range(1, len(out)):
         previous, current = out[i - 1], out[i]
-        if previous.trainable and not current.trainable and current.kind == "special" \
-                and current.text in family.stop_tokens:
+        if (
+            previous.trainable
+            and not current.trainable
+            and current.kind == "special"
+            and current.text in family.stop_tokens
+        ):
             out[i] = current._replace(trainable=True)
     return out
 
 
-def render_text(family: str | Family, dialogue: Dialogue | Sequence[Turn], *, add_generation_prompt: bool,
-                settings: RenderSettings | None = None) -> str:
+def render_text(
+    family: str | Family,
+    dialogue: Dialogue | Sequence[Turn],
+    *,
+    add_generation_prompt: bool,
+    settings: RenderSettings | None = None,
+) -> str:
     """The exact string the model sees."""
-    return "".join(s.text for s in render_segments(family, dialogue, add_generation_prompt=add_generation_prompt,
-                                                   settings=settings))
+    return "".join(
+        s.text
+        for s in render_segments(family, dialogue, add_generation_prompt=add_generation_prompt, settings=settings)
+    )
 
 
 def template_hash(family: str | Family, settings: RenderSettings | None = None) -> str:
     """sha256 of the template source and the render settings: equal hashes mean identical prompts."""
     family = get_family(family)
     settings = settings or default_settings(family)
-    payload = template_source(family.template) + "\n" + json.dumps(asdict(settings), ensure_ascii=False,
-                                                                   sort_keys=True)
+    payload = template_source(family.template) + "\n" + json.dumps(asdict(settings), ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 # ---- the prompt-only system prompt ----------------------------------------------------------------------
+
 
 def render_system_prompt(examples: Sequence[Sequence[str]] = ()) -> str:
     """The Chinese system prompt of the prompt-only backends. `examples`: a few dialogues, each a list of
     lines (see `example_lines`), taken from train.glm4.jsonl only."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     template = env.from_string(template_source("system_prompt.jinja"))
-    return template.render(tool_json=tool_json(indent=2), tool_name=TOOL_NAME,
-                           hotel_types="、".join(HOTEL_TYPES), examples=[list(e) for e in examples])
+    return template.render(
+        tool_json=tool_json(indent=2),
+        tool_name=TOOL_NAME,
+        hotel_types="、".join(HOTEL_TYPES),
+        examples=[list(e) for e in examples],
+    )
 
 
 def example_lines(dialogue: Dialogue, max_records: int = 2) -> list[str]:
@@ -223,8 +264,9 @@ def example_lines(dialogue: Dialogue, max_records: int = 2) -> list[str]:
         elif isinstance(turn, SearchTurn):
             lines.append("search: " + serialize_json(turn.arguments, "spaced"))
         elif isinstance(turn, ReturnTurn):
-            short = [{k: r[k] for k in ("name", "type", "price", "rating") if k in r}
-                     for r in turn.records[:max_records]]
+            short = [
+                {k: r[k] for k in ("name", "type", "price", "rating") if k in r} for r in turn.records[:max_records]
+            ]
             lines.append("return: " + serialize_json(short, "spaced"))
         else:
             lines.append(f"assistant: {turn.content}")

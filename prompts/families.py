@@ -1,6 +1,7 @@
 """The one table of model families: template, special tokens, stop tokens, LoRA targets, default hub id.
 
 A new family is one `Family` entry plus (if its markup differs) one template in `prompts/`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,54 +33,110 @@ class Family:
     description: str
 
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (
-    Family(
-        name="glm4", template="glm4.jinja",
-        special_tokens=("[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>", "<|user|>",
-                        "<|assistant|>", "<|observation|>", "<|endoftext|>", "<|begin_of_image|>",
-                        "<|end_of_image|>", "<|begin_of_video|>", "<|end_of_video|>"),
-        # GLM-4 ends a turn by starting the next one: <|observation|> after a call, <|user|> after a reply.
-        stop_tokens=("<|user|>", "<|observation|>", "<|endoftext|>"),
-        generation_prompt="<|assistant|>", pad_token="<|endoftext|>",
-        lora_target_modules=("q_proj", "v_proj"),
-        default_model="THUDM/glm-4-9b-chat-hf", record_style="spaced",
-        description="GLM-4-9B-Chat ([gMASK]<sop>, <|system|> with the tool, <|observation|>)"),
-    Family(
-        name="llama3", template="llama3.jinja",
-        special_tokens=("<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
-                        "<|eot_id|>", "<|eom_id|>", "<|python_tag|>", "<|finetune_right_pad_id|>",
-                        "<|step_id|>") + _LLAMA3_RESERVED,
-        stop_tokens=("<|eot_id|>", "<|end_of_text|>", "<|eom_id|>"),
-        generation_prompt="<|start_header_id|>", pad_token="<|finetune_right_pad_id|>",
-        lora_target_modules=("q_proj", "v_proj"),
-        default_model="meta-llama/Llama-3.1-8B-Instruct", record_style="indent4",
-        description="Llama-3.1-8B-Instruct (header roles user / assistant / search / return)"),
-    Family(
-        name="qwen2", template="qwen2.jinja",
-        special_tokens=("<|endoftext|>", "<|im_start|>", "<|im_end|>"),
-        stop_tokens=("<|im_end|>", "<|endoftext|>"),
-        generation_prompt="<|im_start|>", pad_token="<|endoftext|>",
-        lora_target_modules=("q_proj", "v_proj"),
-        default_model="Qwen/Qwen2-7B-Instruct", record_style="indent4",
-        description="Qwen2-7B-Instruct and any ChatML model (roles user / assistant / search / return)"),
-    Family(
-        name="smollm2", template="qwen2.jinja",
-        special_tokens=("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<repo_name>", "<reponame>",
-                        "<file_sep>", "<filename>", "<gh_stars>", "<issue_start>", "<issue_comment>",
-                        "<issue_closed>", "<jupyter_start>", "<jupyter_text>", "<jupyter_code>",
-                        "<jupyter_output>", "<jupyter_script>", "<empty_output>"),
-        stop_tokens=("<|im_end|>", "<|endoftext|>"),
-        generation_prompt="<|im_start|>", pad_token="<|endoftext|>",
-        lora_target_modules=("q_proj", "v_proj"),
-        default_model="smollm2", record_style="indent4",
-        description="SmolLM2-135M-Instruct, offline from `hotel-agent models fetch smollm2` (ChatML)"),
-)}
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family(
+            name="glm4",
+            template="glm4.jinja",
+            special_tokens=(
+                "[MASK]",
+                "[gMASK]",
+                "[sMASK]",
+                "<sop>",
+                "<eop>",
+                "<|system|>",
+                "<|user|>",
+                "<|assistant|>",
+                "<|observation|>",
+                "<|endoftext|>",
+                "<|begin_of_image|>",
+                "<|end_of_image|>",
+                "<|begin_of_video|>",
+                "<|end_of_video|>",
+            ),
+            # GLM-4 ends a turn by starting the next one: <|observation|> after a call, <|user|> after a reply.
+            stop_tokens=("<|user|>", "<|observation|>", "<|endoftext|>"),
+            generation_prompt="<|assistant|>",
+            pad_token="<|endoftext|>",
+            lora_target_modules=("q_proj", "v_proj"),
+            default_model="THUDM/glm-4-9b-chat-hf",
+            record_style="spaced",
+            description="GLM-4-9B-Chat ([gMASK]<sop>, <|system|> with the tool, <|observation|>)",
+        ),
+        Family(
+            name="llama3",
+            template="llama3.jinja",
+            special_tokens=(
+                "<|begin_of_text|>",
+                "<|end_of_text|>",
+                "<|start_header_id|>",
+                "<|end_header_id|>",
+                "<|eot_id|>",
+                "<|eom_id|>",
+                "<|python_tag|>",
+                "<|finetune_right_pad_id|>",
+                "<|step_id|>",
+            )
+            + _LLAMA3_RESERVED,
+            stop_tokens=("<|eot_id|>", "<|end_of_text|>", "<|eom_id|>"),
+            generation_prompt="<|start_header_id|>",
+            pad_token="<|finetune_right_pad_id|>",
+            lora_target_modules=("q_proj", "v_proj"),
+            default_model="meta-llama/Llama-3.1-8B-Instruct",
+            record_style="indent4",
+            description="Llama-3.1-8B-Instruct (header roles user / assistant / search / return)",
+        ),
+        Family(
+            name="qwen2",
+            template="qwen2.jinja",
+            special_tokens=("<|endoftext|>", "<|im_start|>", "<|im_end|>"),
+            stop_tokens=("<|im_end|>", "<|endoftext|>"),
+            generation_prompt="<|im_start|>",
+            pad_token="<|endoftext|>",
+            lora_target_modules=("q_proj", "v_proj"),
+            default_model="Qwen/Qwen2-7B-Instruct",
+            record_style="indent4",
+            description="Qwen2-7B-Instruct and any ChatML model (roles user / assistant / search / return)",
+        ),
+        Family(
+            name="smollm2",
+            template="qwen2.jinja",
+            special_tokens=(
+                "<|endoftext|>",
+                "<|im_start|>",
+                "<|im_end|>",
+                "<repo_name>",
+                "<reponame>",
+                "<file_sep>",
+                "<filename>",
+                "<gh_stars>",
+                "<issue_start>",
+                "<issue_comment>",
+                "<issue_closed>",
+                "<jupyter_start>",
+                "<jupyter_text>",
+                "<jupyter_code>",
+                "<jupyter_output>",
+                "<jupyter_script>",
+                "<empty_output>",
+            ),
+            stop_tokens=("<|im_end|>", "<|endoftext|>"),
+            generation_prompt="<|im_start|>",
+            pad_token="<|endoftext|>",
+            lora_target_modules=("q_proj", "v_proj"),
+            default_model="smollm2",
+            record_style="indent4",
+            description="SmolLM2-135M-Instruct, offline from `hotel-agent models fetch smollm2` (ChatML)",
+        ),
+    )
+}
 
 # Turn roles the model produces; their text (and the stop token right after) is what training learns.
 MODEL_ROLES = ("search", "assistant")
 
 
-def get_family(name: "str | Family") -> Family:
+def get_family(name: str | Family) -> Family:
     if isinstance(name, Family):
         return name
     family = FAMILIES.get(name)

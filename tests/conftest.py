@@ -1,5 +1,6 @@
 """Every test reads the course data from $HOTEL_AGENT_DATA (CI: ../shared/data) and writes derived files
 (the TinyDB store, bookings) to a cache dir of the test session, never the user's."""
+
 from __future__ import annotations
 
 import os

@@ -1,12 +1,14 @@
 """A scripted fake Backend for tests of every layer: it answers from a function or a list, and can be told
 to fail on chosen dialogues or batches, to be slow, or to stream its replies. Not registered by default;
 tests construct it directly (or `register_scripted()` under a name of their choosing)."""
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from agent.core.turns import AgentTurn, AssistantTurn, Dialogue
 from backends.base import Prediction, TextCallback
@@ -34,8 +36,13 @@ class ScriptedBackend:
     name: str = "scripted"
     calls: list[int] = field(default_factory=list)  # the batch sizes it was called with
 
-    def predict(self, dialogues: Sequence[Dialogue], *, on_text: TextCallback | None = None,
-                cancel: threading.Event | None = None) -> list[Prediction]:
+    def predict(
+        self,
+        dialogues: Sequence[Dialogue],
+        *,
+        on_text: TextCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Prediction]:
         self.calls.append(len(dialogues))
         if self.fail_batches_over is not None and len(dialogues) > self.fail_batches_over:
             raise ScriptedFailure(f"batch of {len(dialogues)} is over {self.fail_batches_over}")

@@ -1,4 +1,5 @@
 """agent.core.bookings: book, cancel, list; crash safety with a real process killed while it writes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,7 +27,12 @@ def bookings(own_cache: Path) -> Bookings:
 def test_booking_records_hotel_name_time_and_details(bookings: Bookings):
     booking = bookings.book(24, guest=" 张三 ", check_in="2026-12-01", nights=2)
     assert isinstance(booking, Booking)
-    assert (booking.id, booking.hotel_id, booking.hotel_name, booking.status) == (1, 24, "北京龙鼎华鼎云酒店", CONFIRMED)
+    assert (booking.id, booking.hotel_id, booking.hotel_name, booking.status) == (
+        1,
+        24,
+        "北京龙鼎华鼎云酒店",
+        CONFIRMED,
+    )
     assert (booking.guest, booking.check_in, booking.nights) == ("张三", "2026-12-01", 2)
     created = dt.datetime.fromisoformat(booking.created)
     assert abs((dt.datetime.now(dt.timezone.utc) - created).total_seconds()) < 60
@@ -67,11 +73,14 @@ def test_unknown_booking_id_is_a_user_error(bookings: Bookings):
         bookings.cancel(42)
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("check_in", "12/01/2026", "check-in date"),
-    ("nights", 0, "nights"),
-    ("nights", "2", "nights"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("check_in", "12/01/2026", "check-in date"),
+        ("nights", 0, "nights"),
+        ("nights", "2", "nights"),
+    ],
+)
 def test_bad_details_are_user_errors(bookings: Bookings, field: str, value, message: str):
     with pytest.raises(UserError, match=message):
         bookings.book(1, **{field: value})
@@ -121,8 +130,12 @@ BOOK_FOREVER = textwrap.dedent("""
 
 def test_process_killed_while_booking_leaves_a_valid_file_with_every_confirmed_booking(own_cache: Path):
     HotelStore.open(learn_facilities=False)  # build first, so the child spends its time booking
-    child = subprocess.Popen([sys.executable, "-c", BOOK_FOREVER], stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "HOTEL_AGENT_CACHE": str(own_cache)})
+    child = subprocess.Popen(
+        [sys.executable, "-c", BOOK_FOREVER],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HOTEL_AGENT_CACHE": str(own_cache)},
+    )
     confirmed = []
     try:
         for line in child.stdout:

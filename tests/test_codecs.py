@@ -2,8 +2,15 @@ import json
 
 import pytest
 
-from agent.core.codecs import (dialogue_from_json_line, dialogue_to_json_line, dialogue_to_samples, read_dialogues,
-                          read_samples, sample_from_json_line, sample_to_json_line)
+from agent.core.codecs import (
+    dialogue_from_json_line,
+    dialogue_to_json_line,
+    dialogue_to_samples,
+    read_dialogues,
+    read_samples,
+    sample_from_json_line,
+    sample_to_json_line,
+)
 from agent.core.errors import DataFormatError
 from agent.core.turns import AssistantTurn, ReturnTurn, SearchTurn, UserTurn
 
@@ -27,41 +34,60 @@ def test_turn_level_files_round_trip_to_equal_json(data_dir, name):
 
 def test_glm4_round_trip_is_byte_exact_on_test_file(data_dir):
     lines = (data_dir / "hotel" / "test.glm4.jsonl").read_text(encoding="utf-8").splitlines()
-    assert [dialogue_to_json_line(dialogue_from_json_line(l)) for l in lines] == lines
+    assert [dialogue_to_json_line(dialogue_from_json_line(line)) for line in lines] == lines
 
 
 def test_test_dialogues_yield_exactly_the_test_samples(data_dir):
-    derived = [sample_to_json_line(s) for d in read_dialogues(data_dir / "hotel" / "test.glm4.jsonl")
-               for s in dialogue_to_samples(d)]
+    derived = [
+        sample_to_json_line(s)
+        for d in read_dialogues(data_dir / "hotel" / "test.glm4.jsonl")
+        for s in dialogue_to_samples(d)
+    ]
     expected = (data_dir / "hotel" / "test.jsonl").read_text(encoding="utf-8").splitlines()
-    canonical = lambda lines: sorted(json.dumps(json.loads(x), ensure_ascii=False, sort_keys=True) for x in lines)
+
+    def canonical(lines):
+        return sorted(json.dumps(json.loads(x), ensure_ascii=False, sort_keys=True) for x in lines)
+
     assert len(derived) == 560
     # the course shuffled samples after deriving them: equal as multisets, not in order
     assert canonical(derived) == canonical(expected)
 
 
 def test_dev_dialogues_yield_516_of_the_537_dev_samples(data_dir):
-    derived = {sample_to_json_line(s) for d in read_dialogues(data_dir / "hotel" / "dev.glm4.jsonl")
-               for s in dialogue_to_samples(d)}
+    derived = {
+        sample_to_json_line(s)
+        for d in read_dialogues(data_dir / "hotel" / "dev.glm4.jsonl")
+        for s in dialogue_to_samples(d)
+    }
     expected = [sample_to_json_line(s) for s in read_samples(data_dir / "hotel" / "dev.jsonl")]
     assert len(expected) == 537
     assert sum(1 for s in expected if s in derived) == 516
 
 
 def test_search_messages_become_search_turns():
-    line = json.dumps({"messages": [
-        {"role": "system", "content": "", "tools": []},
-        {"role": "user", "content": "有没有经济型酒店"},
-        {"role": "assistant", "content": 'search_hotels\n{"type": "经济型"}'},
-        {"role": "observation", "content": "[]"},
-        {"role": "assistant", "content": "没有找到"},
-    ]}, ensure_ascii=False)
+    line = json.dumps(
+        {
+            "messages": [
+                {"role": "system", "content": "", "tools": []},
+                {"role": "user", "content": "有没有经济型酒店"},
+                {"role": "assistant", "content": 'search_hotels\n{"type": "经济型"}'},
+                {"role": "observation", "content": "[]"},
+                {"role": "assistant", "content": "没有找到"},
+            ]
+        },
+        ensure_ascii=False,
+    )
     assert dialogue_from_json_line(line).turns == (
-        UserTurn("有没有经济型酒店"), SearchTurn({"type": "经济型"}), ReturnTurn([]), AssistantTurn("没有找到"))
+        UserTurn("有没有经济型酒店"),
+        SearchTurn({"type": "经济型"}),
+        ReturnTurn([]),
+        AssistantTurn("没有找到"),
+    )
 
 
 def test_samples_skip_turns_without_history():
     from agent.core.turns import Dialogue
+
     dialogue = Dialogue([AssistantTurn("您好"), UserTurn("经济型"), SearchTurn({"type": "经济型"})])
     assert [s.response for s in dialogue_to_samples(dialogue)] == [SearchTurn({"type": "经济型"})]
 
@@ -72,15 +98,20 @@ def test_read_samples_derives_samples_from_a_dialogue_file(data_dir):
 
 def test_corrupt_line_error_names_file_and_line(tmp_path):
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"context": "[]", "response": "{\\"role\\": \\"assistant\\", \\"content\\": \\"hi\\"}"}\n'
-                    '{"context": "[", "response": "{}"}\n', encoding="utf-8")
+    path.write_text(
+        '{"context": "[]", "response": "{\\"role\\": \\"assistant\\", \\"content\\": \\"hi\\"}"}\n'
+        '{"context": "[", "response": "{}"}\n',
+        encoding="utf-8",
+    )
     with pytest.raises(DataFormatError, match=r"bad.jsonl:2: 'context' is not valid JSON"):
         list(read_samples(path))
 
 
 def test_unknown_role_is_a_format_error():
     with pytest.raises(DataFormatError, match="unknown turn role 'robot'"):
-        sample_from_json_line(json.dumps({"context": '[{"role": "robot"}]', "response": '{"role": "assistant", "content": "x"}'}))
+        sample_from_json_line(
+            json.dumps({"context": '[{"role": "robot"}]', "response": '{"role": "assistant", "content": "x"}'})
+        )
 
 
 def test_response_must_be_an_agent_turn():

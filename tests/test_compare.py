@@ -1,4 +1,5 @@
 """`evalharness compare`: one markdown table, a warning when runs differ in data, reference rows, a plot."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -93,9 +94,18 @@ def adapter_run(samples: Path, tmp_path: Path, extra: dict, history: list | None
 
 
 def test_a_trained_adapters_run_shows_its_steps_tokens_time_and_peak_memory(samples: Path, tmp_path: Path):
-    run = adapter_run(samples, tmp_path, {"steps": 60, "train_tokens_seen": 294569, "train_seconds": 1761.0,
-                                          "hyperparameters": {"device": "cpu"}, "peak_gpu_memory_gib": None,
-                                          "peak_rss_gib": 5.27})
+    run = adapter_run(
+        samples,
+        tmp_path,
+        {
+            "steps": 60,
+            "train_tokens_seen": 294569,
+            "train_seconds": 1761.0,
+            "hyperparameters": {"device": "cpu"},
+            "peak_gpu_memory_gib": None,
+            "peak_rss_gib": 5.27,
+        },
+    )
     reply = finished_run(ReplyOnlyBackend(), samples, tmp_path / "reply")
     lines = compare(str(run), str(reply)).output.splitlines()
     assert lines[0].endswith("| train steps | train tokens | train time | peak memory |")
@@ -104,9 +114,15 @@ def test_a_trained_adapters_run_shows_its_steps_tokens_time_and_peak_memory(samp
 
 
 def test_an_adapter_without_a_token_count_takes_it_from_its_log_history(samples: Path, tmp_path: Path):
-    run = adapter_run(samples, tmp_path, {"steps": 2, "train_seconds": 7200.0, "peak_gpu_memory_gib": 0.71},
-                      history=[{"loss": 2.0, "num_input_tokens_seen": 100, "step": 1},
-                               {"loss": 1.0, "num_input_tokens_seen": 250, "step": 2}])
+    run = adapter_run(
+        samples,
+        tmp_path,
+        {"steps": 2, "train_seconds": 7200.0, "peak_gpu_memory_gib": 0.71},
+        history=[
+            {"loss": 2.0, "num_input_tokens_seen": 100, "step": 1},
+            {"loss": 1.0, "num_input_tokens_seen": 250, "step": 2},
+        ],
+    )
     lines = compare(str(run)).output.splitlines()
     assert lines[2].endswith("| 2 | 250 | 2.0 h | 0.71 GiB GPU |")
 
@@ -120,7 +136,8 @@ def test_an_unreadable_log_history_leaves_the_token_count_unknown_instead_of_fai
 
 
 def test_an_adapter_retrained_since_the_run_leaves_its_training_columns_blank_with_a_warning(
-        samples: Path, tmp_path: Path):
+    samples: Path, tmp_path: Path
+):
     import json
 
     run = adapter_run(samples, tmp_path, {"steps": 60, "train_seconds": 60.0})

@@ -1,4 +1,5 @@
 """`finetune data-report`: counts, duplicates and suspicious labels with line numbers; `--clean` fixes and logs."""
+
 from __future__ import annotations
 
 from click.testing import CliRunner
@@ -8,11 +9,23 @@ from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, Us
 from finetune.cli import main
 from finetune.data_report import bound_fixes, build_report, number_cues, spoken_numbers, unseen_values, write_clean
 
-WRONG_BOUND = Dialogue((UserTurn("请帮我找一个价格低于500元的酒店。"), SearchTurn({"price_range_lower": 500}),
-                        ReturnTurn([]), UserTurn("要有无线网络"),
-                        SearchTurn({"price_range_lower": 500, "facilities": ["无线网络"]})))
-RIGHT_BOUND = Dialogue((UserTurn("请帮我找个价格不低于600的酒店"), SearchTurn({"price_range_lower": 600}),
-                        ReturnTurn([]), AssistantTurn("没有找到。")))
+WRONG_BOUND = Dialogue(
+    (
+        UserTurn("请帮我找一个价格低于500元的酒店。"),
+        SearchTurn({"price_range_lower": 500}),
+        ReturnTurn([]),
+        UserTurn("要有无线网络"),
+        SearchTurn({"price_range_lower": 500, "facilities": ["无线网络"]}),
+    )
+)
+RIGHT_BOUND = Dialogue(
+    (
+        UserTurn("请帮我找个价格不低于600的酒店"),
+        SearchTurn({"price_range_lower": 600}),
+        ReturnTurn([]),
+        AssistantTurn("没有找到。"),
+    )
+)
 
 
 def write(path, dialogues):
@@ -24,7 +37,8 @@ def test_upper_bound_words_with_only_a_lower_bound_are_flagged_in_every_search_t
     fixes = bound_fixes(WRONG_BOUND, line=7)
     assert [(f.line, f.turn, f.wrong, f.right, f.value) for f in fixes] == [
         (7, 1, "price_range_lower", "price_range_upper", 500),
-        (7, 4, "price_range_lower", "price_range_upper", 500)]
+        (7, 4, "price_range_lower", "price_range_upper", 500),
+    ]
 
 
 def test_negated_cues_keep_their_own_direction():
@@ -50,8 +64,12 @@ def test_spoken_chinese_numbers_count_as_mentioned():
 
 
 def test_values_that_appear_nowhere_earlier_are_listed_but_mentioned_ones_are_not():
-    dialogue = Dialogue((UserTurn("找一家价格200-300元、有早餐的酒店"),
-                         SearchTurn({"price_range_lower": 300, "price_range_upper": 400, "facilities": ["早餐服务"]})))
+    dialogue = Dialogue(
+        (
+            UserTurn("找一家价格200-300元、有早餐的酒店"),
+            SearchTurn({"price_range_lower": 300, "price_range_upper": 400, "facilities": ["早餐服务"]}),
+        )
+    )
     unseen = {(u.key, u.value) for u in unseen_values(dialogue, line=3)}
     assert unseen == {("price_range_upper", 400), ("facilities", "早餐服务")}
 
@@ -78,9 +96,11 @@ def test_clean_fixes_bounds_drops_duplicates_and_logs_every_change(tmp_path):
     assert cleaned[0][4].arguments == {"facilities": ["无线网络"], "price_range_upper": 500}
     assert out.read_text(encoding="utf-8").splitlines()[1] == source.read_text(encoding="utf-8").splitlines()[1]
     log = (tmp_path / "clean.jsonl.log").read_text(encoding="utf-8").splitlines()
-    assert log == ["line 1 turn 1: price_range_lower=500 → price_range_upper=500 (user: 请帮我找一个价格低于500元的酒店。)",
-                   "line 1 turn 4: price_range_lower=500 → price_range_upper=500 (user: 请帮我找一个价格低于500元的酒店。)",
-                   "line 3: dropped, a duplicate of line 1"]
+    assert log == [
+        "line 1 turn 1: price_range_lower=500 → price_range_upper=500 (user: 请帮我找一个价格低于500元的酒店。)",
+        "line 1 turn 4: price_range_lower=500 → price_range_upper=500 (user: 请帮我找一个价格低于500元的酒店。)",
+        "line 3: dropped, a duplicate of line 1",
+    ]
 
 
 def test_course_train_file_report(data_dir):

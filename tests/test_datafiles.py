@@ -4,8 +4,8 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from agent.core import datafiles
 from agent.app.cli import main
+from agent.core import datafiles
 from agent.core.errors import DataMissingError
 
 
@@ -52,7 +52,9 @@ def test_download_verifies_and_writes_atomically(tmp_path):
     body = b"hello"
     file = datafiles.DataFile("x/a.txt", "http://example/a", hashlib.sha256(body).hexdigest())
     seen = []
-    path = datafiles.download_file(file, tmp_path, lambda n, total: seen.append(n), opener=lambda url: FakeResponse(body))
+    path = datafiles.download_file(
+        file, tmp_path, lambda n, total: seen.append(n), opener=lambda url: FakeResponse(body)
+    )
     assert path.read_bytes() == body and sum(seen) == 5
     assert list(path.parent.iterdir()) == [path]
 

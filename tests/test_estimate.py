@@ -1,4 +1,5 @@
 """`finetune estimate`: parameter counts from the bundled shapes, and memory that moves the right way."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,11 +9,14 @@ from finetune.cli import main
 from finetune.estimate import GIB, estimate_memory, find_architecture, llama_shaped, parse_count
 
 
-@pytest.mark.parametrize("model, published", [
-    ("meta-llama/Llama-3.1-8B-Instruct", 8.03e9),  # model card: 8.03B
-    ("Qwen/Qwen2-7B-Instruct", 7.62e9),  # model card: 7.62B (7.07B non-embedding)
-    ("THUDM/glm-4-9b-chat", 9.40e9),  # model card: 9.4B
-])
+@pytest.mark.parametrize(
+    "model, published",
+    [
+        ("meta-llama/Llama-3.1-8B-Instruct", 8.03e9),  # model card: 8.03B
+        ("Qwen/Qwen2-7B-Instruct", 7.62e9),  # model card: 7.62B (7.07B non-embedding)
+        ("THUDM/glm-4-9b-chat", 9.40e9),  # model card: 9.4B
+    ],
+)
 def test_bundled_shapes_give_the_published_parameter_counts(model, published):
     assert find_architecture(model).parameters() == pytest.approx(published, rel=0.01)
 

@@ -1,15 +1,16 @@
 """`evalharness analyze`: slots per key, replies by kind, search exact matches and wrong-kind samples."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from click.testing import CliRunner
+from scripted_backend import ScriptedBackend
 
 from agent.core.codecs import Sample
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.gold import GoldBackend
 from backends.reply_only import ReplyOnlyBackend
-from scripted_backend import ScriptedBackend
 from evalharness.analysis import SlotErrors, analyze, reply_kind, slot_errors
 from evalharness.cli import main
 from evalharness.runner import PREDICTIONS, RunOptions, evaluate, read_predictions
@@ -49,7 +50,9 @@ def test_a_right_value_under_another_key_is_told_apart_from_a_wrong_value():
 
 
 def test_a_gold_slot_is_missed_either_under_another_key_or_unwritten():
-    errors = slot_errors({"facilities": ["豪华型"]}, {"type": "豪华型", "facilities": ["无烟房"], "rating_range_lower": 4.5})
+    errors = slot_errors(
+        {"facilities": ["豪华型"]}, {"type": "豪华型", "facilities": ["无烟房"], "rating_range_lower": 4.5}
+    )
     assert (errors.missed_misplaced, errors.missed_unwritten) == (1, 2)
 
 
@@ -60,9 +63,12 @@ def test_a_key_the_user_never_asked_for_counts_as_not_asked():
 
 def test_slot_errors_account_for_every_slot_a_reply_only_run_missed(small_data: Path, tmp_path: Path):
     run = finished(ReplyOnlyBackend(), small_data, tmp_path / "reply")
-    gold = sum(len(v) if isinstance(v, list) else 1
-               for r in read_predictions(run / PREDICTIONS) if r["expected"]["role"] == "search"
-               for v in r["expected"]["arguments"].values())
+    gold = sum(
+        len(v) if isinstance(v, list) else 1
+        for r in read_predictions(run / PREDICTIONS)
+        if r["expected"]["role"] == "search"
+        for v in r["expected"]["arguments"].values()
+    )
     text = "\n".join(analyze(run).lines)
     assert gold > 0 and f"missed by replying instead of searching: {gold}" in text
 

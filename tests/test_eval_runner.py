@@ -1,4 +1,5 @@
 """`evalharness run`: predictions in order, signed summaries, self-checks, per-sample failures, resume."""
+
 from __future__ import annotations
 
 import json
@@ -11,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from scripted_backend import ScriptedBackend
 
 from agent.core.errors import UserError
 from agent.core.turns import AssistantTurn
 from backends.gold import GoldBackend
 from backends.reply_only import ReplyOnlyBackend
-from scripted_backend import ScriptedBackend
 from evalharness.cli import main
 from evalharness.runner import PREDICTIONS, SUMMARY, RunOptions, context_size, evaluate, read_predictions
 
@@ -96,6 +97,7 @@ def test_a_resumed_runs_samples_per_second_covers_every_invocation(small_data: P
         def reply(dialogue):
             clock.now += seconds_per_sample
             return AssistantTurn("好的")
+
         return ScriptedBackend(script=reply)
 
     run(slow(1.0), small_data, tmp_path / "run", limit=10)
@@ -171,34 +173,49 @@ def test_a_corrupt_input_line_gives_one_error_with_its_line_number(small_data: P
     lines = small_data.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[2] = '{"context": "[]", "response": oops}\n'
     small_data.write_text("".join(lines), encoding="utf-8")
-    result = CliRunner().invoke(main, ["run", "--backend", "reply-only", "--data", str(small_data),
-                                       "--out", str(tmp_path / "run"), "--quiet"])
+    result = CliRunner().invoke(
+        main, ["run", "--backend", "reply-only", "--data", str(small_data), "--out", str(tmp_path / "run"), "--quiet"]
+    )
     assert result.exit_code == 1
     assert result.output.startswith(f"error: {small_data}:3: not JSON") and "Traceback" not in result.output
 
 
 def test_quiet_run_prints_no_progress_bar_or_table(small_data: Path, tmp_path: Path):
-    result = CliRunner().invoke(main, ["run", "--backend", "gold", "--data", str(small_data),
-                                       "--out", str(tmp_path / "run"), "--quiet"])
+    result = CliRunner().invoke(
+        main, ["run", "--backend", "gold", "--data", str(small_data), "--out", str(tmp_path / "run"), "--quiet"]
+    )
     assert result.exit_code == 0, result.output
     assert "sample/s" not in result.output and "| run |" not in result.output
     assert (tmp_path / "run" / SUMMARY).is_file()
 
 
 def test_run_prints_the_summary_table(small_data: Path, tmp_path: Path):
-    result = CliRunner().invoke(main, ["run", "--backend", "gold", "--data", str(small_data),
-                                       "--out", str(tmp_path / "run")])
+    result = CliRunner().invoke(
+        main, ["run", "--backend", "gold", "--data", str(small_data), "--out", str(tmp_path / "run")]
+    )
     assert result.exit_code == 0, result.output
     assert "| this run | 100.00 | 100.00 | 100.00 | 100.00 |" in result.output
 
 
 def test_resume_after_kill_9_gives_the_metrics_of_an_uninterrupted_run(small_data: Path, tmp_path: Path):
-    command = [sys.executable, "-m", "evalharness", "run", "--backend", "gold", "--data", str(small_data),
-               "--batch-size", "1", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "evalharness",
+        "run",
+        "--backend",
+        "gold",
+        "--data",
+        str(small_data),
+        "--batch-size",
+        "1",
+        "--quiet",
+    ]
     env = {**os.environ, "HOTEL_AGENT_GOLD_DELAY": "0.1"}
     out = tmp_path / "killed"
-    process = subprocess.Popen(command + ["--out", str(out)], env=env, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command + ["--out", str(out)], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     predictions = out / PREDICTIONS
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -210,8 +227,13 @@ def test_resume_after_kill_9_gives_the_metrics_of_an_uninterrupted_run(small_dat
     done = predictions.read_text(encoding="utf-8").count("\n")
     assert 3 <= done < 24 and not (out / SUMMARY).exists()
 
-    resumed = subprocess.run(command + ["--out", str(out), "--resume"], cwd=REPO, capture_output=True, text=True,
-                             env={**os.environ, "HOTEL_AGENT_GOLD_DELAY": "0"})
+    resumed = subprocess.run(
+        command + ["--out", str(out), "--resume"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOTEL_AGENT_GOLD_DELAY": "0"},
+    )
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
     assert summary["run"]["predicted_this_run"] == 24 - done
@@ -229,8 +251,12 @@ def test_a_backend_that_fails_on_every_sample_from_the_start_stops_the_run(small
 
 def test_resume_tries_failed_samples_again(small_data: Path, tmp_path: Path):
     out = tmp_path / "run"
-    first = run(ScriptedBackend(script=lambda d: AssistantTurn("好的"), fail_when=lambda d: len(d) == 3),
-                small_data, out, limit=12)
+    first = run(
+        ScriptedBackend(script=lambda d: AssistantTurn("好的"), fail_when=lambda d: len(d) == 3),
+        small_data,
+        out,
+        limit=12,
+    )
     assert first.metrics.failed > 0
     again = run(ScriptedBackend(script=lambda d: AssistantTurn("好的")), small_data, out, limit=12, resume=True)
     assert again.predicted_now == first.metrics.failed and again.metrics.failed == 0
@@ -238,8 +264,11 @@ def test_resume_tries_failed_samples_again(small_data: Path, tmp_path: Path):
 
 
 def test_a_dialogue_file_is_cut_into_samples_by_the_course_rule(data_dir: Path, tmp_path: Path):
-    lines = [line for line in (data_dir / "hotel" / "test.glm4.jsonl").read_text(encoding="utf-8")
-             .splitlines(keepends=True) if '"observation"' in line][:5]  # dialogues with searches and replies
+    lines = [
+        line
+        for line in (data_dir / "hotel" / "test.glm4.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+        if '"observation"' in line
+    ][:5]  # dialogues with searches and replies
     dialogues = tmp_path / "five.glm4.jsonl"
     dialogues.write_text("".join(lines), encoding="utf-8")
     # one sample per assistant message (search or reply); none of these dialogues opens with one

@@ -1,11 +1,12 @@
 """agent.core.facilities: phrases learned from the training searches, the similarity fallback, unmapped phrases."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from agent.core.facilities import (FacilityMap, Observation, learn_phrase_map, load_facility_map, similarity)
+from agent.core.facilities import FacilityMap, Observation, learn_phrase_map, load_facility_map, similarity
 from agent.core.store import HotelStore
 
 WIFI = ("公共区域和部分房间提供wifi", "酒店各处提供wifi", "部分房间提供wifi", "公共区域提供wifi", "所有房间提供wifi")
@@ -16,15 +17,18 @@ def facility_map() -> FacilityMap:
     return HotelStore.open().facility_map
 
 
-@pytest.mark.parametrize("phrase, facility", [
-    ("全天供应热水", "24小时热水"),
-    ("国际电话服务", "国际长途电话"),
-    ("无障碍设施", "残疾人设施"),
-    ("开会的地方", "会议室"),
-    ("付费停车位", "收费停车位"),
-    ("西餐厅", "西式餐厅"),
-    ("提供wifi的区域包括公共区域和一些房间", "公共区域和部分房间提供wifi"),
-])
+@pytest.mark.parametrize(
+    "phrase, facility",
+    [
+        ("全天供应热水", "24小时热水"),
+        ("国际电话服务", "国际长途电话"),
+        ("无障碍设施", "残疾人设施"),
+        ("开会的地方", "会议室"),
+        ("付费停车位", "收费停车位"),
+        ("西餐厅", "西式餐厅"),
+        ("提供wifi的区域包括公共区域和一些房间", "公共区域和部分房间提供wifi"),
+    ],
+)
 def test_training_phrase_maps_to_its_database_facility(facility_map: FacilityMap, phrase: str, facility: str):
     assert facility_map.map(phrase) == (facility,)
 
@@ -38,13 +42,17 @@ def test_generic_unseen_phrase_maps_to_every_facility_it_covers(facility_map: Fa
     assert set(facility_map.map("无线网络")) == set(WIFI)
 
 
-@pytest.mark.parametrize("phrase, facility", [
-    ("能打国际长途", "国际长途电话"),
-    ("游泳池在室内", "室内游泳池"),
-    ("吹风器", "吹风机"),
-])
-def test_unseen_phrase_falls_back_to_the_most_similar_known_phrase(facility_map: FacilityMap, phrase: str,
-                                                                   facility: str):
+@pytest.mark.parametrize(
+    "phrase, facility",
+    [
+        ("能打国际长途", "国际长途电话"),
+        ("游泳池在室内", "室内游泳池"),
+        ("吹风器", "吹风机"),
+    ],
+)
+def test_unseen_phrase_falls_back_to_the_most_similar_known_phrase(
+    facility_map: FacilityMap, phrase: str, facility: str
+):
     assert facility in facility_map.map(phrase)
 
 

@@ -1,13 +1,14 @@
 """Training config: defaults < config file (YAML or TOML) < command line, resolved per family and machine."""
+
 from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
 
 from agent.core.errors import UserError
-from prompts.families import get_family
 from finetune.cli import main
 from finetune.config import build_config, load_config_file, resolve
+from prompts.families import get_family
 
 REQUIRED = {"family": "qwen2", "model": "some/model", "out": "adapters/x"}
 

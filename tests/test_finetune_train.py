@@ -1,4 +1,5 @@
 """Training runs on tiny random models (hidden 64: bitsandbytes' 4-bit blocks need rows of 64 on CPU)."""
+
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tiny_models import tiny_config, tiny_tokenizer
 
 from agent.core.datafiles import sha256_of
 from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
@@ -20,7 +22,6 @@ from backends.llm.adapter_info import read_adapter_info
 from finetune.config import build_config
 from finetune.recipe import last_complete_checkpoint, load_base_model, train
 from prompts import RenderSettings, template_hash
-from tiny_models import tiny_config, tiny_tokenizer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,8 +53,18 @@ def tiny_dirs(tmp_path_factory):
 
 
 def settings(model: Path, out: Path, **overrides):
-    base = dict(family="qwen2", model=str(model), out=str(out), dev="", limit_dialogues=4, batch_size=4,
-                max_steps=4, save_steps=100, logging_steps=1, warmup_ratio=0.0)
+    base = dict(
+        family="qwen2",
+        model=str(model),
+        out=str(out),
+        dev="",
+        limit_dialogues=4,
+        batch_size=4,
+        max_steps=4,
+        save_steps=100,
+        logging_steps=1,
+        warmup_ratio=0.0,
+    )
     base.update(overrides)
     return base
 
@@ -66,8 +77,18 @@ def train_losses(out: Path) -> list[float]:
 @pytest.mark.parametrize("family", ["glm4", "llama3", "qwen2"])
 def test_loss_falls_when_overfitting_a_handful_of_dialogues(family, tiny_dirs, tmp_path):
     # one fixed batch, constant learning rate, no dropout: nothing but the adapter's fit moves the loss
-    config = build_config({}, settings(tiny_dirs(family), tmp_path / "a", family=family, max_steps=15,
-                                       learning_rate=3e-3, lr_scheduler="constant", lora_dropout=0.0))
+    config = build_config(
+        {},
+        settings(
+            tiny_dirs(family),
+            tmp_path / "a",
+            family=family,
+            max_steps=15,
+            learning_rate=3e-3,
+            lr_scheduler="constant",
+            lora_dropout=0.0,
+        ),
+    )
     train(config)
     losses = train_losses(tmp_path / "a")
     assert len(losses) == 15
@@ -77,8 +98,21 @@ def test_loss_falls_when_overfitting_a_handful_of_dialogues(family, tiny_dirs, t
 @pytest.fixture(scope="module")
 def lora_run(tiny_dirs, tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("run") / "adapter"
-    train(build_config({}, settings(tiny_dirs("qwen2"), out, dev=None, dev_limit=4, max_steps=4, save_steps=2,
-                                    eval_limit=3, eval_max_new_tokens=4)))
+    train(
+        build_config(
+            {},
+            settings(
+                tiny_dirs("qwen2"),
+                out,
+                dev=None,
+                dev_limit=4,
+                max_steps=4,
+                save_steps=2,
+                eval_limit=3,
+                eval_max_new_tokens=4,
+            ),
+        )
+    )
     return out
 
 
@@ -139,8 +173,9 @@ def test_eval_limit_scores_dev_samples_through_evalharness_next_to_the_adapter(l
 def test_qlora_base_is_nf4_with_double_quantization(tiny_dirs, tmp_path):
     from bitsandbytes.nn import Linear4bit
 
-    config = build_config({}, settings(tiny_dirs("llama3"), tmp_path / "q", family="llama3", method="qlora",
-                                       bf16=False))
+    config = build_config(
+        {}, settings(tiny_dirs("llama3"), tmp_path / "q", family="llama3", method="qlora", bf16=False)
+    )
     model = load_base_model(config, cuda=False)
     projection = model.model.layers[0].self_attn.q_proj
     assert isinstance(projection, Linear4bit)
@@ -151,8 +186,20 @@ def test_qlora_base_is_nf4_with_double_quantization(tiny_dirs, tmp_path):
 @pytest.fixture(scope="module")
 def qlora_run(tiny_dirs, tmp_path_factory):
     out = tmp_path_factory.mktemp("qrun") / "adapter"
-    train(build_config({}, settings(tiny_dirs("llama3"), out, family="llama3", method="qlora", max_steps=3,
-                                    gradient_checkpointing=True, learning_rate=3e-3)))
+    train(
+        build_config(
+            {},
+            settings(
+                tiny_dirs("llama3"),
+                out,
+                family="llama3",
+                method="qlora",
+                max_steps=3,
+                gradient_checkpointing=True,
+                learning_rate=3e-3,
+            ),
+        )
+    )
     return out
 
 
@@ -173,8 +220,7 @@ def test_lora_adapter_loads_in_the_lora_backend_and_generates(lora_run):
 
 def test_qlora_adapter_loads_in_the_qlora_backend_and_generates_a_batch(qlora_run):
     backend = registry.create("qlora-llama3", adapter=str(qlora_run), max_new_tokens=6)
-    predictions = backend.predict([PROMPT, PROMPT.with_turn(SearchTurn({"price_range_upper": 300}),
-                                                            ReturnTurn([]))])
+    predictions = backend.predict([PROMPT, PROMPT.with_turn(SearchTurn({"price_range_upper": 300}), ReturnTurn([]))])
     assert len(predictions) == 2 and backend.signature()["dtype"].endswith("nf4")
 
 
@@ -216,11 +262,28 @@ def finetune_command(*args: str) -> list[str]:
 def test_resume_continues_after_kill_9(tiny_dirs, tmp_path):
     out = tmp_path / "killed"
     model = str(tiny_dirs("qwen2"))
-    args = ["--family", "qwen2", "--model", model, "--out", str(out), "--dev", "", "--limit-dialogues", "8",
-            "--batch-size", "2", "--max-steps", "40", "--save-steps", "2"]
+    args = [
+        "--family",
+        "qwen2",
+        "--model",
+        model,
+        "--out",
+        str(out),
+        "--dev",
+        "",
+        "--limit-dialogues",
+        "8",
+        "--batch-size",
+        "2",
+        "--max-steps",
+        "40",
+        "--save-steps",
+        "2",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen(finetune_command(*args), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        finetune_command(*args), cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 60
         while last_complete_checkpoint(out / "checkpoints") is None:
@@ -237,8 +300,9 @@ def test_resume_continues_after_kill_9(tiny_dirs, tmp_path):
     killed_at = last_complete_checkpoint(out / "checkpoints")
 
     # only --out: the settings come from the train_config.yaml the killed run saved
-    resumed = subprocess.run(finetune_command("--out", str(out), "--resume"), cwd=REPO, env=env,
-                             capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(
+        finetune_command("--out", str(out), "--resume"), cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     info = read_adapter_info(out)
     assert info.extra["resumed_from"] == killed_at.name
@@ -254,10 +318,37 @@ def test_two_process_cpu_launch_writes_exactly_one_adapter(tiny_dirs, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
-        [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "finetune.cli", "run", "--family", "qwen2",
-         "--model", str(tiny_dirs("qwen2")), "--out", str(out), "--dev", "", "--limit-dialogues", "8",
-         "--batch-size", "2", "--max-steps", "3", "--save-steps", "100"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+        [
+            torchrun,
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "finetune.cli",
+            "run",
+            "--family",
+            "qwen2",
+            "--model",
+            str(tiny_dirs("qwen2")),
+            "--out",
+            str(out),
+            "--dev",
+            "",
+            "--limit-dialogues",
+            "8",
+            "--batch-size",
+            "2",
+            "--max-steps",
+            "3",
+            "--save-steps",
+            "100",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     adapters = [p for p in out.rglob("adapter_model.safetensors") if "checkpoints" not in p.parts]
     assert adapters == [out / "adapter_model.safetensors"]
@@ -275,8 +366,20 @@ SMOLLM2_GGUF = __import__("backends.llm.smollm2", fromlist=["SMOLLM2"]).SMOLLM2.
 @pytest.mark.skipif(not SMOLLM2_GGUF.is_file(), reason="SmolLM2 not fetched; run `hotel-agent models fetch smollm2`")
 def test_lora_trains_on_a_gguf_base(tmp_path):
     out = tmp_path / "smol"
-    train(build_config({}, settings(SMOLLM2_GGUF.parent, out, family="smollm2", gguf_file=SMOLLM2_GGUF.name,
-                                    max_steps=1, limit_dialogues=1, batch_size=1)))
+    train(
+        build_config(
+            {},
+            settings(
+                SMOLLM2_GGUF.parent,
+                out,
+                family="smollm2",
+                gguf_file=SMOLLM2_GGUF.name,
+                max_steps=1,
+                limit_dialogues=1,
+                batch_size=1,
+            ),
+        )
+    )
     info = read_adapter_info(out)
     assert (info.family, info.extra["gguf_file"]) == ("smollm2", SMOLLM2_GGUF.name)
     assert math.isfinite(info.extra["final_train_loss"])
@@ -287,8 +390,21 @@ def test_lora_trains_on_a_gguf_base(tmp_path):
 @pytest.mark.skipif(not SMOLLM2_GGUF.is_file(), reason="SmolLM2 not fetched; run `hotel-agent models fetch smollm2`")
 def test_qlora_trains_on_a_gguf_base_through_its_dequantized_copy(tmp_path):
     out = tmp_path / "smol-q"
-    train(build_config({}, settings(SMOLLM2_GGUF.parent, out, family="smollm2", gguf_file=SMOLLM2_GGUF.name,
-                                    method="qlora", max_steps=1, limit_dialogues=1, batch_size=1)))
+    train(
+        build_config(
+            {},
+            settings(
+                SMOLLM2_GGUF.parent,
+                out,
+                family="smollm2",
+                gguf_file=SMOLLM2_GGUF.name,
+                method="qlora",
+                max_steps=1,
+                limit_dialogues=1,
+                batch_size=1,
+            ),
+        )
+    )
     info = read_adapter_info(out)
     assert (info.method, info.extra["gguf_file"]) == ("qlora", SMOLLM2_GGUF.name)
     assert math.isfinite(info.extra["final_train_loss"])

@@ -1,4 +1,5 @@
 """agent.app.history and agent.app.feedback: saved conversations, ratings, `history` / `feedback export`."""
+
 from __future__ import annotations
 
 import json
@@ -8,16 +9,23 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.core.atomic_storage import SchemaTooNewError, meta_set, open_db
 from agent.app.cli import main
+from agent.app.history import HISTORY_FILE, SCHEMA, ConversationHistory
+from agent.core.atomic_storage import SchemaTooNewError, meta_set, open_db
 from agent.core.codecs import read_dialogues
 from agent.core.errors import DataFormatError
-from agent.app.history import HISTORY_FILE, SCHEMA, ConversationHistory
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 
-DIALOGUE = Dialogue((UserTurn("找一家经济型酒店"), SearchTurn({"type": "经济型"}),
-                     ReturnTurn([{"name": "汉庭酒店", "price": 200.0}]), AssistantTurn("推荐汉庭酒店。"),
-                     UserTurn("有wifi吗？"), AssistantTurn("有的。")))
+DIALOGUE = Dialogue(
+    (
+        UserTurn("找一家经济型酒店"),
+        SearchTurn({"type": "经济型"}),
+        ReturnTurn([{"name": "汉庭酒店", "price": 200.0}]),
+        AssistantTurn("推荐汉庭酒店。"),
+        UserTurn("有wifi吗？"),
+        AssistantTurn("有的。"),
+    )
+)
 
 
 def saved(history: ConversationHistory, dialogue: Dialogue = DIALOGUE, backend: str = "rules"):

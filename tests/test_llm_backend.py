@@ -1,4 +1,5 @@
 """LLM backends end to end with tiny random models: render → generate → parse, adapters, QLoRA, streaming."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from backends.llm.backend import create_backend
 from backends.llm.encoding import IGNORE_INDEX, encode_dialogue
 from backends.registry import available
 from prompts import RenderSettings, default_settings, template_hash
-from tests.tiny_models import save_tiny, tiny_model, tiny_tokenizer
+from tiny_models import save_tiny, tiny_model, tiny_tokenizer
 
 pytest.importorskip("torch")
 pytest.importorskip("peft")
@@ -49,13 +50,22 @@ def lora_adapter(tmp_path, family, base_dir, *, method="lora", info=True, overri
     from prompts.families import FAMILIES
 
     torch.manual_seed(1)
-    model = get_peft_model(tiny_model(family), LoraConfig(
-        r=4, lora_alpha=8, target_modules=list(FAMILIES[family].lora_target_modules), init_lora_weights=False))
+    model = get_peft_model(
+        tiny_model(family),
+        LoraConfig(
+            r=4, lora_alpha=8, target_modules=list(FAMILIES[family].lora_target_modules), init_lora_weights=False
+        ),
+    )
     adapter = tmp_path / f"{method}-{family}"
     model.save_pretrained(adapter)
     if info:
-        fields = dict(family=family, base_model=str(base_dir), method=method,
-                      template_hash=template_hash(family), record_style=default_settings(family).record_style)
+        fields = dict(
+            family=family,
+            base_model=str(base_dir),
+            method=method,
+            template_hash=template_hash(family),
+            record_style=default_settings(family).record_style,
+        )
         fields.update(overrides or {})
         write_adapter_info(adapter, AdapterInfo(**fields))
     return adapter
@@ -89,8 +99,7 @@ def test_lora_backend_renders_generates_and_parses_a_valid_turn(model_dirs, tmp_
 
 def test_batched_generation_equals_one_at_a_time(model_dirs, tmp_path):
     adapter = lora_adapter(tmp_path, "llama3", model_dirs["llama3"])
-    backend = create_backend("llama3", "lora", model=str(model_dirs["llama3"]), adapter=str(adapter),
-                             max_new_tokens=12)
+    backend = create_backend("llama3", "lora", model=str(model_dirs["llama3"]), adapter=str(adapter), max_new_tokens=12)
     batched = [p.raw for p in backend.predict(DIALOGUES)]
     assert batched == [backend.predict([d])[0].raw for d in DIALOGUES]
 
@@ -110,8 +119,13 @@ def test_a_model_trained_on_a_search_generates_and_parses_that_search(tmp_path):
         optimizer.step()
     model.save_pretrained(tmp_path / "trained")
     tokenizer.save_pretrained(tmp_path / "trained")
-    backend = create_backend(family, "lora", model=str(tmp_path / "trained"), max_new_tokens=30,
-                             adapter=str(lora_adapter(tmp_path, family, tmp_path / "trained", info=False)))
+    backend = create_backend(
+        family,
+        "lora",
+        model=str(tmp_path / "trained"),
+        max_new_tokens=30,
+        adapter=str(lora_adapter(tmp_path, family, tmp_path / "trained", info=False)),
+    )
     backend.loaded.model.disable_adapter_layers()  # the trained base alone
     prediction = backend.predict([ASK])[0]
     assert prediction.turn == SearchTurn({"type": "经济型"}), prediction.raw
@@ -141,8 +155,7 @@ def test_signature_names_base_model_adapter_sha256_and_template_hash(model_dirs,
 
 def test_qlora_loads_in_4bit_and_generates_on_cpu(model_dirs, tmp_path):
     adapter = lora_adapter(tmp_path, "llama3", model_dirs["llama3"], method="qlora")
-    backend = create_backend("llama3", "qlora", model=str(model_dirs["llama3"]), adapter=str(adapter),
-                             max_new_tokens=8)
+    backend = create_backend("llama3", "qlora", model=str(model_dirs["llama3"]), adapter=str(adapter), max_new_tokens=8)
     assert backend.signature()["dtype"].endswith("nf4")
     quantized = [type(m).__name__ for m in backend.loaded.model.modules()]
     assert "Linear4bit" in quantized
@@ -184,8 +197,12 @@ def test_adapter_trained_with_another_template_is_refused(model_dirs, tmp_path):
 
 def test_the_adapter_record_style_is_served(model_dirs, tmp_path):
     compact = RenderSettings(record_style="compact")
-    adapter = lora_adapter(tmp_path, "qwen2", model_dirs["qwen2"],
-                           overrides={"record_style": "compact", "template_hash": template_hash("qwen2", compact)})
+    adapter = lora_adapter(
+        tmp_path,
+        "qwen2",
+        model_dirs["qwen2"],
+        overrides={"record_style": "compact", "template_hash": template_hash("qwen2", compact)},
+    )
     backend = create_backend("qwen2", "lora", model=str(model_dirs["qwen2"]), adapter=str(adapter))
     assert backend.spec.settings.record_style == "compact"
 
@@ -219,8 +236,15 @@ def test_a_cancel_set_during_generation_stops_it_within_a_step():
             pass
 
     prompt = encode_dialogue(tokenizer, family, ASK, add_generation_prompt=True)[0]
-    [output] = generate_ids(tiny_model(family), [prompt], pad_id=0, stop_ids=stop_token_ids(tokenizer, family),
-                            max_new_tokens=40, streamer=CancelAfterThreeTokens(), cancel=cancel)
+    [output] = generate_ids(
+        tiny_model(family),
+        [prompt],
+        pad_id=0,
+        stop_ids=stop_token_ids(tokenizer, family),
+        max_new_tokens=40,
+        streamer=CancelAfterThreeTokens(),
+        cancel=cancel,
+    )
     assert len(output) <= 4
 
 
@@ -245,6 +269,10 @@ def test_prefilling_rows_alone_gives_the_same_tokens_as_prefilling_the_padded_ba
 
     tokenizer, model = tiny_tokenizer(family), tiny_model(family)
     prompts = [encode_dialogue(tokenizer, family, d, add_generation_prompt=True)[0] for d in DIALOGUES]
-    run = {mode: generate_ids(model, prompts, pad_id=0, stop_ids=stop_token_ids(tokenizer, family),
-                              max_new_tokens=10, prefill=mode) for mode in ("rows", "batch")}
+    run = {
+        mode: generate_ids(
+            model, prompts, pad_id=0, stop_ids=stop_token_ids(tokenizer, family), max_new_tokens=10, prefill=mode
+        )
+        for mode in ("rows", "batch")
+    }
     assert run["rows"] == run["batch"]

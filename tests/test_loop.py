@@ -1,15 +1,16 @@
 """The dialogue loop: user text in, searches run on the store, a reply out, as events."""
+
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-
-import pytest
 from typing import Any
 
-from agent.dialogue.loop import DialogueLoop, Reply, ReplyText, SearchFinished, SearchRejected, SearchStarted
+import pytest
+
 from agent.core.search_result import SearchResult
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.dialogue.loop import DialogueLoop, Reply, ReplyText, SearchFinished, SearchRejected, SearchStarted
 from backends.base import Prediction
 
 HOTEL = {"name": "北京甲乙酒店", "type": "经济型", "price": 300.0, "rating": 4.5, "facilities": [], "hotel_id": 1}
@@ -80,7 +81,7 @@ def test_the_rules_backend_runs_through_the_loop_on_the_real_store():
 class StreamingBackend:
     """Streams a first piece, then waits until the consumer has seen it before finishing."""
 
-    seen_first_piece: "threading.Event" = field(default_factory=lambda: threading.Event())
+    seen_first_piece: threading.Event = field(default_factory=lambda: threading.Event())
     name: str = "streaming"
 
     def predict(self, dialogues, *, on_text=None, cancel=None):

@@ -1,4 +1,5 @@
 """The reference's metrics: BLEU-4 equal to NLTK's, the course's slot counting, wrong-kind rules, sacreBLEU."""
+
 from __future__ import annotations
 
 import math
@@ -9,8 +10,14 @@ from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from sacrebleu.metrics import BLEU
 
 from agent.core.turns import AssistantTurn, SearchTurn
-from evalharness.metrics import (SlotCounts, score_sample, score_samples, search_as_text, sentence_bleu4_chars,
-                                 slot_scores)
+from evalharness.metrics import (
+    SlotCounts,
+    score_sample,
+    score_samples,
+    search_as_text,
+    sentence_bleu4_chars,
+    slot_scores,
+)
 
 
 def course_bleu4(reference: str, hypothesis: str) -> float:
@@ -48,7 +55,10 @@ def test_bleu_equals_nltk_on_many_random_pairs_including_short_and_empty():
     for _ in range(3000):
         reference = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
         hypothesis = "".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 2, 3, rng.randint(4, 14)])))
-        assert sentence_bleu4_chars(reference, hypothesis) == course_bleu4(reference, hypothesis), (reference, hypothesis)
+        assert sentence_bleu4_chars(reference, hypothesis) == course_bleu4(reference, hypothesis), (
+            reference,
+            hypothesis,
+        )
 
 
 def test_list_values_count_one_slot_per_item_and_items_are_right_when_in_the_gold_list():
@@ -118,8 +128,9 @@ def test_sacrebleu_is_corpus_bleu_with_the_chinese_tokenizer_and_its_signature()
     expected = [AssistantTurn("为您推荐北京红驿栈酒店，价格344元。"), AssistantTurn("不客气，祝您入住愉快！")]
     predicted = [AssistantTurn("推荐北京红驿栈酒店，价格是344元。"), SearchTurn({"type": "舒适型"})]
     metrics = score_samples(expected, predicted)
-    direct = BLEU(tokenize="zh").corpus_score(["推荐北京红驿栈酒店，价格是344元。", search_as_text({"type": "舒适型"})],
-                                              [[t.content for t in expected]])
+    direct = BLEU(tokenize="zh").corpus_score(
+        ["推荐北京红驿栈酒店，价格是344元。", search_as_text({"type": "舒适型"})], [[t.content for t in expected]]
+    )
     assert metrics.sacrebleu == pytest.approx(direct.score)
     assert "tok:zh" in metrics.sacrebleu_signature and "version:" in metrics.sacrebleu_signature
 

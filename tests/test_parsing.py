@@ -1,4 +1,5 @@
 """Model text → SearchTurn / AssistantTurn: tolerant of malformed JSON, always schema-valid, never raising."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ from hypothesis import strategies as st
 
 from agent.core.schema import ARGUMENT_KEYS, validate_arguments
 from agent.core.turns import AssistantTurn, SearchTurn
-from prompts.families import FAMILIES
 from backends.llm.parsing import display_text, loads_lenient, parse_agent_turn, salvage_arguments
+from prompts.families import FAMILIES
 
 
 def test_qwen2_search_role_gives_a_search_turn():
@@ -19,7 +20,9 @@ def test_qwen2_search_role_gives_a_search_turn():
 
 
 def test_qwen2_assistant_role_gives_the_reply_without_role_or_stop_token():
-    assert parse_agent_turn("assistant\n推荐如家酒店。<|im_end|>\n<|im_start|>", "qwen2") == AssistantTurn("推荐如家酒店。")
+    assert parse_agent_turn("assistant\n推荐如家酒店。<|im_end|>\n<|im_start|>", "qwen2") == AssistantTurn(
+        "推荐如家酒店。"
+    )
 
 
 def test_llama3_header_role_is_read():
@@ -42,28 +45,38 @@ def test_code_fences_and_surrounding_prose_are_ignored():
 
 
 def test_single_quotes_and_trailing_commas_are_accepted():
-    assert salvage_arguments("{'type': '舒适型', 'facilities': ['早餐服务',],}") == \
-        {"type": "舒适型", "facilities": ["早餐服务"]}
+    assert salvage_arguments("{'type': '舒适型', 'facilities': ['早餐服务',],}") == {
+        "type": "舒适型",
+        "facilities": ["早餐服务"],
+    }
 
 
 def test_truncated_json_keeps_the_complete_members():
-    assert salvage_arguments('{"type": "经济型", "price_range_upper": 400, "facilities": ["无线') == \
-        {"type": "经济型", "price_range_upper": 400.0}
+    assert salvage_arguments('{"type": "经济型", "price_range_upper": 400, "facilities": ["无线') == {
+        "type": "经济型",
+        "price_range_upper": 400.0,
+    }
 
 
 def test_keys_outside_the_schema_are_dropped():
     assert salvage_arguments('{"city": "北京", "type": "经济型"}') == {"type": "经济型"}
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ('{"price_range_upper": "500元"}', {"price_range_upper": 500.0}),
-    ('{"facilities": "无线网络，停车场"}', {"facilities": ["无线网络", "停车场"]}),
-    ('{"type": "经济"}', {"type": "经济型"}),
-    ('{"rating_range_lower": 9}', {}),
-    ('{"name": 7}', {"name": "7"}),
-    ('{"price_range_upper": true}', {}),
-    ('{"price_range_lower": 500, "price_range_upper": 300}', {"price_range_lower": 300.0, "price_range_upper": 500.0}),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ('{"price_range_upper": "500元"}', {"price_range_upper": 500.0}),
+        ('{"facilities": "无线网络，停车场"}', {"facilities": ["无线网络", "停车场"]}),
+        ('{"type": "经济"}', {"type": "经济型"}),
+        ('{"rating_range_lower": 9}', {}),
+        ('{"name": 7}', {"name": "7"}),
+        ('{"price_range_upper": true}', {}),
+        (
+            '{"price_range_lower": 500, "price_range_upper": 300}',
+            {"price_range_lower": 300.0, "price_range_upper": 500.0},
+        ),
+    ],
+)
 def test_values_of_the_wrong_type_are_coerced_or_dropped(raw, expected):
     assert salvage_arguments(raw) == expected
 
@@ -85,24 +98,34 @@ def test_lenient_loader_returns_none_without_an_object():
     assert loads_lenient("no json here") is None
 
 
-@pytest.mark.parametrize("raw, family, shown", [
-    ("assistant\n推荐如家", "qwen2", "推荐如家"),
-    ("assist", "qwen2", None),  # the role is not written yet
-    ('search\n{"type"', "qwen2", None),
-    ("assistant<|end_header_id|>\n\n好的", "llama3", "好的"),
-    ("\nsearch_hot", "glm4", None),
-    ("\n好的<|user|>", "glm4", "好的"),
-])
+@pytest.mark.parametrize(
+    "raw, family, shown",
+    [
+        ("assistant\n推荐如家", "qwen2", "推荐如家"),
+        ("assist", "qwen2", None),  # the role is not written yet
+        ('search\n{"type"', "qwen2", None),
+        ("assistant<|end_header_id|>\n\n好的", "llama3", "好的"),
+        ("\nsearch_hot", "glm4", None),
+        ("\n好的<|user|>", "glm4", "好的"),
+    ],
+)
 def test_display_text_shows_reply_text_only(raw, family, shown):
     assert display_text(raw, family) == shown
 
 
 JSONISH = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=True)
+    | st.integers()
+    | st.text(max_size=8)
     | st.sampled_from(["经济型", "500元", "无线网络"]),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.sampled_from(ARGUMENT_KEYS + ("city", "")) | st.text(max_size=5), children, max_size=5),
-    max_leaves=12)
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(ARGUMENT_KEYS + ("city", "")) | st.text(max_size=5), children, max_size=5)
+    ),
+    max_leaves=12,
+)
 
 
 @st.composite

@@ -1,4 +1,5 @@
 """`hotel-agent --backend rules --plain` driven through a subprocess: search → follow-up → choice → closing."""
+
 from __future__ import annotations
 
 import os
@@ -8,15 +9,26 @@ import sys
 
 
 def test_a_scripted_conversation_runs_end_to_end(session_cache):
-    script = "\n".join([
-        "你好，帮我找一家评分4.5分以上的经济型酒店",
-        "这家酒店的电话是多少？",
-        "好的，我决定入住这家了。",
-        "谢谢，再见",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "你好，帮我找一家评分4.5分以上的经济型酒店",
+                "这家酒店的电话是多少？",
+                "好的，我决定入住这家了。",
+                "谢谢，再见",
+            ]
+        )
+        + "\n"
+    )
     env = dict(os.environ, HOTEL_AGENT_CACHE=str(session_cache))
-    done = subprocess.run([sys.executable, "-c", "from agent.app.cli import main; main()", "--backend", "rules", "--plain"], input=script,
-                          capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", "from agent.app.cli import main; main()", "--backend", "rules", "--plain"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == '> search {"type": "经济型", "rating_range_lower": 4.5}'
@@ -32,27 +44,46 @@ def test_line_mode_skips_blank_lines_and_stops_at_eof():
     import io
 
     from agent.app.chat_command import chat_lines
-    from agent.dialogue.loop import DialogueLoop
     from agent.core.search_result import SearchResult
+    from agent.dialogue.loop import DialogueLoop
     from backends.registry import create
 
     class OneHotelStore:
         def search(self, arguments, limit=None):
-            return SearchResult([{"name": "北京甲乙酒店", "type": "经济型", "price": 300.0, "rating": 4.5,
-                                  "phone": "010-1", "facilities": []}], relaxed=("rating_range_lower",))
+            return SearchResult(
+                [
+                    {
+                        "name": "北京甲乙酒店",
+                        "type": "经济型",
+                        "price": 300.0,
+                        "rating": 4.5,
+                        "phone": "010-1",
+                        "facilities": [],
+                    }
+                ],
+                relaxed=("rating_range_lower",),
+            )
 
     out = io.StringIO()
     dialogue = chat_lines(DialogueLoop(create("rules"), OneHotelStore()), io.StringIO("\n找一家经济型酒店\n\n"), out)
     assert len(dialogue) == 4
     assert out.getvalue().splitlines()[:3] == [
-        '> search {"type": "经济型"}', "< 1 result (relaxed: rating_range_lower)",
-        "  - 北京甲乙酒店 | type=经济型 | price=300 | rating=4.5 | phone=010-1"]
+        '> search {"type": "经济型"}',
+        "< 1 result (relaxed: rating_range_lower)",
+        "  - 北京甲乙酒店 | type=经济型 | price=300 | rating=4.5 | phone=010-1",
+    ]
 
 
 def plain_chat(cache, *args: str, script: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, HOTEL_AGENT_CACHE=str(cache))
-    return subprocess.run([sys.executable, "-c", "from agent.app.cli import main; main()", "--backend", "rules",
-                           "--plain", *args], input=script, capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "from agent.app.cli import main; main()", "--backend", "rules", "--plain", *args],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def saved_conversations(cache) -> list:

@@ -1,4 +1,5 @@
 """The rules backend as the registry builds it: instant to create, no model options, cached lexicon."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The rules backend's understanding of one message, one pattern family per test."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,25 +19,31 @@ def test_chinese_numerals_become_numbers(text, value):
     assert chinese_to_number(text) == value
 
 
-@pytest.mark.parametrize("text, lower, upper", [
-    ("找一家最低价格是500-600元的酒店", 500, 600),
-    ("价格在七百到八百之间的酒店", 700, 800),
-    ("帮我找个五六百块钱左右的酒店", 500, 600),
-    ("价格五百多的酒店", 500, 600),
-])
+@pytest.mark.parametrize(
+    "text, lower, upper",
+    [
+        ("找一家最低价格是500-600元的酒店", 500, 600),
+        ("价格在七百到八百之间的酒店", 700, 800),
+        ("帮我找个五六百块钱左右的酒店", 500, 600),
+        ("价格五百多的酒店", 500, 600),
+    ],
+)
 def test_price_ranges_give_both_bounds(text, lower, upper):
     bounds = parse_price(text)
     assert (bounds.lower, bounds.upper) == (lower, upper)
 
 
-@pytest.mark.parametrize("text, upper", [("300元以下的酒店", 300), ("价格不超过400的酒店", 400),
-                                          ("价格在400以内", 400), ("价格比900低的酒店", 900)])
+@pytest.mark.parametrize(
+    "text, upper",
+    [("300元以下的酒店", 300), ("价格不超过400的酒店", 400), ("价格在400以内", 400), ("价格比900低的酒店", 900)],
+)
 def test_price_caps_give_an_upper_bound(text, upper):
     assert parse_price(text).upper == upper and parse_price(text).lower is None
 
 
-@pytest.mark.parametrize("text, lower", [("价格在400元以上的酒店", 400), ("价格不低于600的酒店", 600),
-                                          ("有价格比700高的酒店吗", 700)])
+@pytest.mark.parametrize(
+    "text, lower", [("价格在400元以上的酒店", 400), ("价格不低于600的酒店", 600), ("有价格比700高的酒店吗", 700)]
+)
 def test_price_floors_give_a_lower_bound(text, lower):
     assert parse_price(text).lower == lower and parse_price(text).upper is None
 
@@ -45,20 +52,25 @@ def test_small_numbers_are_not_prices():
     assert parse_price("评分4.5分以上的酒店") is None
 
 
-@pytest.mark.parametrize("text, lower, upper", [
-    ("评分4.5分以上的酒店", 4.5, None),
-    ("评分是5分的酒店", 5.0, 5.0),
-    ("评分四分半以上", 4.5, None),
-    ("评分在4.5以上的", 4.5, None),
-    ("有健身房服务的4分酒店", 4.0, None),
-])
+@pytest.mark.parametrize(
+    "text, lower, upper",
+    [
+        ("评分4.5分以上的酒店", 4.5, None),
+        ("评分是5分的酒店", 5.0, 5.0),
+        ("评分四分半以上", 4.5, None),
+        ("评分在4.5以上的", 4.5, None),
+        ("有健身房服务的4分酒店", 4.0, None),
+    ],
+)
 def test_ratings(text, lower, upper):
     bounds = parse_rating(text)
     assert (bounds.lower, bounds.upper) == (lower, upper)
 
 
-@pytest.mark.parametrize("text, hotel_type", [("经济型酒店", "经济型"), ("舒适的酒店", "舒适型"),
-                                               ("高档酒店", "高档型"), ("豪华的", "豪华型")])
+@pytest.mark.parametrize(
+    "text, hotel_type",
+    [("经济型酒店", "经济型"), ("舒适的酒店", "舒适型"), ("高档酒店", "高档型"), ("豪华的", "豪华型")],
+)
 def test_type_phrasings(text, hotel_type):
     assert find_type(text) == hotel_type
 
@@ -85,8 +97,13 @@ def test_wake_up_service_is_not_a_name(lexicon):
 
 def test_a_message_collects_every_slot_it_mentions(lexicon):
     slots = understand("找一家评分4.5分以上、价格300-400元、有无烟房的舒适型酒店", lexicon, []).slots
-    assert slots == {"type": "舒适型", "facilities": ["无烟房"], "price_range_lower": 300.0,
-                     "price_range_upper": 400.0, "rating_range_lower": 4.5}
+    assert slots == {
+        "type": "舒适型",
+        "facilities": ["无烟房"],
+        "price_range_lower": 300.0,
+        "price_range_upper": 400.0,
+        "rating_range_lower": 4.5,
+    }
 
 
 def test_a_shown_hotel_named_is_a_mention_not_a_name_search(lexicon):
@@ -116,8 +133,9 @@ def test_an_unknown_service_is_taken_as_written(lexicon):
 
 
 def _tiny_lexicon(phrases: list[str], heads: list[str] = (), db_facilities: list[str] = ()) -> Lexicon:
-    return Lexicon(facility_phrases=phrases, facility_heads=list(heads), db_facilities=list(db_facilities),
-                   names=[], db_names=[])
+    return Lexicon(
+        facility_phrases=phrases, facility_heads=list(heads), db_facilities=list(db_facilities), names=[], db_names=[]
+    )
 
 
 def test_a_database_name_gives_its_noun_as_a_head():
@@ -148,7 +166,10 @@ def test_a_head_inside_longer_train_phrases_is_found(lexicon):
 
 
 def test_a_head_comes_with_the_other_slots(lexicon):
-    assert understand("帮我找一家有无线网络的经济型酒店", lexicon, []).slots == {"type": "经济型", "facilities": ["无线网络"]}
+    assert understand("帮我找一家有无线网络的经济型酒店", lexicon, []).slots == {
+        "type": "经济型",
+        "facilities": ["无线网络"],
+    }
 
 
 def test_the_noun_of_a_database_facility_is_found(lexicon):
@@ -185,8 +206,9 @@ def test_a_longer_train_phrase_wins_over_its_head(lexicon):
     assert find_facilities("部分房间有无线网络", lexicon) == ["部分房间有无线网络"]
 
 
-@pytest.mark.parametrize("text, facility", [("找一个可以停车的酒店", "停车"), ("有宽带吗", "宽带"),
-                                             ("能打国际长途的酒店", "国际长途")])
+@pytest.mark.parametrize(
+    "text, facility", [("找一个可以停车的酒店", "停车"), ("有宽带吗", "宽带"), ("能打国际长途的酒店", "国际长途")]
+)
 def test_the_activity_a_facility_serves_is_a_head(lexicon, text, facility):
     assert find_facilities(text, lexicon) == [facility]
 
@@ -233,7 +255,9 @@ def test_not_lower_than_is_a_floor():
     assert (parse_price("价格不要低于300").lower, parse_price("价格不要低于300").upper) == (300, None)
 
 
-@pytest.mark.parametrize("text, lower", [("要四星半以上的", 4.5), ("评分不要低于四点五", 4.5), ("评分四点五分以上", 4.5)])
+@pytest.mark.parametrize(
+    "text, lower", [("要四星半以上的", 4.5), ("评分不要低于四点五", 4.5), ("评分四点五分以上", 4.5)]
+)
 def test_spoken_half_points_and_decimals_in_ratings(text, lower):
     assert (parse_rating(text).lower, parse_rating(text).upper) == (lower, None)
 

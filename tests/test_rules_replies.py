@@ -1,5 +1,6 @@
 """The rules backend's decisions (search or reply, with the data's carried state) and its replies, one
 reply kind per test. Every reply must be grounded in the records in context."""
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,17 @@ from backends.rules.state import update_state
 
 
 def record(name, **fields):
-    base = {"name": name, "type": "经济型", "address": "北京东城区某路1号", "subway": "东直门地铁站A口",
-            "phone": "010-12345678", "facilities": ["吹风机", "无烟房", "叫醒服务"], "price": 300.0,
-            "rating": 4.5, "hotel_id": 1}
+    base = {
+        "name": name,
+        "type": "经济型",
+        "address": "北京东城区某路1号",
+        "subway": "东直门地铁站A口",
+        "phone": "010-12345678",
+        "facilities": ["吹风机", "无烟房", "叫醒服务"],
+        "price": 300.0,
+        "rating": 4.5,
+        "hotel_id": 1,
+    }
     base.update(fields)
     return base
 
@@ -50,8 +59,10 @@ def test_a_new_constraint_searches_with_the_earlier_ones_carried(backend):
 
 
 def test_new_facilities_replace_the_old_list():
-    assert update_state({"facilities": ["无烟房"], "type": "经济型"}, {"facilities": ["棋牌室"]}) == \
-        {"facilities": ["棋牌室"], "type": "经济型"}
+    assert update_state({"facilities": ["无烟房"], "type": "经济型"}, {"facilities": ["棋牌室"]}) == {
+        "facilities": ["棋牌室"],
+        "type": "经济型",
+    }
 
 
 def test_a_question_about_a_shown_hotel_is_answered_without_searching(backend):
@@ -80,8 +91,9 @@ def test_a_relaxed_result_is_said_honestly(backend):
 
 
 def test_comparing_ratings_names_the_higher_one_as_higher(backend):
-    dialogue = after_search(A, B).with_turn(AssistantTurn("推荐您去北京甲乙酒店和北京丙丁饭店。"),
-                                            UserTurn("这两家哪个评分更高？"))
+    dialogue = after_search(A, B).with_turn(
+        AssistantTurn("推荐您去北京甲乙酒店和北京丙丁饭店。"), UserTurn("这两家哪个评分更高？")
+    )
     text = reply(backend, dialogue)
     assert "4.8" in text and "北京丙丁饭店" in text
 
@@ -98,7 +110,9 @@ def test_a_facility_answer_comes_from_the_records_own_list():
 
 
 def test_a_choice_is_confirmed_with_a_closing(backend):
-    dialogue = after_search(A).with_turn(AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("好的，我决定入住北京甲乙酒店了。"))
+    dialogue = after_search(A).with_turn(
+        AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("好的，我决定入住北京甲乙酒店了。")
+    )
     assert "入住愉快" in reply(backend, dialogue)
 
 
@@ -120,13 +134,19 @@ def test_the_datas_added_follow_up_question_is_answered_not_searched(backend):
 
 
 def test_a_restated_constraint_searches_again(backend):
-    dialogue = after_search(A).with_turn(AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("那就帮我推荐一家经济型的酒店吧"))
+    dialogue = after_search(A).with_turn(
+        AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("那就帮我推荐一家经济型的酒店吧")
+    )
     assert backend.next_turn(dialogue) == SearchTurn({"type": "经济型"})
 
 
 def test_a_follow_up_search_that_finds_nothing_answers_about_the_shown_hotel(backend):
-    dialogue = after_search(A).with_turn(AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("这家酒店的评分是4.8分以上吗？"),
-                                         SearchTurn({"type": "经济型", "rating_range_lower": 4.8}), ReturnTurn([]))
+    dialogue = after_search(A).with_turn(
+        AssistantTurn("推荐您去北京甲乙酒店。"),
+        UserTurn("这家酒店的评分是4.8分以上吗？"),
+        SearchTurn({"type": "经济型", "rating_range_lower": 4.8}),
+        ReturnTurn([]),
+    )
     text = reply(backend, dialogue)
     assert "4.5" in text and not text.startswith(("是的", "有的"))
 
@@ -136,7 +156,11 @@ def test_the_template_choosers_bleu_equals_nltk():
 
     from backends.rules.nlg import _bleu4, _ngrams
 
-    pairs = [("推荐您去北京甲乙酒店。", "为您推荐北京甲乙酒店。"), ("好的，祝您入住愉快！", "好的"), ("抱歉", "没有找到")]
+    pairs = [
+        ("推荐您去北京甲乙酒店。", "为您推荐北京甲乙酒店。"),
+        ("好的，祝您入住愉快！", "好的"),
+        ("抱歉", "没有找到"),
+    ]
     for ref, hyp in pairs:
         expected = sentence_bleu([list(ref)], list(hyp), smoothing_function=SmoothingFunction().method3)
         assert abs(_bleu4(_ngrams(hyp), len(hyp), _ngrams(ref), len(ref)) - expected) < 1e-9

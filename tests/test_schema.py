@@ -13,7 +13,9 @@ def test_tool_schema_is_the_one_in_the_course_data(data_dir):
 
 def test_numbers_become_floats():
     assert validate_arguments({"price_range_upper": 700, "rating_range_lower": "4"}) == {
-        "price_range_upper": 700.0, "rating_range_lower": 4.0}
+        "price_range_upper": 700.0,
+        "rating_range_lower": 4.0,
+    }
 
 
 def test_none_values_are_dropped():
@@ -24,19 +26,22 @@ def test_facilities_keep_the_users_words():
     assert validate_arguments({"facilities": [" 无线网络 ", "叫醒服务"]}) == {"facilities": ["无线网络", "叫醒服务"]}
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"stars": 5}, "unknown argument 'stars'"),
-    ({"type": "五星级"}, "must be one of"),
-    ({"rating_range_lower": 6}, "at most 5"),
-    ({"price_range_lower": -1}, "at least 0"),
-    ({"price_range_lower": 500, "price_range_upper": 300}, "greater than price_range_upper"),
-    ({"facilities": "无线网络"}, "list of strings"),
-    ({"facilities": [""]}, "non-empty strings"),
-    ({"price_range_upper": "cheap"}, "must be a number"),
-    ({"price_range_upper": True}, "must be a number"),
-    ({"price_range_upper": float("nan")}, "finite"),
-    (["type"], "JSON object"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"stars": 5}, "unknown argument 'stars'"),
+        ({"type": "五星级"}, "must be one of"),
+        ({"rating_range_lower": 6}, "at most 5"),
+        ({"price_range_lower": -1}, "at least 0"),
+        ({"price_range_lower": 500, "price_range_upper": 300}, "greater than price_range_upper"),
+        ({"facilities": "无线网络"}, "list of strings"),
+        ({"facilities": [""]}, "non-empty strings"),
+        ({"price_range_upper": "cheap"}, "must be a number"),
+        ({"price_range_upper": True}, "must be a number"),
+        ({"price_range_upper": float("nan")}, "finite"),
+        (["type"], "JSON object"),
+    ],
+)
 def test_bad_arguments_get_a_clear_error(arguments, message):
     with pytest.raises(ArgumentError, match=message):
         validate_arguments(arguments)

@@ -1,4 +1,5 @@
 """`hotel-agent search` and `hotel-agent bookings` as a user runs them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent.core.bookings import Bookings
 from agent.app.cli import main
 from agent.app.search_command import display_width
+from agent.core.bookings import Bookings
 from agent.core.store import HotelStore
 
 
@@ -27,7 +28,7 @@ def test_search_prints_a_table_with_the_asked_columns():
 
 def test_table_columns_line_up_for_chinese_names():
     rows = run("search", '{"type": "经济型"}', "--limit", "4").output.splitlines()[1:5]
-    offsets = {display_width(row[:row.index("经济型")]) for row in rows}
+    offsets = {display_width(row[: row.index("经济型")]) for row in rows}
     assert len(rows) == 4 and len(offsets) == 1  # names of different lengths, one type column
 
 
@@ -47,12 +48,15 @@ def test_hotel_without_price_shows_a_dash():
     assert result.output.splitlines()[1].split()[2] == "—"
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ('{"type": ', "error: arguments are not valid JSON"),
-    ('["经济型"]', "error: arguments must be a JSON object"),
-    ('{"type": "五星级"}', "error: argument 'type' must be one of"),
-    ('{"price_range_lower": 500, "price_range_upper": 100}', "is greater than"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ('{"type": ', "error: arguments are not valid JSON"),
+        ('["经济型"]', "error: arguments must be a JSON object"),
+        ('{"type": "五星级"}', "error: argument 'type' must be one of"),
+        ('{"price_range_lower": 500, "price_range_upper": 100}', "is greater than"),
+    ],
+)
 def test_bad_arguments_are_one_error_line_and_exit_1(arguments: str, message: str):
     result = run("search", arguments)
     assert result.exit_code == 1
@@ -81,4 +85,5 @@ def test_bookings_with_none_says_so(own_cache: Path):
 def test_cancelling_an_unknown_booking_is_one_error_line(own_cache: Path):
     result = run("bookings", "--cancel", "7")
     assert result.exit_code == 1 and result.output.strip() == (
-        "error: no booking with id 7; `hotel-agent bookings` lists them")
+        "error: no booking with id 7; `hotel-agent bookings` lists them"
+    )

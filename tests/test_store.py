@@ -1,4 +1,5 @@
 """HotelStore: the TinyDB build, course-format records, and each search rule."""
+
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ def ids(result) -> list[int]:
 
 
 # --- records --------------------------------------------------------------------------------------------
+
 
 def test_records_are_byte_identical_to_the_courses_observations(store: HotelStore, data_dir: Path):
     compared = 0
@@ -61,6 +63,7 @@ def test_unknown_hotel_id_is_a_user_error(store: HotelStore):
 
 # --- building -----------------------------------------------------------------------------------------
 
+
 def _data_copy(tmp_path: Path, data_dir: Path) -> Path:
     copy = tmp_path / "data"
     (copy / "crosswoz").mkdir(parents=True)
@@ -75,8 +78,9 @@ def test_second_open_does_not_rewrite_the_store(own_cache: Path):
     assert (own_cache / STORE_FILE).stat().st_mtime_ns == before
 
 
-def test_changed_source_rebuilds_hotels_and_keeps_bookings(own_cache: Path, tmp_path: Path, data_dir: Path,
-                                                           monkeypatch: pytest.MonkeyPatch):
+def test_changed_source_rebuilds_hotels_and_keeps_bookings(
+    own_cache: Path, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
     data = _data_copy(tmp_path, data_dir)
     monkeypatch.setenv("HOTEL_AGENT_DATA", str(data))
     booking = Bookings(HotelStore.open(learn_facilities=False)).book(3, guest="王五")
@@ -96,6 +100,7 @@ def test_store_file_records_the_source_sha256(own_cache: Path, data_dir: Path):
 
 
 # --- search rules ---------------------------------------------------------------------------------------
+
 
 def test_type_is_equal(store: HotelStore):
     result = store.search({"type": "豪华型"})

@@ -1,4 +1,5 @@
 """agent.core.atomic_storage: atomic TinyDB writes and per-component schema versions."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from agent.core.atomic_storage import (AtomicJSONStorage, Schema, SchemaTooNewError, ensure_schema, meta_get, meta_set,
-                                  open_db, remove_stale_temp_files, replace_tables, schema_version)
+from agent.core.atomic_storage import (
+    AtomicJSONStorage,
+    Schema,
+    SchemaTooNewError,
+    ensure_schema,
+    meta_get,
+    meta_set,
+    open_db,
+    remove_stale_temp_files,
+    replace_tables,
+    schema_version,
+)
 from agent.core.errors import DataFormatError
 
 

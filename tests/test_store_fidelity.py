@@ -1,4 +1,5 @@
 """The store reproduces the course's search results on dev + test (`evalharness store-fidelity`, the same code)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,10 +1,21 @@
 """agent.core.hotel_names.match_names: the rules for the short names people use, on a small made-up list."""
+
 from __future__ import annotations
 
 from agent.core.hotel_names import match_names, normalize_name
 
-NAMES = ["北京瑞洁宾舍民宿", "汉庭酒店(北京站店)", "汉庭酒店(北京鼓楼店)", "和颐酒店北京前门店", "北京山西(金辇)大厦",
-         "北京万寿宾馆", "北京万寿庄宾馆", "北京饭店", "北京饭店二七剧场店", "格林豪泰（北京前门店）"]
+NAMES = [
+    "北京瑞洁宾舍民宿",
+    "汉庭酒店(北京站店)",
+    "汉庭酒店(北京鼓楼店)",
+    "和颐酒店北京前门店",
+    "北京山西(金辇)大厦",
+    "北京万寿宾馆",
+    "北京万寿庄宾馆",
+    "北京饭店",
+    "北京饭店二七剧场店",
+    "格林豪泰（北京前门店）",
+]
 
 
 def names(text: str) -> list[str]:

@@ -1,4 +1,5 @@
 """The chat templates render the exact text each family's model sees, and mark model output trainable."""
+
 from __future__ import annotations
 
 import json
@@ -7,36 +8,41 @@ import pytest
 
 from agent.core.schema import SEARCH_HOTELS_TOOL
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from prompts import RenderSettings, default_settings, render_segments, render_system_prompt, render_text, template_hash
 from prompts.families import FAMILIES
-from prompts import (RenderSettings, default_settings, render_segments, render_system_prompt, render_text,
-                     template_hash)
 
 RECORD = {"name": "北京红驿栈酒店", "price": 344.0, "rating": 4.7}
-DIALOGUE = Dialogue((
-    UserTurn("请问有300元以下的酒店吗？"),
-    SearchTurn({"price_range_upper": 300}),
-    ReturnTurn([RECORD]),
-    AssistantTurn("推荐北京红驿栈酒店。"),
-    UserTurn("电话多少？"),
-))
+DIALOGUE = Dialogue(
+    (
+        UserTurn("请问有300元以下的酒店吗？"),
+        SearchTurn({"price_range_upper": 300}),
+        ReturnTurn([RECORD]),
+        AssistantTurn("推荐北京红驿栈酒店。"),
+        UserTurn("电话多少？"),
+    )
+)
 
 
 def glm4_tool_block() -> str:
     # What glm-4-9b-chat's tokenizer_config chat_template writes for a system message carrying `tools`
     # (transformers' tojson is json.dumps(ensure_ascii=False, indent=4)).
     function = json.dumps(SEARCH_HOTELS_TOOL["function"], ensure_ascii=False, indent=4)
-    return ("[gMASK]<sop><|system|>\n你是一个名为 GLM-4 的人工智能助手。你是基于智谱AI训练的语言模型 GLM-4 模型开发的，"
-            "你的任务是针对用户的问题和要求提供适当的答复和支持。\n\n# 可用工具\n\n## search_hotels\n\n"
-            f"{function}\n在调用上述函数时，请使用 Json 格式表示调用的参数。")
+    return (
+        "[gMASK]<sop><|system|>\n你是一个名为 GLM-4 的人工智能助手。你是基于智谱AI训练的语言模型 GLM-4 模型开发的，"
+        "你的任务是针对用户的问题和要求提供适当的答复和支持。\n\n# 可用工具\n\n## search_hotels\n\n"
+        f"{function}\n在调用上述函数时，请使用 Json 格式表示调用的参数。"
+    )
 
 
 def test_glm4_renders_what_the_glm4_chat_template_produces_for_the_course_messages():
-    expected = (glm4_tool_block()
-                + "<|user|>\n请问有300元以下的酒店吗？"
-                + '<|assistant|>\nsearch_hotels\n{"price_range_upper": 300}'
-                + '<|observation|>\n[{"name": "北京红驿栈酒店", "price": 344.0, "rating": 4.7}]'
-                + "<|assistant|>\n推荐北京红驿栈酒店。"
-                + "<|user|>\n电话多少？<|assistant|>")
+    expected = (
+        glm4_tool_block()
+        + "<|user|>\n请问有300元以下的酒店吗？"
+        + '<|assistant|>\nsearch_hotels\n{"price_range_upper": 300}'
+        + '<|observation|>\n[{"name": "北京红驿栈酒店", "price": 344.0, "rating": 4.7}]'
+        + "<|assistant|>\n推荐北京红驿栈酒店。"
+        + "<|user|>\n电话多少？<|assistant|>"
+    )
     assert render_text("glm4", DIALOGUE, add_generation_prompt=True) == expected
 
 
@@ -47,30 +53,35 @@ def test_glm4_training_render_ends_a_final_model_turn_with_endoftext():
 
 def test_llama3_uses_header_roles_user_search_return_assistant():
     records = json.dumps([RECORD], ensure_ascii=False, indent=4)
-    expected = ("<|begin_of_text|>"
-                "<|start_header_id|>user<|end_header_id|>\n\n请问有300元以下的酒店吗？<|eot_id|>"
-                '<|start_header_id|>search<|end_header_id|>\n\n{\n    "price_range_upper": 300\n}<|eot_id|>'
-                f"<|start_header_id|>return<|end_header_id|>\n\n{records}<|eot_id|>"
-                "<|start_header_id|>assistant<|end_header_id|>\n\n推荐北京红驿栈酒店。<|eot_id|>"
-                "<|start_header_id|>user<|end_header_id|>\n\n电话多少？<|eot_id|>"
-                "<|start_header_id|>")
+    expected = (
+        "<|begin_of_text|>"
+        "<|start_header_id|>user<|end_header_id|>\n\n请问有300元以下的酒店吗？<|eot_id|>"
+        '<|start_header_id|>search<|end_header_id|>\n\n{\n    "price_range_upper": 300\n}<|eot_id|>'
+        f"<|start_header_id|>return<|end_header_id|>\n\n{records}<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n推荐北京红驿栈酒店。<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\n电话多少？<|eot_id|>"
+        "<|start_header_id|>"
+    )
     assert render_text("llama3", DIALOGUE, add_generation_prompt=True) == expected
 
 
 def test_qwen2_uses_chatml_with_roles_user_search_return_assistant():
     records = json.dumps([RECORD], ensure_ascii=False, indent=4)
-    expected = ("<|im_start|>user\n请问有300元以下的酒店吗？<|im_end|>\n"
-                '<|im_start|>search\n{\n    "price_range_upper": 300\n}<|im_end|>\n'
-                f"<|im_start|>return\n{records}<|im_end|>\n"
-                "<|im_start|>assistant\n推荐北京红驿栈酒店。<|im_end|>\n"
-                "<|im_start|>user\n电话多少？<|im_end|>\n"
-                "<|im_start|>")
+    expected = (
+        "<|im_start|>user\n请问有300元以下的酒店吗？<|im_end|>\n"
+        '<|im_start|>search\n{\n    "price_range_upper": 300\n}<|im_end|>\n'
+        f"<|im_start|>return\n{records}<|im_end|>\n"
+        "<|im_start|>assistant\n推荐北京红驿栈酒店。<|im_end|>\n"
+        "<|im_start|>user\n电话多少？<|im_end|>\n"
+        "<|im_start|>"
+    )
     assert render_text("qwen2", DIALOGUE, add_generation_prompt=True) == expected
 
 
 def test_smollm2_shares_the_chatml_template_of_qwen2():
-    assert render_text("smollm2", DIALOGUE, add_generation_prompt=True) == \
-        render_text("qwen2", DIALOGUE, add_generation_prompt=True)
+    assert render_text("smollm2", DIALOGUE, add_generation_prompt=True) == render_text(
+        "qwen2", DIALOGUE, add_generation_prompt=True
+    )
 
 
 def test_compact_record_style_drops_json_whitespace():
@@ -81,19 +92,46 @@ def test_compact_record_style_drops_json_whitespace():
 
 
 def test_search_arguments_that_are_none_are_not_shown():
-    text = render_text("qwen2", [UserTurn("x"), SearchTurn({"name": None, "type": "经济型"})],
-                       add_generation_prompt=False, settings=RenderSettings("compact"))
+    text = render_text(
+        "qwen2",
+        [UserTurn("x"), SearchTurn({"name": None, "type": "经济型"})],
+        add_generation_prompt=False,
+        settings=RenderSettings("compact"),
+    )
     assert '{"type":"经济型"}' in text and "name" not in text
 
 
-@pytest.mark.parametrize("family, trained", [
-    ("glm4", ['\nsearch_hotels\n{"price_range_upper": 300}', "<|observation|>", "\n推荐北京红驿栈酒店。",
-              "<|user|>"]),
-    ("llama3", ["search", "<|end_header_id|>", '\n\n{\n    "price_range_upper": 300\n}', "<|eot_id|>",
-                "assistant", "<|end_header_id|>", "\n\n推荐北京红驿栈酒店。", "<|eot_id|>"]),
-    ("qwen2", ['search\n{\n    "price_range_upper": 300\n}', "<|im_end|>", "assistant\n推荐北京红驿栈酒店。",
-               "<|im_end|>"]),
-])
+@pytest.mark.parametrize(
+    "family, trained",
+    [
+        (
+            "glm4",
+            ['\nsearch_hotels\n{"price_range_upper": 300}', "<|observation|>", "\n推荐北京红驿栈酒店。", "<|user|>"],
+        ),
+        (
+            "llama3",
+            [
+                "search",
+                "<|end_header_id|>",
+                '\n\n{\n    "price_range_upper": 300\n}',
+                "<|eot_id|>",
+                "assistant",
+                "<|end_header_id|>",
+                "\n\n推荐北京红驿栈酒店。",
+                "<|eot_id|>",
+            ],
+        ),
+        (
+            "qwen2",
+            [
+                'search\n{\n    "price_range_upper": 300\n}',
+                "<|im_end|>",
+                "assistant\n推荐北京红驿栈酒店。",
+                "<|im_end|>",
+            ],
+        ),
+    ],
+)
 def test_only_model_turns_and_the_stop_token_ending_them_are_trainable(family, trained):
     segments = render_segments(family, DIALOGUE, add_generation_prompt=False)
     assert [s.text for s in segments if s.trainable] == trained

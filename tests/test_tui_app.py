@@ -2,36 +2,56 @@
 
 A `wait_until` helper polls for a condition instead of sleeping; every test has its own cache dir
 (`own_cache`), so history and bookings never leak between tests."""
+
 from __future__ import annotations
 
 import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from scripted_backend import ScriptedBackend
 
+from agent.app.history import ConversationHistory
+from agent.app.tui.app import HotelAgentApp, Services
+from agent.app.tui.booking_dialog import BookingDialog
+from agent.app.tui.search_card import SearchCard
+from agent.app.tui.transcript import AgentMessage, Note
 from agent.core.codecs import read_dialogues
 from agent.core.errors import DataMissingError, UserError
 from agent.core.search_result import SearchResult
-from agent.app.tui.app import HotelAgentApp, Services
-from agent.app.tui.booking_dialog import BookingDialog
-from agent.app.history import ConversationHistory
-from agent.app.tui.search_card import SearchCard
-from agent.app.tui.transcript import AgentMessage, Note
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.base import Prediction
-from scripted_backend import ScriptedBackend
 
 pytestmark = pytest.mark.asyncio
 SIZE = (110, 40)
 HOTELS = [
-    {"name": "汉庭酒店(北京站店)", "type": "经济型", "address": "东城区", "subway": "北京站", "phone": "010-1",
-     "facilities": ["无线网络"], "price": 200.0, "rating": 4.5, "hotel_id": 0},
-    {"name": "北京贵都大酒店", "type": "高档型", "address": "西城区", "subway": "宣武门", "phone": "010-2",
-     "facilities": ["无线网络", "早餐服务"], "price": -1.0, "rating": 4.7, "hotel_id": 1},
+    {
+        "name": "汉庭酒店(北京站店)",
+        "type": "经济型",
+        "address": "东城区",
+        "subway": "北京站",
+        "phone": "010-1",
+        "facilities": ["无线网络"],
+        "price": 200.0,
+        "rating": 4.5,
+        "hotel_id": 0,
+    },
+    {
+        "name": "北京贵都大酒店",
+        "type": "高档型",
+        "address": "西城区",
+        "subway": "宣武门",
+        "phone": "010-2",
+        "facilities": ["无线网络", "早餐服务"],
+        "price": -1.0,
+        "rating": 4.7,
+        "hotel_id": 1,
+    },
 ]
 
 
@@ -82,8 +102,9 @@ def searching_script(dialogue: Dialogue):
     return AssistantTurn("好的，祝您入住愉快！")
 
 
-def services(backends: dict[str, Any] | None = None, store: Any = None, bookings: Any = None,
-             **overrides: Callable) -> Services:
+def services(
+    backends: dict[str, Any] | None = None, store: Any = None, bookings: Any = None, **overrides: Callable
+) -> Services:
     backends = backends or {"scripted": ScriptedBackend(script=searching_script, stream=True)}
 
     def create(name, **options):
@@ -94,8 +115,11 @@ def services(backends: dict[str, Any] | None = None, store: Any = None, bookings
             raise backend
         return backend
 
-    kwargs = dict(create_backend=create, open_store=lambda: store or FakeStore(),
-                  open_bookings=lambda _store: bookings or FakeBookings())
+    kwargs = dict(
+        create_backend=create,
+        open_store=lambda: store or FakeStore(),
+        open_bookings=lambda _store: bookings or FakeBookings(),
+    )
     kwargs.update(overrides)
     return Services(**kwargs)
 
@@ -121,8 +145,11 @@ async def say(pilot, text: str) -> None:
     before = len(app.dialogue)
     app.prompt.load_text(text)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: not app.busy and (len(app.dialogue) > before or app.query(".note-error")),
-                     what=f"the reply to {text!r}")
+    await wait_until(
+        pilot,
+        lambda: not app.busy and (len(app.dialogue) > before or app.query(".note-error")),
+        what=f"the reply to {text!r}",
+    )
 
 
 def notes(app: HotelAgentApp, kind: str | None = None) -> list[str]:
@@ -138,6 +165,7 @@ def new_app(svc: Services, backend: str = "scripted", **kwargs) -> HotelAgentApp
 
 
 # --- the conversation ------------------------------------------------------------------------------------
+
 
 async def test_a_search_shows_its_arguments_and_a_row_per_hotel(own_cache):
     async with new_app(services()).run_test(size=SIZE) as pilot:
@@ -241,6 +269,7 @@ async def test_loading_shows_the_loaders_own_progress_bar(own_cache):
 
 # --- booking -------------------------------------------------------------------------------------------
 
+
 async def test_enter_on_a_result_row_books_that_hotel(own_cache):
     bookings = FakeBookings()
     async with new_app(services(bookings=bookings)).run_test(size=SIZE) as pilot:
@@ -310,6 +339,7 @@ async def test_escape_in_the_dialog_books_nothing(own_cache):
 
 # --- commands ------------------------------------------------------------------------------------------
 
+
 async def test_switching_backend_carries_the_conversation_over(own_cache):
     second = ScriptedBackend(turns=[AssistantTurn("我是第二个后端。")], name="second")
     backends = {"scripted": ScriptedBackend(turns=[AssistantTurn("您好！")]), "second": second}
@@ -368,6 +398,7 @@ async def test_an_unknown_command_is_an_error_line_not_a_message(own_cache):
 
 # --- history and feedback ------------------------------------------------------------------------------
 
+
 async def test_every_exchange_is_saved_and_continue_resumes_it(own_cache):
     async with new_app(services()).run_test(size=SIZE) as pilot:
         app = await started(pilot)
@@ -401,9 +432,12 @@ async def test_plus_on_a_focused_reply_saves_a_thumbs_up(own_cache):
 
 # --- errors stay in the UI -----------------------------------------------------------------------------
 
+
 async def test_a_backend_that_fails_to_load_leaves_a_usable_app(own_cache):
-    backends = {"broken": UserError("adapter directory adapters/x has no adapter_config.json"),
-                "scripted": ScriptedBackend(turns=[AssistantTurn("您好！")])}
+    backends = {
+        "broken": UserError("adapter directory adapters/x has no adapter_config.json"),
+        "scripted": ScriptedBackend(turns=[AssistantTurn("您好！")]),
+    }
     async with new_app(services(backends), backend="broken").run_test(size=SIZE) as pilot:
         app = await started(pilot)
         [error] = notes(app, "error")

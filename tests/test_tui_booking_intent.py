@@ -1,4 +1,5 @@
 """agent.app.tui.booking_intent: 我决定入住X → which hotel to offer for booking."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,24 +9,30 @@ from agent.app.tui.booking_intent import BookingIntent, booking_intent, resolve_
 SHOWN = [{"name": "速8酒店(北京前门大栅栏店)"}, {"name": "城市便捷酒店北京前门店"}]
 
 
-@pytest.mark.parametrize("text, name", [
-    ("好的，我决定入住速8酒店(北京前门大栅栏店)。", "速8酒店(北京前门大栅栏店)"),
-    ("好的，我决定入住山水时尚酒店(北京梨园店)了。", "山水时尚酒店(北京梨园店)"),
-    ("好的，我愿意入住北京四季天成酒店。", "北京四季天成酒店"),
-    ("好的，我愿意去城市便捷酒店北京前门店入住。", "城市便捷酒店北京前门店"),
-    ("好的，那我就选择北京贵都大酒店入住了。", "北京贵都大酒店"),
-    ("好的，我决定入住这个酒店了。", "这个酒店"),
-])
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("好的，我决定入住速8酒店(北京前门大栅栏店)。", "速8酒店(北京前门大栅栏店)"),
+        ("好的，我决定入住山水时尚酒店(北京梨园店)了。", "山水时尚酒店(北京梨园店)"),
+        ("好的，我愿意入住北京四季天成酒店。", "北京四季天成酒店"),
+        ("好的，我愿意去城市便捷酒店北京前门店入住。", "城市便捷酒店北京前门店"),
+        ("好的，那我就选择北京贵都大酒店入住了。", "北京贵都大酒店"),
+        ("好的，我决定入住这个酒店了。", "这个酒店"),
+    ],
+)
 def test_decisions_of_the_course_data_name_the_hotel(text, name):
     intent = booking_intent(text)
     assert intent is not None and intent.name == name
 
 
-@pytest.mark.parametrize("text", [
-    "晚上我想找一个价格在200-300元之间的经济型酒店入住，帮我推荐一下吧。",
-    "我想入住的酒店有wifi吗？",
-    "帮我找一家评分4.5以上的酒店",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "晚上我想找一个价格在200-300元之间的经济型酒店入住，帮我推荐一下吧。",
+        "我想入住的酒店有wifi吗？",
+        "帮我找一家评分4.5以上的酒店",
+    ],
+)
 def test_searches_and_questions_are_not_decisions(text):
     assert booking_intent(text) is None
 

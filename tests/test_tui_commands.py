@@ -1,4 +1,5 @@
 """agent.app.tui.commands: slash commands typed in the chat."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,9 @@ from agent.app.tui.commands import CommandError, Export, Help, Reset, SwitchBack
 
 
 def test_backend_command_takes_the_command_line_options():
-    assert parse_command("/backend lora-qwen2 --model ./base --adapter=adapters/x --max-new-tokens 64") == \
-        SwitchBackend("lora-qwen2", {"model": "./base", "adapter": "adapters/x", "max_new_tokens": 64})
+    assert parse_command(
+        "/backend lora-qwen2 --model ./base --adapter=adapters/x --max-new-tokens 64"
+    ) == SwitchBackend("lora-qwen2", {"model": "./base", "adapter": "adapters/x", "max_new_tokens": 64})
 
 
 def test_backend_command_without_a_name_says_how_to_use_it():

@@ -1,5 +1,6 @@
 """The chat app with a real LLM backend (a tiny random Qwen2 built in the test): loaded in a worker, the header
 names the model, an exchange completes and the app stays usable. Slow: it imports torch (in the worker)."""
+
 from __future__ import annotations
 
 import time

@@ -1,18 +1,19 @@
 """A whole conversation in the chat app on the real rules backend, HotelStore and bookings: ask for a hotel,
 see its rows, ask a follow-up, book from the table, and find the booking in the store."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from agent.core.bookings import Bookings
-from agent.core.store import HotelStore
+from agent.app.history import ConversationHistory
 from agent.app.tui.app import HotelAgentApp, Services
 from agent.app.tui.booking_dialog import BookingDialog
-from agent.app.history import ConversationHistory
 from agent.app.tui.search_card import SearchCard
 from agent.app.tui.transcript import AgentMessage
+from agent.core.bookings import Bookings
+from agent.core.store import HotelStore
 from agent.core.turns import SearchTurn
 from backends.registry import create
 

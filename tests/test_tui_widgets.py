@@ -1,21 +1,28 @@
 """The TUI's pure pieces: argument and row formatting, the input history, the booking form, progress lines."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
-from agent.core.errors import UserError
-from agent.core.search_result import SearchResult
 from agent.app.tui.booking_dialog import parse_booking_form
 from agent.app.tui.prompt_input import InputHistory
 from agent.app.tui.search_card import describe_arguments, describe_relaxed, record_row
 from agent.app.tui.status_bar import last_progress_line
+from agent.core.errors import UserError
+from agent.core.search_result import SearchResult
 
 
 def test_arguments_are_described_as_the_agent_understood_them():
-    text = describe_arguments({"type": "经济型", "facilities": ["无线网络", "叫醒服务"],
-                               "price_range_upper": 300.0, "rating_range_lower": 4.5})
+    text = describe_arguments(
+        {
+            "type": "经济型",
+            "facilities": ["无线网络", "叫醒服务"],
+            "price_range_upper": 300.0,
+            "rating_range_lower": 4.5,
+        }
+    )
     assert text == "类型 经济型 · 设施 无线网络、叫醒服务 · 价格 ≤ 300 · 评分 ≥ 4.5"
 
 
@@ -63,8 +70,9 @@ def test_booking_form_reads_date_and_nights():
     assert (request.guest, request.check_in, request.nights) == ("张三", date(2026, 12, 24), 3)
 
 
-@pytest.mark.parametrize("check_in, nights, message", [
-    ("24/12", "", "not a date"), ("", "zero", "whole number"), ("", "0", "between 1 and")])
+@pytest.mark.parametrize(
+    "check_in, nights, message", [("24/12", "", "not a date"), ("", "zero", "whole number"), ("", "0", "between 1 and")]
+)
 def test_booking_form_names_the_bad_field(check_in, nights, message):
     with pytest.raises(UserError, match=message):
         parse_booking_form({"name": "汉庭"}, "", check_in, nights)

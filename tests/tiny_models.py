@@ -7,10 +7,11 @@
 * `save_tiny(family, directory)`: both saved with `save_pretrained`, loadable with `--model DIR`.
 
 Shared by the LLM backend tests and the finetune tests; torch/transformers are imported inside functions."""
+
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ TINY_HIDDEN = 64  # bitsandbytes' 4-bit CPU kernels need in_features >= its 64-w
 TRAIN_DIALOGUES = 120  # a few hundred lines of text: enough merges for Chinese and JSON, trains in < 1 s
 
 
-@lru_cache(maxsize=None)
+@cache
 def _corpus(family: str) -> tuple[str, ...]:
     from prompts import render_text
 
@@ -31,7 +32,7 @@ def _corpus(family: str) -> tuple[str, ...]:
     return tuple(render_text(family, d, add_generation_prompt=False) for d in dialogues)
 
 
-@lru_cache(maxsize=None)
+@cache
 def tiny_tokenizer(family: str) -> Any:
     """A PreTrainedTokenizerFast with the family's special tokens (cached per family; do not mutate)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -41,23 +42,35 @@ def tiny_tokenizer(family: str) -> Any:
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=TINY_VOCAB + len(spec.special_tokens), show_progress=False,
-                                  special_tokens=list(spec.special_tokens),
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=TINY_VOCAB + len(spec.special_tokens),
+        show_progress=False,
+        special_tokens=list(spec.special_tokens),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tokenizer.train_from_iterator(_corpus(family), trainer=trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token=spec.pad_token,
-                                   eos_token=spec.stop_tokens[0], padding_side="left")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token=spec.pad_token, eos_token=spec.stop_tokens[0], padding_side="left"
+    )
 
 
 def tiny_config(family: str, tokenizer: Any) -> Any:
     from transformers import GlmConfig, LlamaConfig, Qwen2Config
 
     spec = get_family(family)
-    common = dict(vocab_size=len(tokenizer), hidden_size=TINY_HIDDEN, intermediate_size=128, num_hidden_layers=2,
-                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-                  tie_word_embeddings=False, bos_token_id=None,
-                  pad_token_id=tokenizer.convert_tokens_to_ids(spec.pad_token),
-                  eos_token_id=[tokenizer.convert_tokens_to_ids(t) for t in spec.stop_tokens])
+    common = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=TINY_HIDDEN,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        tie_word_embeddings=False,
+        bos_token_id=None,
+        pad_token_id=tokenizer.convert_tokens_to_ids(spec.pad_token),
+        eos_token_id=[tokenizer.convert_tokens_to_ids(t) for t in spec.stop_tokens],
+    )
     if family == "glm4":
         return GlmConfig(head_dim=TINY_HIDDEN // 4, **common)
     if family == "qwen2":

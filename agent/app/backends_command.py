@@ -1,4 +1,5 @@
 """`hotel-agent backends`: list the backend names the chat accepts."""
+
 import click
 
 from backends.registry import available

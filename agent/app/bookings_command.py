@@ -1,20 +1,27 @@
 """`hotel-agent bookings [--cancel ID]`: list the bookings made in the chat, or cancel one."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import click
 
-from agent.core.bookings import CANCELLED, Booking
 from agent.app.search_command import display_width
+from agent.core.bookings import CANCELLED, Booking
 
 HEADERS = ("id", "status", "hotel", "check-in", "nights", "guest", "booked at (UTC)")
 
 
 def _row(booking: Booking) -> list[str]:
-    return [str(booking.id), booking.status, booking.hotel_name, booking.check_in or "—",
-            str(booking.nights) if booking.nights else "—", booking.guest or "—",
-            booking.created.replace("T", " ").replace("+00:00", "")]
+    return [
+        str(booking.id),
+        booking.status,
+        booking.hotel_name,
+        booking.check_in or "—",
+        str(booking.nights) if booking.nights else "—",
+        booking.guest or "—",
+        booking.created.replace("T", " ").replace("+00:00", ""),
+    ]
 
 
 def render_bookings(bookings: Sequence[Booking]) -> list[str]:
@@ -22,8 +29,7 @@ def render_bookings(bookings: Sequence[Booking]) -> list[str]:
         return ["no bookings yet; book a hotel in the chat (`hotel-agent`)"]
     rows = [list(HEADERS)] + [_row(b) for b in bookings]
     widths = [max(display_width(row[i]) for row in rows) for i in range(len(HEADERS))]
-    lines = ["  ".join(cell + " " * (w - display_width(cell)) for cell, w in zip(row, widths)).rstrip()
-             for row in rows]
+    lines = ["  ".join(cell + " " * (w - display_width(cell)) for cell, w in zip(row, widths)).rstrip() for row in rows]
     active = sum(1 for b in bookings if b.status != CANCELLED)
     lines.append(f"{len(bookings)} booking{'s' if len(bookings) != 1 else ''}, {active} active")
     return lines

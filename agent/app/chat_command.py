@@ -1,13 +1,23 @@
 """`hotel-agent` without a subcommand: the full-screen chat, or with --plain a line-mode chat on
 stdin/stdout that scripts and tests drive (one message per line, exits on EOF)."""
+
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
-from agent.dialogue.loop import (DialogueLoop, Event, Reply, ReplyText, SearchFinished, SearchRejected, SearchStarted,
-                        run_exchange)
 from agent.core.turns import Dialogue
+from agent.dialogue.loop import (
+    DialogueLoop,
+    Event,
+    Reply,
+    ReplyText,
+    SearchFinished,
+    SearchRejected,
+    SearchStarted,
+    run_exchange,
+)
 
 PROMPT = "你: "
 # Fields of a record worth a line in a terminal, in the order shown.
@@ -22,8 +32,8 @@ def run_chat(backend: str, plain: bool, continue_last: bool, **backend_options: 
         return
     from dataclasses import replace
 
-    from agent.core.store import HotelStore
     from agent.app.history import ConversationHistory
+    from agent.core.store import HotelStore
     from backends.registry import create
 
     loop = DialogueLoop(create(backend, chat_only=True, **backend_options), HotelStore.open())
@@ -31,25 +41,34 @@ def run_chat(backend: str, plain: bool, continue_last: bool, **backend_options: 
     model = backend_options.get("model")
     last = history.last() if continue_last else None
     # --continue appends to the last conversation (as the TUI does); otherwise a new one, saved once it has a turn
-    conversation = replace(last, backend=backend, model=model or last.model) if last is not None \
+    conversation = (
+        replace(last, backend=backend, model=model or last.model)
+        if last is not None
         else ConversationHistory.new(backend, model)
+    )
 
     def save(dialogue: Dialogue) -> None:
         nonlocal conversation
         conversation = history.save(replace(conversation, dialogue=dialogue))
 
     try:
-        chat_lines(loop, sys.stdin, sys.stdout, conversation.dialogue, interactive=sys.stdin.isatty(),
-                   on_exchange=save)
+        chat_lines(loop, sys.stdin, sys.stdout, conversation.dialogue, interactive=sys.stdin.isatty(), on_exchange=save)
     except KeyboardInterrupt:  # Ctrl-C ends the chat like EOF does, without a traceback
         sys.stdout.write("\n")
 
 
-def chat_lines(loop: DialogueLoop, lines: TextIO, out: TextIO, dialogue: Dialogue = Dialogue(),
-               interactive: bool = False, on_exchange: Callable[[Dialogue], None] | None = None) -> Dialogue:
+def chat_lines(
+    loop: DialogueLoop,
+    lines: TextIO,
+    out: TextIO,
+    dialogue: Dialogue | None = None,
+    interactive: bool = False,
+    on_exchange: Callable[[Dialogue], None] | None = None,
+) -> Dialogue:
     """Run one exchange per non-empty input line until EOF; returns the whole dialogue. `on_exchange` gets
     the dialogue after each exchange (the plain chat saves it to the history there)."""
     render = make_renderer(out)
+    dialogue = dialogue if dialogue is not None else Dialogue()
     while True:
         if interactive:
             out.write(PROMPT)
@@ -67,6 +86,7 @@ def chat_lines(loop: DialogueLoop, lines: TextIO, out: TextIO, dialogue: Dialogu
 
 def make_renderer(out: TextIO) -> Callable[[Event], None]:
     """Events as compact lines: `> search {...}`, `< N results (relaxed: ...)`, one line per hotel, the reply."""
+
     def render(event: Event) -> None:
         if isinstance(event, SearchStarted):
             out.write(f"> search {format_arguments(event.arguments)}\n")

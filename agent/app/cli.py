@@ -1,4 +1,5 @@
 """`hotel-agent`: the chat (TUI, or `--plain` line mode) and its subcommands."""
+
 from __future__ import annotations
 
 import importlib
@@ -31,8 +32,7 @@ class HotelAgentGroup(FriendlyGroup):
         return getattr(importlib.import_module(module), attr)
 
 
-@click.group(cls=HotelAgentGroup, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=HotelAgentGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @backend_options("rules")
 @click.option("--plain", is_flag=True, help="Line-mode chat on stdin/stdout instead of the full-screen app.")
 @click.option("--continue", "continue_last", is_flag=True, help="Resume the last saved conversation.")

@@ -1,4 +1,5 @@
 """`hotel-agent data download|check|path`."""
+
 from __future__ import annotations
 
 import click
@@ -29,6 +30,7 @@ def download(force: bool) -> None:
             click.echo(f"ok        {file.path}")
             continue
         with tqdm(desc=file.path, unit="B", unit_scale=True, leave=False) as bar:
+
             def progress(n: int, total: int | None) -> None:
                 if total and bar.total != total:
                     bar.total = total

@@ -1,9 +1,11 @@
 """Thumbs up / down on agent replies, and the export of rated dialogues as training-format lines."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agent.core.codecs import dialogue_to_messages
 from agent.core.turns import AssistantTurn
@@ -25,7 +27,7 @@ class Feedback:
         return {"turn": self.turn, "rating": self.rating, "at": self.at}
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> "Feedback":
+    def from_json(cls, obj: dict[str, Any]) -> Feedback:
         if obj.get("rating") not in RATINGS or not isinstance(obj.get("turn"), int):
             raise ValueError(f"bad feedback entry {obj!r}")
         return cls(obj["turn"], obj["rating"], str(obj.get("at", "")))
@@ -36,7 +38,7 @@ def rate(feedback: Iterable[Feedback], new: Feedback) -> tuple[Feedback, ...]:
     return tuple(f for f in feedback if f.turn != new.turn) + (new,)
 
 
-def rated_lines(conversations: Iterable["Conversation"], rating: Rating | None = None) -> Iterator[str]:
+def rated_lines(conversations: Iterable[Conversation], rating: Rating | None = None) -> Iterator[str]:
     """One JSONL line per rated reply: the dialogue up to and including that reply in the GLM-4 `messages`
     format (what `agent.core.codecs.read_dialogues` and the fine-tuning data read), plus a `feedback` object saying
     which reply was rated how. Extra keys are ignored by the readers, so `up` lines can join the training data."""
@@ -44,10 +46,21 @@ def rated_lines(conversations: Iterable["Conversation"], rating: Rating | None =
         for item in sorted(conversation.feedback, key=lambda f: f.turn):
             if rating is not None and item.rating != rating:
                 continue
-            if item.turn >= len(conversation.dialogue) or not isinstance(conversation.dialogue[item.turn], AssistantTurn):
+            if item.turn >= len(conversation.dialogue) or not isinstance(
+                conversation.dialogue[item.turn], AssistantTurn
+            ):
                 continue  # a rating that no longer points at a reply (the file was edited): skip, never guess
             dialogue = conversation.dialogue[: item.turn + 1]
-            yield json.dumps({"messages": dialogue_to_messages(dialogue),
-                              "feedback": {"rating": item.rating, "conversation": conversation.id,
-                                           "backend": conversation.backend, "model": conversation.model,
-                                           "at": item.at}}, ensure_ascii=False)
+            yield json.dumps(
+                {
+                    "messages": dialogue_to_messages(dialogue),
+                    "feedback": {
+                        "rating": item.rating,
+                        "conversation": conversation.id,
+                        "backend": conversation.backend,
+                        "model": conversation.model,
+                        "at": item.at,
+                    },
+                },
+                ensure_ascii=False,
+            )

@@ -1,14 +1,15 @@
 """`hotel-agent feedback export OUT.jsonl`: the agent replies rated in the chat, as training-format lines."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
-from agent.core.codecs import write_jsonl
-from agent.core.errors import UserError
 from agent.app.feedback import rated_lines
 from agent.app.history import ConversationHistory
+from agent.core.codecs import write_jsonl
+from agent.core.errors import UserError
 
 
 @click.group()
@@ -18,8 +19,13 @@ def feedback() -> None:
 
 @feedback.command("export")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--rating", type=click.Choice(["up", "down", "all"]), default="all", show_default=True,
-              help="Which ratings to export.")
+@click.option(
+    "--rating",
+    type=click.Choice(["up", "down", "all"]),
+    default="all",
+    show_default=True,
+    help="Which ratings to export.",
+)
 def export(out: Path, rating: str) -> None:
     """Write one JSONL line per rated reply to OUT: the dialogue up to that reply in the GLM-4 `messages`
     format (as in train.glm4.jsonl) plus a `feedback` object {rating, conversation, backend, model, at}.

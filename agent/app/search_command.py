@@ -1,9 +1,11 @@
 """`hotel-agent search '<json arguments>'`: run a search_hotels call on the store and print a table."""
+
 from __future__ import annotations
 
 import json
 import unicodedata
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -43,8 +45,7 @@ def render_result(result: SearchResult, total: int) -> list[str]:
     """The table plus what the user should know: how many there are, what was relaxed or not understood."""
     lines = []
     if result.relaxed:
-        lines.append(f"no hotel meets every constraint; dropped: {', '.join(result.relaxed)} "
-                     f"(closest hotels first)")
+        lines.append(f"no hotel meets every constraint; dropped: {', '.join(result.relaxed)} (closest hotels first)")
     if result.unmapped:
         lines.append(f"facilities not understood, ignored: {'、'.join(result.unmapped)}")
     if not result.records:
@@ -62,14 +63,15 @@ def parse_arguments(text: str) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         raise ArgumentError(f"arguments are not valid JSON: {e.msg} at column {e.colno}") from None
     if not isinstance(arguments, dict):
-        raise ArgumentError(f"arguments must be a JSON object like '{{\"type\": \"经济型\"}}', got {text.strip()!r}")
+        raise ArgumentError(f'arguments must be a JSON object like \'{{"type": "经济型"}}\', got {text.strip()!r}')
     return arguments
 
 
 @click.command()
 @click.argument("arguments")
-@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Show at most this many hotels.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Show at most this many hotels."
+)
 def search(arguments: str, limit: int) -> None:
     """Search the hotels with search_hotels ARGUMENTS (a JSON object), as the chat's model would.
 

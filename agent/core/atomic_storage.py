@@ -8,15 +8,17 @@ next run after a kill) sees either the old state or the new one, never a mix.
 `ensure_schema` records, in a `meta` table, which version of a component's data layout a file holds, and runs
 the upgrade steps from that version to the current one (the same idea as SQLite's `PRAGMA user_version`).
 One file may hold several components (the hotel store and the bookings), each with its own version."""
+
 from __future__ import annotations
 
 import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any
 
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
@@ -45,7 +47,7 @@ class AtomicJSONStorage(Storage):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.json_kwargs = {"ensure_ascii": False, **json_kwargs}
 
-    def read(self) -> Optional[dict[str, dict[str, Any]]]:
+    def read(self) -> dict[str, dict[str, Any]] | None:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -55,8 +57,9 @@ class AtomicJSONStorage(Storage):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
-            raise DataFormatError(f"not valid JSON ({e.msg} at line {e.lineno}); delete the file to start afresh",
-                                  path=str(self.path)) from None
+            raise DataFormatError(
+                f"not valid JSON ({e.msg} at line {e.lineno}); delete the file to start afresh", path=str(self.path)
+            ) from None
         if not isinstance(data, dict):
             raise DataFormatError("not a TinyDB file (the top level is not a JSON object)", path=str(self.path))
         return data
@@ -165,8 +168,11 @@ def meta_set(db: TinyDB, component: str, **values: Any) -> None:
     db.table(META_TABLE).clear_cache()
 
 
-def replace_tables(db: TinyDB, tables: Mapping[str, Mapping[int, Mapping[str, Any]]],
-                   meta: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+def replace_tables(
+    db: TinyDB,
+    tables: Mapping[str, Mapping[int, Mapping[str, Any]]],
+    meta: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
     """Replace whole tables ({name: {doc_id: document}}) and merge `meta` ({component: values}) in ONE write:
     a crash leaves all of it or none of it, and the tables not named are carried over untouched."""
     data = db.storage.read() or {}
@@ -197,9 +203,11 @@ def ensure_schema(db: TinyDB, schema: Schema, *, fresh: bool | None = None) -> i
     `fresh=False` is passed, so every upgrade runs on it."""
     found = schema_version(db, schema.component)
     if found is not None and found > schema.version:
-        raise SchemaTooNewError(f"{getattr(db.storage, 'path', 'the database')}: {schema.component} data has "
-                                f"schema version {found}, this hotel-agent understands up to {schema.version}; "
-                                f"upgrade hotel-agent")
+        raise SchemaTooNewError(
+            f"{getattr(db.storage, 'path', 'the database')}: {schema.component} data has "
+            f"schema version {found}, this hotel-agent understands up to {schema.version}; "
+            f"upgrade hotel-agent"
+        )
     if found is None and (fresh is None or fresh):
         meta_set(db, schema.component, schema_version=schema.version)
         return None

@@ -3,11 +3,13 @@
 Every change is one atomic write of the file (agent.core.atomic_storage), done under the file's lock, so a process
 killed at any moment leaves a valid file with every booking it had confirmed, and two processes booking at
 once do not overwrite each other. Bookings are never deleted: cancelling sets the status."""
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from tinydb.table import Table
 
@@ -34,9 +36,11 @@ class Booking:
     nights: int | None = None
 
     @classmethod
-    def from_document(cls, doc_id: int, doc: Mapping[str, Any]) -> "Booking":
-        return cls(id=doc_id, **{k: doc.get(k) for k in ("hotel_id", "hotel_name", "created", "status", "guest",
-                                                          "check_in", "nights")})
+    def from_document(cls, doc_id: int, doc: Mapping[str, Any]) -> Booking:
+        return cls(
+            id=doc_id,
+            **{k: doc.get(k) for k in ("hotel_id", "hotel_name", "created", "status", "guest", "check_in", "nights")},
+        )
 
 
 def _check_in(value: str | dt.date | None) -> str | None:
@@ -65,7 +69,7 @@ class Bookings:
             ensure_schema(store.db, BOOKINGS_SCHEMA)
 
     @classmethod
-    def open(cls) -> "Bookings":
+    def open(cls) -> Bookings:
         return cls(HotelStore.open())
 
     def _table(self) -> Table:
@@ -73,8 +77,13 @@ class Bookings:
         # have taken since.
         return Table(self.store.db.storage, BOOKINGS_TABLE)
 
-    def book(self, hotel_id: int | Mapping[str, Any], guest: str | None = None,
-             check_in: str | dt.date | None = None, nights: int | None = None) -> Booking:
+    def book(
+        self,
+        hotel_id: int | Mapping[str, Any],
+        guest: str | None = None,
+        check_in: str | dt.date | None = None,
+        nights: int | None = None,
+    ) -> Booking:
         """Book a hotel, given by id or by one of its records (as a search returned it)."""
         if isinstance(hotel_id, Mapping):
             hotel_id = hotel_id.get("hotel_id")  # type: ignore[assignment]
@@ -82,9 +91,15 @@ class Bookings:
         if guest is not None and not isinstance(guest, str):
             raise UserError(f"guest must be a name, got {guest!r}")
         guest = (guest or "").strip() or None
-        doc = {"hotel_id": hotel_id, "hotel_name": hotel["name"],
-               "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "status": CONFIRMED,
-               "guest": guest, "check_in": _check_in(check_in), "nights": _nights(nights)}
+        doc = {
+            "hotel_id": hotel_id,
+            "hotel_name": hotel["name"],
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "status": CONFIRMED,
+            "guest": guest,
+            "check_in": _check_in(check_in),
+            "nights": _nights(nights),
+        }
         with locked(self.store.path):
             doc_id = self._table().insert(doc)
         return Booking.from_document(doc_id, doc)

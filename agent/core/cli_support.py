@@ -1,4 +1,5 @@
 """Shared pieces of the three command-line tools: one-line errors instead of tracebacks."""
+
 from __future__ import annotations
 
 import sys

@@ -6,17 +6,28 @@
   both JSON-in-a-string, as the course's combine_and_split.py wrote them.
 
 Both writers reproduce the course's files byte for byte (json.dumps with ensure_ascii=False)."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from agent.core.errors import DataFormatError
 from agent.core.schema import SEARCH_HOTELS_TOOL, TOOL_NAME
-from agent.core.turns import (AgentTurn, AssistantTurn, Dialogue, ReturnTurn, SearchTurn, Turn, UserTurn,
-                         turn_from_json, turn_to_json)
+from agent.core.turns import (
+    AgentTurn,
+    AssistantTurn,
+    Dialogue,
+    ReturnTurn,
+    SearchTurn,
+    Turn,
+    UserTurn,
+    turn_from_json,
+    turn_to_json,
+)
 
 SEARCH_PREFIX = TOOL_NAME + "\n"
 T = TypeVar("T")
@@ -27,6 +38,7 @@ def _dumps(obj: Any) -> str:
 
 
 # ---- GLM-4 messages ---------------------------------------------------------------------------------
+
 
 def dialogue_from_messages(messages: Any) -> Dialogue:
     if not isinstance(messages, list):
@@ -42,7 +54,7 @@ def dialogue_from_messages(messages: Any) -> Dialogue:
             turns.append(UserTurn(content))
         elif role == "assistant" and content.startswith(SEARCH_PREFIX):
             try:
-                arguments = json.loads(content[len(SEARCH_PREFIX):])
+                arguments = json.loads(content[len(SEARCH_PREFIX) :])
             except json.JSONDecodeError as e:
                 raise DataFormatError(f"message {i}: search_hotels arguments are not JSON ({e.msg})") from None
             if not isinstance(arguments, dict):
@@ -90,6 +102,7 @@ def dialogue_to_json_line(dialogue: Dialogue) -> str:
 
 # ---- turn-level samples -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Sample:
     """One prediction task: the dialogue so far and the agent turn that comes next."""
@@ -118,11 +131,15 @@ def sample_to_json_line(sample: Sample) -> str:
 
 def dialogue_to_samples(dialogue: Dialogue) -> list[Sample]:
     """The course's rule: one sample per search or assistant turn that has at least one turn before it."""
-    return [Sample(dialogue[:i], turn) for i, turn in enumerate(dialogue)
-            if i > 0 and isinstance(turn, (SearchTurn, AssistantTurn))]
+    return [
+        Sample(dialogue[:i], turn)
+        for i, turn in enumerate(dialogue)
+        if i > 0 and isinstance(turn, (SearchTurn, AssistantTurn))
+    ]
 
 
 # ---- files ------------------------------------------------------------------------------------------
+
 
 def read_dialogues(path: str | Path) -> Iterator[Dialogue]:
     """Dialogues of a GLM-4 `messages` JSONL file; a bad line raises DataFormatError with its number."""
@@ -154,8 +171,9 @@ def detect_format(path: str | Path) -> str:
                         return "messages"
                     if isinstance(obj, dict) and "context" in obj:
                         return "samples"
-                    raise DataFormatError("neither a 'messages' dialogue nor a 'context'/'response' sample",
-                                          path=str(path), line=number)
+                    raise DataFormatError(
+                        "neither a 'messages' dialogue nor a 'context'/'response' sample", path=str(path), line=number
+                    )
     except OSError as e:
         raise DataFormatError(f"cannot read ({e.strerror})", path=str(path)) from None
     raise DataFormatError("the file is empty", path=str(path))

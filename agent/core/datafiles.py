@@ -3,15 +3,16 @@
 The data directory is `$HOTEL_AGENT_DATA`, else `<user cache>/hotel-agent/data`. Derived files (the TinyDB
 store, fetched models) go to the cache directory: `$HOTEL_AGENT_CACHE`, else `<user cache>/hotel-agent`.
 Nothing here is ever committed to the repository."""
+
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
 import urllib.request
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import platformdirs
 
@@ -30,20 +31,46 @@ class DataFile:
 
 
 DATA_FILES: tuple[DataFile, ...] = (
-    DataFile("crosswoz/hotel_db.json", CROSSWOZ_URL + "hotel_db.json",
-             "5746b3846f285c82dd7640b50d3ac21f2ae929f52fdca2b603e452585a4a694e"),
-    DataFile("crosswoz/database.md", "https://raw.githubusercontent.com/thu-coai/CrossWOZ/master/data/crosswoz/database/README.md",
-             "24dd38eef7c3b8dd1c77ee6394cac561679776eb236958e8ae228bdea803301c"),
-    DataFile("hotel/train.glm4.jsonl", COURSE_URL + "train.glm4.jsonl",
-             "36f78bb6345ba7245a6f340bfcf49d323d14f8c4ad09c0ca13a360d01715598a", 1599),
-    DataFile("hotel/dev.glm4.jsonl", COURSE_URL + "dev.glm4.jsonl",
-             "0c96620d55a8c2e4d33e4409a68408183ae62da110de19227705962af7165ed1", 198),
-    DataFile("hotel/test.glm4.jsonl", COURSE_URL + "test.glm4.jsonl",
-             "c6e1240f60b9bd96ec1af0ba7c23c2941c516f4cee843efc773a1686fbc959d7", 201),
-    DataFile("hotel/dev.jsonl", COURSE_URL + "dev.jsonl",
-             "67df1a43f054721e4dcb401eda5d876a67470c77006bd847e9037eb9091b6dc9", 537),
-    DataFile("hotel/test.jsonl", COURSE_URL + "test.jsonl",
-             "b69c29f63f3ea893b36f7aef5e6366e4f31c235fd3628f80cb09637771569277", 560),
+    DataFile(
+        "crosswoz/hotel_db.json",
+        CROSSWOZ_URL + "hotel_db.json",
+        "5746b3846f285c82dd7640b50d3ac21f2ae929f52fdca2b603e452585a4a694e",
+    ),
+    DataFile(
+        "crosswoz/database.md",
+        "https://raw.githubusercontent.com/thu-coai/CrossWOZ/master/data/crosswoz/database/README.md",
+        "24dd38eef7c3b8dd1c77ee6394cac561679776eb236958e8ae228bdea803301c",
+    ),
+    DataFile(
+        "hotel/train.glm4.jsonl",
+        COURSE_URL + "train.glm4.jsonl",
+        "36f78bb6345ba7245a6f340bfcf49d323d14f8c4ad09c0ca13a360d01715598a",
+        1599,
+    ),
+    DataFile(
+        "hotel/dev.glm4.jsonl",
+        COURSE_URL + "dev.glm4.jsonl",
+        "0c96620d55a8c2e4d33e4409a68408183ae62da110de19227705962af7165ed1",
+        198,
+    ),
+    DataFile(
+        "hotel/test.glm4.jsonl",
+        COURSE_URL + "test.glm4.jsonl",
+        "c6e1240f60b9bd96ec1af0ba7c23c2941c516f4cee843efc773a1686fbc959d7",
+        201,
+    ),
+    DataFile(
+        "hotel/dev.jsonl",
+        COURSE_URL + "dev.jsonl",
+        "67df1a43f054721e4dcb401eda5d876a67470c77006bd847e9037eb9091b6dc9",
+        537,
+    ),
+    DataFile(
+        "hotel/test.jsonl",
+        COURSE_URL + "test.jsonl",
+        "b69c29f63f3ea893b36f7aef5e6366e4f31c235fd3628f80cb09637771569277",
+        560,
+    ),
 )
 BY_PATH = {f.path: f for f in DATA_FILES}
 HOTEL_DB = "crosswoz/hotel_db.json"
@@ -101,9 +128,16 @@ def check_file(file: DataFile, directory: Path | None = None) -> FileStatus:
     return FileStatus(file, True, lines=lines)
 
 
-def write_verified(chunks: Iterable[bytes], target: Path, *, sha256: str, size: int | None = None,
-                   progress: Callable[[int, int | None], None] | None = None, total: int | None = None,
-                   source: str) -> Path:
+def write_verified(
+    chunks: Iterable[bytes],
+    target: Path,
+    *,
+    sha256: str,
+    size: int | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+    total: int | None = None,
+    source: str,
+) -> Path:
     """Write `chunks` to `target` through a temp file in the same directory, check the sha256 (and size),
     then rename into place: an interrupted or wrong download never leaves a file under the real name.
     A mismatch raises DataMissingError naming `source`."""
@@ -120,9 +154,12 @@ def write_verified(chunks: Iterable[bytes], target: Path, *, sha256: str, size: 
                 if progress:
                     progress(len(block), total)
         if digest.hexdigest() != sha256 or (size is not None and written != size):
-            raise DataMissingError(f"{target.name} from {source} has sha256 {digest.hexdigest()} and size "
-                                   f"{written}, expected {sha256}" + (f" and {size}" if size is not None else "")
-                                   + "; the upstream file changed")
+            raise DataMissingError(
+                f"{target.name} from {source} has sha256 {digest.hexdigest()} and size "
+                f"{written}, expected {sha256}"
+                + (f" and {size}" if size is not None else "")
+                + "; the upstream file changed"
+            )
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -135,10 +172,20 @@ def read_blocks(stream, block_size: int = 1 << 16) -> Iterator[bytes]:
         yield block
 
 
-def download_file(file: DataFile, directory: Path, progress: Callable[[int, int | None], None] | None = None,
-                  opener: Callable[[str], object] = urllib.request.urlopen) -> Path:
+def download_file(
+    file: DataFile,
+    directory: Path,
+    progress: Callable[[int, int | None], None] | None = None,
+    opener: Callable[[str], object] = urllib.request.urlopen,
+) -> Path:
     """Fetch one file from its upstream URL into `directory`, verified and atomic (`write_verified`)."""
     with opener(file.url) as response:  # type: ignore[attr-defined]
         length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
-        return write_verified(read_blocks(response), directory / file.path, sha256=file.sha256,
-                              progress=progress, total=int(length) if length else None, source=file.url)
+        return write_verified(
+            read_blocks(response),
+            directory / file.path,
+            sha256=file.sha256,
+            progress=progress,
+            total=int(length) if length else None,
+            source=file.url,
+        )

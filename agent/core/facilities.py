@@ -13,15 +13,16 @@ that contain it (无线网络 ⊂ 公共区域和一些房间提供无线网络,
 else the most similar one by characters. A phrase close to nothing maps to () and the caller reports it.
 Characters are compared as sets, with filler characters (的, 提供, 服务…) weighing little and every way of
 saying wifi (无线网络, 无线上网, 无线网) spelled `wifi`: the one synonym characters cannot see."""
+
 from __future__ import annotations
 
 import json
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from agent.core.atomic_storage import write_atomically
 from agent.core.codecs import read_dialogues
@@ -103,13 +104,18 @@ def observations_from_file(path: str | Path, hotel_facilities: Sequence[frozense
             ids = [r.get("hotel_id") for r in following.records]
             if not all(isinstance(i, int) and 0 <= i < len(hotel_facilities) for i in ids):
                 continue
-            found.append(Observation(tuple(normalize_phrase(p) for p in phrases if isinstance(p, str) and p.strip()),
-                                     tuple(hotel_facilities[i] for i in ids)))
+            found.append(
+                Observation(
+                    tuple(normalize_phrase(p) for p in phrases if isinstance(p, str) and p.strip()),
+                    tuple(hotel_facilities[i] for i in ids),
+                )
+            )
     return found
 
 
-def learn_phrase_map(observations: Iterable[Observation], hotel_facilities: Sequence[frozenset[str]]
-                     ) -> dict[str, tuple[str, ...]]:
+def learn_phrase_map(
+    observations: Iterable[Observation], hotel_facilities: Sequence[frozenset[str]]
+) -> dict[str, tuple[str, ...]]:
     """phrase -> (its database facility,) from the evidence of the observations; see the module docstring."""
     counts = Counter(f for facilities in hotel_facilities for f in facilities)
     base_rate = {f: n / len(hotel_facilities) for f, n in counts.items()}
@@ -126,9 +132,11 @@ def learn_phrase_map(observations: Iterable[Observation], hotel_facilities: Sequ
                 evidence[phrase][f] += per_search[f]
     learned = {}
     for phrase, n in seen.items():
-        def score(f: str) -> float:
+
+        def score(f: str, n: int = n, phrase: str = phrase) -> float:
             missing = n - present[phrase][f]
             return evidence[phrase][f] + missing * math.log(NOISE_RATE) + SIMILARITY_WEIGHT * similarity(phrase, f)
+
         if present[phrase]:
             # ties (rare) go to the rarer facility, then the name, so the map never depends on dict order
             learned[phrase] = (max(present[phrase], key=lambda f: (score(f), -counts[f], f)),)
@@ -178,8 +186,13 @@ def _union(mappings: Iterable[tuple[str, ...]], order: Sequence[str]) -> tuple[s
 
 def _parameters() -> dict[str, object]:
     # Part of the cache key: changing a knob relearns the map instead of serving a stale one.
-    return {"noise_rate": NOISE_RATE, "similarity_weight": SIMILARITY_WEIGHT, "max_evidence": MAX_EVIDENCE_PER_SEARCH,
-            "weak_tokens": "".join(sorted(WEAK_TOKENS)), "weak_weight": WEAK_WEIGHT}
+    return {
+        "noise_rate": NOISE_RATE,
+        "similarity_weight": SIMILARITY_WEIGHT,
+        "max_evidence": MAX_EVIDENCE_PER_SEARCH,
+        "weak_tokens": "".join(sorted(WEAK_TOKENS)),
+        "weak_weight": WEAK_WEIGHT,
+    }
 
 
 def database_facilities(hotel_facilities: Sequence[frozenset[str]]) -> tuple[str, ...]:
@@ -188,8 +201,9 @@ def database_facilities(hotel_facilities: Sequence[frozenset[str]]) -> tuple[str
     return tuple(sorted(counts, key=lambda f: (-counts[f], f)))
 
 
-def load_facility_map(hotel_facilities: Sequence[frozenset[str]], train_path: Path | None,
-                      cache_dir: Path | None) -> FacilityMap:
+def load_facility_map(
+    hotel_facilities: Sequence[frozenset[str]], train_path: Path | None, cache_dir: Path | None
+) -> FacilityMap:
     """The facility map, learned from `train_path` (None: database names and similarity only).
 
     Learning reads the whole training file, so the result is cached in `cache_dir` under the training file's
@@ -204,14 +218,28 @@ def load_facility_map(hotel_facilities: Sequence[frozenset[str]], train_path: Pa
             cached = json.loads(cache.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             cached = {}
-        if (cached.get("version") == CACHE_VERSION and cached.get("train_sha256") == sha
-                and cached.get("facilities") == list(names) and cached.get("parameters") == _parameters()):
+        if (
+            cached.get("version") == CACHE_VERSION
+            and cached.get("train_sha256") == sha
+            and cached.get("facilities") == list(names)
+            and cached.get("parameters") == _parameters()
+        ):
             return FacilityMap(names, {p: tuple(fs) for p, fs in cached["learned"].items()})
     learned = learn_phrase_map(observations_from_file(train_path, hotel_facilities), hotel_facilities)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(cache, json.dumps({"version": CACHE_VERSION, "train_sha256": sha, "facilities": list(names),
-                                            "parameters": _parameters(),
-                                            "learned": {p: list(fs) for p, fs in sorted(learned.items())}},
-                                           ensure_ascii=False, indent=1))
+        write_atomically(
+            cache,
+            json.dumps(
+                {
+                    "version": CACHE_VERSION,
+                    "train_sha256": sha,
+                    "facilities": list(names),
+                    "parameters": _parameters(),
+                    "learned": {p: list(fs) for p, fs in sorted(learned.items())},
+                },
+                ensure_ascii=False,
+                indent=1,
+            ),
+        )
     return FacilityMap(names, learned)

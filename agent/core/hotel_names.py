@@ -10,11 +10,12 @@ the first rule that finds something:
 4. the text's characters appear in order in a name, close together (山西大厦 → 山西(金辇)大厦).
 
 Matches keep database order, except rule 1 (the longest name first) and rule 4 (the tightest match first)."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Sequence
+from collections.abc import Sequence
 
 CITY = "北京"
 # Rule 4 accepts a name when the text's characters are spread over at most this many times its length.

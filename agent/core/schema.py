@@ -1,10 +1,12 @@
 """The `search_hotels` tool: its JSON schema (defined once, imported by validation, prompts and templates)
 and `validate_arguments`, which turns model or user output into clean arguments or a clear error."""
+
 from __future__ import annotations
 
 import json
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from agent.core.errors import ArgumentError
 

@@ -1,4 +1,5 @@
 """What a hotel search returns to the dialogue loop and the front ends."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,7 +8,9 @@ from typing import Any
 
 @dataclass(frozen=True)
 class SearchResult:
-    records: list[dict[str, Any]]  # course record format: name, type, address, subway, phone, facilities, price, rating, hotel_id
+    records: list[
+        dict[str, Any]
+    ]  # course record format: name, type, address, subway, phone, facilities, price, rating, hotel_id
     relaxed: tuple[str, ...] = ()  # argument keys that had to be dropped to find anything (empty: every constraint met)
     unmapped: tuple[str, ...] = field(default=())  # facility phrases that match no database facility
 

@@ -2,10 +2,12 @@
 
 Roles follow the course's turn-level data: `user` {content}, `search` {arguments} (a search_hotels call),
 `return` {records} (what the search found), `assistant` {content} (a reply to the user)."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator, Union
+from typing import Any, ClassVar
 
 from agent.core.errors import DataFormatError
 
@@ -39,9 +41,9 @@ class AssistantTurn:
     role: ClassVar[str] = "assistant"
 
 
-Turn = Union[UserTurn, SearchTurn, ReturnTurn, AssistantTurn]
+Turn = UserTurn | SearchTurn | ReturnTurn | AssistantTurn
 # What a backend may produce: the next step of the agent.
-AgentTurn = Union[SearchTurn, AssistantTurn]
+AgentTurn = SearchTurn | AssistantTurn
 TURN_TYPES: dict[str, type] = {t.role: t for t in (UserTurn, SearchTurn, ReturnTurn, AssistantTurn)}
 _FIELD = {"user": "content", "search": "arguments", "return": "records", "assistant": "content"}
 _FIELD_TYPE = {"content": str, "arguments": dict, "records": list}
@@ -56,7 +58,7 @@ class Dialogue:
     def __post_init__(self) -> None:
         object.__setattr__(self, "turns", tuple(self.turns))
 
-    def with_turn(self, *turns: Turn) -> "Dialogue":
+    def with_turn(self, *turns: Turn) -> Dialogue:
         return Dialogue(self.turns + tuple(turns))
 
     def __iter__(self) -> Iterator[Turn]:

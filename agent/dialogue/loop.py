@@ -1,17 +1,19 @@
 """The dialogue loop: one user message in, the backend decides, searches run on the HotelStore, a reply out.
 
 It knows nothing of screens: it yields events that any front end (the line-mode chat, the TUI) renders."""
+
 from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Iterator, Protocol, Union
+from typing import Any, Protocol
 
 from agent.core.errors import ArgumentError
+from agent.core.schema import validate_arguments
 from agent.core.search_result import SearchResult
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
-from agent.core.schema import validate_arguments
 from backends.base import Backend, Prediction
 
 
@@ -47,7 +49,7 @@ class Reply:
     dialogue: Dialogue  # the whole dialogue after this exchange
 
 
-Event = Union[SearchStarted, SearchFinished, SearchRejected, ReplyText, Reply]
+Event = SearchStarted | SearchFinished | SearchRejected | ReplyText | Reply
 
 # The course's searches returned at most a handful of records; more would crowd the prompt.
 DEFAULT_RESULT_LIMIT = 3
@@ -60,8 +62,7 @@ class DialogueLoop:
     store: Searcher
     result_limit: int = DEFAULT_RESULT_LIMIT
 
-    def respond(self, dialogue: Dialogue, user_text: str,
-                cancel: threading.Event | None = None) -> Iterator[Event]:
+    def respond(self, dialogue: Dialogue, user_text: str, cancel: threading.Event | None = None) -> Iterator[Event]:
         """Run one exchange. The final event is always a `Reply` carrying the grown dialogue."""
         dialogue = dialogue.with_turn(UserTurn(user_text))
         for _ in range(MAX_SEARCHES_PER_MESSAGE + 1):
@@ -88,8 +89,9 @@ class DialogueLoop:
         dialogue = dialogue.with_turn(AssistantTurn(content))
         yield Reply(content, dialogue)
 
-    def _predict_streaming(self, dialogue: Dialogue,
-                           cancel: threading.Event | None) -> Generator[ReplyText, None, Prediction]:
+    def _predict_streaming(
+        self, dialogue: Dialogue, cancel: threading.Event | None
+    ) -> Generator[ReplyText, None, Prediction]:
         """Run the backend in a thread and yield its reply text as it arrives, so a front end shows an
         LLM reply token by token; returns the finished prediction."""
         pieces: queue.Queue = queue.Queue()
@@ -99,7 +101,8 @@ class DialogueLoop:
         def work() -> None:
             try:
                 outcome["prediction"] = self.backend.predict(
-                    [dialogue], on_text=lambda _i, text: pieces.put(text), cancel=cancel)[0]
+                    [dialogue], on_text=lambda _i, text: pieces.put(text), cancel=cancel
+                )[0]
             except BaseException as e:  # re-raised in the caller's thread below
                 outcome["error"] = e
             finally:
@@ -118,12 +121,15 @@ class DialogueLoop:
 def dialogue_repeats_search(dialogue: Dialogue, arguments: dict[str, Any]) -> bool:
     """True when the latest turn is already the result of this very search (a backend stuck in a loop)."""
     turns = dialogue.turns
-    return (len(turns) >= 2 and isinstance(turns[-1], ReturnTurn) and isinstance(turns[-2], SearchTurn)
-            and turns[-2].arguments == arguments)
+    return (
+        len(turns) >= 2
+        and isinstance(turns[-1], ReturnTurn)
+        and isinstance(turns[-2], SearchTurn)
+        and turns[-2].arguments == arguments
+    )
 
 
-def run_exchange(loop: DialogueLoop, dialogue: Dialogue, user_text: str,
-                 render: Callable[[Event], None]) -> Dialogue:
+def run_exchange(loop: DialogueLoop, dialogue: Dialogue, user_text: str, render: Callable[[Event], None]) -> Dialogue:
     """Drive one exchange, rendering each event; returns the grown dialogue."""
     for event in loop.respond(dialogue, user_text):
         render(event)

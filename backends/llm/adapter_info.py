@@ -3,6 +3,7 @@
 The LoRA/QLoRA backends read it to serve the adapter with the same family, template and record layout, and
 refuse an adapter whose family or template hash does not match (a silent mismatch would only show up as
 bad scores)."""
+
 from __future__ import annotations
 
 import json
@@ -48,6 +49,11 @@ def read_adapter_info(directory: str | Path) -> AdapterInfo | None:
         raise UserError(f"{path}: missing field(s) {', '.join(missing)}")
     if obj["record_style"] not in RECORD_STYLES:
         raise UserError(f"{path}: record_style must be one of {', '.join(RECORD_STYLES)}, got {obj['record_style']!r}")
-    return AdapterInfo(family=obj["family"], base_model=obj["base_model"], method=obj["method"],
-                       template_hash=obj["template_hash"], record_style=obj["record_style"],
-                       extra=obj.get("extra", {}))
+    return AdapterInfo(
+        family=obj["family"],
+        base_model=obj["base_model"],
+        method=obj["method"],
+        template_hash=obj["template_hash"],
+        record_style=obj["record_style"],
+        extra=obj.get("extra", {}),
+    )

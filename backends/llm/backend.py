@@ -2,12 +2,14 @@
 
 One class serves them all; the family table and the render settings are the only differences. Importing this
 module registers the names and imports nothing heavy: the model loads when the backend is created."""
+
 from __future__ import annotations
 
 import functools
 import itertools
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from agent.core.codecs import read_dialogues
 from agent.core.datafiles import TRAIN, data_path
@@ -15,12 +17,12 @@ from agent.core.errors import UserError
 from agent.core.turns import Dialogue
 from backends.base import Prediction, TextCallback
 from backends.llm.encoding import encode_dialogue, special_token_id, stop_token_ids
-from prompts.families import FAMILIES, Family
 from backends.llm.generation import GenerationSettings, ReplyStreamer, generate_ids
 from backends.llm.loading import METHODS, Loaded, LoadSpec, adapter_sha256, load, resolve
 from backends.llm.parsing import parse_agent_turn
 from backends.registry import register
 from prompts import RenderSettings, example_lines, render_system_prompt, template_hash
+from prompts.families import FAMILIES, Family
 
 PROMPT_EXAMPLES = 3
 
@@ -41,12 +43,18 @@ class LLMBackend:
         return self.spec.family
 
     def encode_prompt(self, dialogue: Dialogue) -> list[int]:
-        ids, _ = encode_dialogue(self.loaded.tokenizer, self.family, dialogue, add_generation_prompt=True,
-                                 settings=self.spec.settings)
+        ids, _ = encode_dialogue(
+            self.loaded.tokenizer, self.family, dialogue, add_generation_prompt=True, settings=self.spec.settings
+        )
         return ids
 
-    def predict(self, dialogues: Sequence[Dialogue], *, on_text: TextCallback | None = None,
-                cancel: threading.Event | None = None) -> list[Prediction]:
+    def predict(
+        self,
+        dialogues: Sequence[Dialogue],
+        *,
+        on_text: TextCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Prediction]:
         prompts = [self.encode_prompt(d) for d in dialogues]
         # Longest first: rows of similar length share a batch, so little compute goes to padding.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
@@ -54,12 +62,21 @@ class LLMBackend:
         for start in range(0, len(order), self.generation.batch_size):
             if cancel is not None and cancel.is_set():
                 break
-            batch = order[start:start + self.generation.batch_size]
-            streamer = (ReplyStreamer(self.loaded.tokenizer, self.family, self.stop_ids, on_text, batch)
-                        if on_text is not None else None)
-            outputs = generate_ids(self.loaded.model, [prompts[i] for i in batch], pad_id=self.pad_id,
-                                   stop_ids=self.stop_ids, max_new_tokens=self.generation.max_new_tokens,
-                                   streamer=streamer, cancel=cancel)
+            batch = order[start : start + self.generation.batch_size]
+            streamer = (
+                ReplyStreamer(self.loaded.tokenizer, self.family, self.stop_ids, on_text, batch)
+                if on_text is not None
+                else None
+            )
+            outputs = generate_ids(
+                self.loaded.model,
+                [prompts[i] for i in batch],
+                pad_id=self.pad_id,
+                stop_ids=self.stop_ids,
+                max_new_tokens=self.generation.max_new_tokens,
+                streamer=streamer,
+                cancel=cancel,
+            )
             for index, ids in zip(batch, outputs):
                 raws[index] = self.loaded.tokenizer.decode(ids, skip_special_tokens=False)
         return [Prediction(parse_agent_turn(raw, self.family), raw) for raw in raws]
@@ -89,8 +106,10 @@ class LLMBackend:
 def prompt_settings(family: Family, examples: int = PROMPT_EXAMPLES) -> RenderSettings:
     """The prompt-only layout: the family's record style plus the Chinese system prompt with a few training
     dialogues (the first that search, get records and reply — train split only, never dev or test)."""
-    return RenderSettings(record_style=family.record_style,
-                          system=render_system_prompt([example_lines(d) for d in training_examples(examples)]))
+    return RenderSettings(
+        record_style=family.record_style,
+        system=render_system_prompt([example_lines(d) for d in training_examples(examples)]),
+    )
 
 
 def training_examples(count: int) -> list[Dialogue]:
@@ -102,21 +121,37 @@ def training_examples(count: int) -> list[Dialogue]:
     return list(chosen)
 
 
-def create_backend(family: str, method: str, *, model: str | None = None, adapter: str | None = None,
-                   gguf_file: str | None = None, max_new_tokens: int | None = None, device: str | None = None,
-                   batch_size: int | None = None) -> LLMBackend:
+def create_backend(
+    family: str,
+    method: str,
+    *,
+    model: str | None = None,
+    adapter: str | None = None,
+    gguf_file: str | None = None,
+    max_new_tokens: int | None = None,
+    device: str | None = None,
+    batch_size: int | None = None,
+) -> LLMBackend:
     spec_family = FAMILIES[family]
     settings = prompt_settings(spec_family) if method == "prompt" else None
-    spec = resolve(spec_family, method, model=model, gguf_file=gguf_file, adapter=adapter, device=device,
-                   settings=settings)
-    generation = GenerationSettings(max_new_tokens=max_new_tokens or GenerationSettings.max_new_tokens,
-                                    batch_size=batch_size or GenerationSettings.batch_size)
+    spec = resolve(
+        spec_family, method, model=model, gguf_file=gguf_file, adapter=adapter, device=device, settings=settings
+    )
+    generation = GenerationSettings(
+        max_new_tokens=max_new_tokens or GenerationSettings.max_new_tokens,
+        batch_size=batch_size or GenerationSettings.batch_size,
+    )
     return LLMBackend(spec, load(spec), generation)
 
 
-_DESCRIBE = {"prompt": "prompt-only {} (system prompt + examples, no fine-tuning)",
-             "lora": "{} + LoRA adapter (bf16 on CUDA, fp32 on CPU)",
-             "qlora": "{} in 4-bit NF4 + QLoRA adapter"}
+_DESCRIBE = {
+    "prompt": "prompt-only {} (system prompt + examples, no fine-tuning)",
+    "lora": "{} + LoRA adapter (bf16 on CUDA, fp32 on CPU)",
+    "qlora": "{} in 4-bit NF4 + QLoRA adapter",
+}
 for _family, _method in itertools.product(FAMILIES, METHODS):
-    register(f"{_method}-{_family}", functools.partial(create_backend, _family, _method),
-             _DESCRIBE[_method].format(FAMILIES[_family].default_model))
+    register(
+        f"{_method}-{_family}",
+        functools.partial(create_backend, _family, _method),
+        _DESCRIBE[_method].format(FAMILIES[_family].default_model),
+    )

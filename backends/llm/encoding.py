@@ -4,14 +4,16 @@ Special segments become their one control-token id; text segments are tokenized 
 `split_special_tokens=True`, so a special-token string inside user content (or in records, arguments, the
 system prompt) stays characters. Training and inference both encode through here: the ids a model is
 trained on are the ids it is served."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from agent.core.errors import UserError
 from agent.core.turns import Dialogue, Turn
-from prompts.families import Family, get_family
 from prompts import RenderSettings, Segment, render_segments
+from prompts.families import Family, get_family
 
 IGNORE_INDEX = -100  # labels outside trainable spans (PyTorch cross-entropy's ignore_index)
 
@@ -43,15 +45,21 @@ def encode_segments(tokenizer: Any, segments: Sequence[Segment]) -> tuple[list[i
     return input_ids, labels
 
 
-def encode_dialogue(tokenizer: Any, family: str | Family, dialogue: Dialogue | Sequence[Turn], *,
-                    add_generation_prompt: bool, settings: RenderSettings | None = None
-                    ) -> tuple[list[int], list[int]]:
+def encode_dialogue(
+    tokenizer: Any,
+    family: str | Family,
+    dialogue: Dialogue | Sequence[Turn],
+    *,
+    add_generation_prompt: bool,
+    settings: RenderSettings | None = None,
+) -> tuple[list[int], list[int]]:
     """`(input_ids, labels)` of a dialogue; labels are IGNORE_INDEX (-100) outside model output.
 
     Training: the whole dialogue, `add_generation_prompt=False`. Inference: the context,
     `add_generation_prompt=True` (the generation prompt itself is never trained)."""
-    segments = render_segments(get_family(family), dialogue, add_generation_prompt=add_generation_prompt,
-                               settings=settings)
+    segments = render_segments(
+        get_family(family), dialogue, add_generation_prompt=add_generation_prompt, settings=settings
+    )
     return encode_segments(tokenizer, segments)
 
 
@@ -64,6 +72,8 @@ def stop_token_ids(tokenizer: Any, family: str | Family) -> list[int]:
         except UserError:
             continue
     if not ids:
-        raise UserError(f"the tokenizer has none of the {get_family(family).name} stop tokens; "
-                        "does --model match the backend's family?")
+        raise UserError(
+            f"the tokenizer has none of the {get_family(family).name} stop tokens; "
+            "does --model match the backend's family?"
+        )
     return ids

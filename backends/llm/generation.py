@@ -1,13 +1,15 @@
 """Batched generation: left padding, KV cache, greedy by default, per-row stop at the family's stop tokens,
 optional streaming of reply text and cancellation between decoding steps."""
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from prompts.families import Family
 from backends.llm.parsing import display_text
+from prompts.families import Family
 
 TextCallback = Callable[[int, str], None]
 
@@ -18,9 +20,17 @@ class GenerationSettings:
     batch_size: int = 16
 
 
-def generate_ids(model: Any, prompts: Sequence[Sequence[int]], *, pad_id: int, stop_ids: Sequence[int],
-                 max_new_tokens: int, streamer: Any = None, cancel: threading.Event | None = None,
-                 prefill: str = "auto") -> list[list[int]]:
+def generate_ids(
+    model: Any,
+    prompts: Sequence[Sequence[int]],
+    *,
+    pad_id: int,
+    stop_ids: Sequence[int],
+    max_new_tokens: int,
+    streamer: Any = None,
+    cancel: threading.Event | None = None,
+    prefill: str = "auto",
+) -> list[list[int]]:
     """New token ids per prompt (greedy), each cut after its first stop token. One `model.generate` call:
     prompts are left-padded so every row's last token sits at the same position and decoding steps run for
     the whole batch on one KV cache.
@@ -36,8 +46,8 @@ def generate_ids(model: Any, prompts: Sequence[Sequence[int]], *, pad_id: int, s
     input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(prompts), width), dtype=torch.long)
     for row, prompt in enumerate(prompts):
-        input_ids[row, width - len(prompt):] = torch.tensor(list(prompt), dtype=torch.long)
-        attention_mask[row, width - len(prompt):] = 1
+        input_ids[row, width - len(prompt) :] = torch.tensor(list(prompt), dtype=torch.long)
+        attention_mask[row, width - len(prompt) :] = 1
 
     class Cancelled(StoppingCriteria):
         def __call__(self, ids, scores, **kwargs):  # checked after every decoding step
@@ -50,11 +60,22 @@ def generate_ids(model: Any, prompts: Sequence[Sequence[int]], *, pad_id: int, s
         if prefill == "rows" or (prefill == "auto" and device.type == "cpu" and len(prompts) > 1):
             cache = prefill_rows(model, prompts, width)
         extra = {_cache_argument(model): cache} if cache is not None else {}
-        output = model.generate(input_ids=input_ids.to(device), attention_mask=attention_mask.to(device),
-                                **extra, max_new_tokens=max_new_tokens, do_sample=False, num_beams=1, use_cache=True,
-                                eos_token_id=list(stop_ids), pad_token_id=pad_id, streamer=streamer,
-                                stopping_criteria=StoppingCriteriaList([Cancelled()]),
-                                temperature=None, top_p=None, top_k=None)
+        output = model.generate(
+            input_ids=input_ids.to(device),
+            attention_mask=attention_mask.to(device),
+            **extra,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            num_beams=1,
+            use_cache=True,
+            eos_token_id=list(stop_ids),
+            pad_token_id=pad_id,
+            streamer=streamer,
+            stopping_criteria=StoppingCriteriaList([Cancelled()]),
+            temperature=None,
+            top_p=None,
+            top_k=None,
+        )
     stops = set(stop_ids)
     results = []
     for row in output[:, width:].tolist():
@@ -67,8 +88,9 @@ class ReplyStreamer:
     """A transformers streamer for a whole batch: decodes each row as it grows and passes on only reply
     text (no role, no markup, nothing of a search call), as `on_text(index, new_text)`."""
 
-    def __init__(self, tokenizer: Any, family: Family, stop_ids: Sequence[int], on_text: TextCallback,
-                 indices: Sequence[int]):
+    def __init__(
+        self, tokenizer: Any, family: Family, stop_ids: Sequence[int], on_text: TextCallback, indices: Sequence[int]
+    ):
         self.tokenizer, self.family, self.on_text, self.indices = tokenizer, family, on_text, list(indices)
         self.stops = set(stop_ids)
         self.rows: list[list[int]] = [[] for _ in self.indices]
@@ -103,7 +125,7 @@ class ReplyStreamer:
         if not final:
             text = text.rstrip("\ufffd")  # a character split across tokens: wait for the rest
         if text.startswith(self.sent[row]) and len(text) > len(self.sent[row]):
-            self.on_text(self.indices[row], text[len(self.sent[row]):])
+            self.on_text(self.indices[row], text[len(self.sent[row]) :])
             self.sent[row] = text
 
 

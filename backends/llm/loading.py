@@ -3,6 +3,7 @@
 
 Resolution is pure and cheap (`resolve`): every user mistake — a missing adapter, a wrong family, a template
 that changed since training — is reported in one line before anything heavy is imported."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,8 @@ from typing import Any
 from agent.core.errors import UserError
 from backends.llm import smollm2
 from backends.llm.adapter_info import AdapterInfo, read_adapter_info
-from prompts.families import Family, get_family
 from prompts import RenderSettings, default_settings, template_hash
+from prompts.families import Family, get_family
 
 METHODS = ("prompt", "lora", "qlora")
 ADAPTER_ROOT = Path("adapters")
@@ -34,9 +35,16 @@ class LoadSpec:
     device: str | None  # None: cuda when available, else cpu (decided at load time)
 
 
-def resolve(family: str | Family, method: str, *, model: str | None = None, gguf_file: str | None = None,
-            adapter: str | Path | None = None, device: str | None = None,
-            settings: RenderSettings | None = None) -> LoadSpec:
+def resolve(
+    family: str | Family,
+    method: str,
+    *,
+    model: str | None = None,
+    gguf_file: str | None = None,
+    adapter: str | Path | None = None,
+    device: str | None = None,
+    settings: RenderSettings | None = None,
+) -> LoadSpec:
     family = get_family(family)
     if method not in METHODS:
         raise UserError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
@@ -46,8 +54,10 @@ def resolve(family: str | Family, method: str, *, model: str | None = None, gguf
     if method != "prompt":
         adapter_path = Path(adapter) if adapter is not None else ADAPTER_ROOT / backend
         if not (adapter_path / "adapter_config.json").is_file():
-            raise UserError(f"no LoRA adapter in {adapter_path} (adapter_config.json missing); train one with "
-                            f"`finetune` or pass --adapter DIR")
+            raise UserError(
+                f"no LoRA adapter in {adapter_path} (adapter_config.json missing); train one with "
+                f"`finetune` or pass --adapter DIR"
+            )
         info = read_adapter_info(adapter_path)
         settings = settings or _check_adapter(info, family, adapter_path)
     settings = settings or default_settings(family)
@@ -65,14 +75,18 @@ def _check_adapter(info: AdapterInfo | None, family: Family, adapter: Path) -> R
     if info is None:
         return None  # an adapter trained elsewhere: served with the family's default layout
     if info.family != family.name:
-        raise UserError(f"adapter {adapter} was trained for family {info.family!r}, not {family.name!r}; "
-                        f"use --backend {info.method}-{info.family} or another --adapter")
+        raise UserError(
+            f"adapter {adapter} was trained for family {info.family!r}, not {family.name!r}; "
+            f"use --backend {info.method}-{info.family} or another --adapter"
+        )
     settings = RenderSettings(record_style=info.record_style)
     expected = template_hash(family, settings)
     if info.template_hash != expected:
-        raise UserError(f"adapter {adapter} was trained with template hash {info.template_hash[:12]}, but "
-                        f"prompts/{family.template} now hashes to {expected[:12]}; retrain it or use the "
-                        f"hotel-agent version it was trained with")
+        raise UserError(
+            f"adapter {adapter} was trained with template hash {info.template_hash[:12]}, but "
+            f"prompts/{family.template} now hashes to {expected[:12]}; retrain it or use the "
+            f"hotel-agent version it was trained with"
+        )
     return settings
 
 
@@ -97,24 +111,33 @@ def load(spec: LoadSpec) -> Loaded:
         if spec.method == "qlora":
             from transformers import BitsAndBytesConfig
 
-            quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                                              bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
+            quantization = BitsAndBytesConfig(
+                load_in_4bit=True,
+                bnb_4bit_quant_type="nf4",
+                bnb_4bit_use_double_quant=True,
+                bnb_4bit_compute_dtype=dtype,
+            )
             # transformers will not quantize while reading a GGUF: quantize a dequantized copy instead.
             source = dequantized_copy(spec.model, spec.gguf_file) if spec.gguf_file else spec.model
-            model = AutoModelForCausalLM.from_pretrained(source, quantization_config=quantization, dtype=dtype,
-                                                         device_map={"": device})
+            model = AutoModelForCausalLM.from_pretrained(
+                source, quantization_config=quantization, dtype=dtype, device_map={"": device}
+            )
         else:
             model = AutoModelForCausalLM.from_pretrained(spec.model, dtype=dtype, **extra).to(device)
     except (OSError, ValueError) as e:
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise UserError(f"cannot load model {spec.model!r} ({reason}); pass --model with a local directory "
-                        f"of {spec.family.default_model} or another {spec.family.name} model") from None
+        raise UserError(
+            f"cannot load model {spec.model!r} ({reason}); pass --model with a local directory "
+            f"of {spec.family.default_model} or another {spec.family.name} model"
+        ) from None
     if spec.adapter is not None:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, str(spec.adapter))
     model.eval()
-    return Loaded(model, tokenizer, device, str(dtype).replace("torch.", "") + ("-nf4" if spec.method == "qlora" else ""))
+    return Loaded(
+        model, tokenizer, device, str(dtype).replace("torch.", "") + ("-nf4" if spec.method == "qlora" else "")
+    )
 
 
 def require_local_or_reachable(spec: LoadSpec, timeout: float = 5.0) -> None:
@@ -122,8 +145,10 @@ def require_local_or_reachable(spec: LoadSpec, timeout: float = 5.0) -> None:
     if Path(spec.model).exists():
         return
     if spec.model.startswith(("/", "./", "../", "~")) or "\\" in spec.model:
-        raise UserError(f"model directory {spec.model} does not exist; pass --model with a local directory of "
-                        f"a {spec.family.name} model or a hub id")
+        raise UserError(
+            f"model directory {spec.model} does not exist; pass --model with a local directory of "
+            f"a {spec.family.name} model or a hub id"
+        )
     import os
     import urllib.error
     import urllib.request
@@ -132,19 +157,25 @@ def require_local_or_reachable(spec: LoadSpec, timeout: float = 5.0) -> None:
 
     if isinstance(try_to_load_from_cache(spec.model, "config.json"), str):
         return
-    hint = (f"pass --model with a local directory of {spec.model}"
-            + (" (or run `hotel-agent models fetch smollm2` and use a smollm2 backend)" if spec.family.name != "smollm2" else ""))
+    hint = f"pass --model with a local directory of {spec.model}" + (
+        " (or run `hotel-agent models fetch smollm2` and use a smollm2 backend)"
+        if spec.family.name != "smollm2"
+        else ""
+    )
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
         raise UserError(f"model {spec.model!r} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; {hint}")
     try:
-        urllib.request.urlopen(urllib.request.Request(f"{constants.ENDPOINT}/api/models/{spec.model}",
-                                                      method="HEAD"), timeout=timeout).close()
+        urllib.request.urlopen(
+            urllib.request.Request(f"{constants.ENDPOINT}/api/models/{spec.model}", method="HEAD"), timeout=timeout
+        ).close()
     except urllib.error.HTTPError:
         return  # the hub answered (gated or private models answer 401/403): let transformers say more
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
-        raise UserError(f"model {spec.model!r} is not a local directory, not in the Hugging Face cache, and "
-                        f"{constants.ENDPOINT} is unreachable ({reason}); {hint}") from None
+        raise UserError(
+            f"model {spec.model!r} is not a local directory, not in the Hugging Face cache, and "
+            f"{constants.ENDPOINT} is unreachable ({reason}); {hint}"
+        ) from None
 
 
 def adapter_sha256(adapter: Path) -> str | None:

@@ -1,9 +1,11 @@
 """The one reader of `log_history.json`, the Trainer's log that `finetune run` saves next to each adapter."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from agent.core.errors import UserError
 

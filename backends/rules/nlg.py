@@ -7,14 +7,16 @@ template never states what the records do not say. Templates are grouped by the 
 returned k records, relaxed or not, asked by name; or a follow-up of a given kind), and for each group we
 keep the template closest on average to all the others (the medoid under character BLEU): the phrasing
 that scores best against replies we have not seen."""
+
 from __future__ import annotations
 
 import functools
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
 
@@ -22,6 +24,7 @@ _PLACEHOLDER = re.compile(r"\{(n|phone|address|subway|price|rating)(\d)\}")
 
 
 # ---- the situation a reply answers -------------------------------------------------------------------
+
 
 def _last_user(dialogue: Dialogue) -> str:
     for turn in reversed(dialogue.turns):
@@ -143,7 +146,9 @@ def _followup(user: str, shown: list[dict[str, Any]]) -> tuple[str, list[dict[st
         records.sort(key=lambda r: r["price"] if isinstance(r.get("price"), (int, float)) and r["price"] > 0 else 1e9)
     many = "many" if len(shown) > 1 and not mentioned else "one"
     # Replies echo how the user referred to the hotel (这家酒店的价格是… / 这个酒店的价格是…).
-    reference = next((word for word in ("这家", "这个", "他家", "它家", "该酒店") if word in user), "name" if mentioned else "none")
+    reference = next(
+        (word for word in ("这家", "这个", "他家", "它家", "该酒店") if word in user), "name" if mentioned else "none"
+    )
     return f"{kind}-{many}-{reference}", records
 
 
@@ -154,15 +159,51 @@ def _mentions(text: str, name: str) -> bool:
 
 # ---- templates ---------------------------------------------------------------------------------------
 
+
 def _format_number(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
 
 
-_FACILITY_WORDS = ("wifi", "WIFI", "网", "热水", "餐厅", "会议室", "健身", "无烟", "商务中心", "接站", "接机", "洗衣",
-                   "寄存", "叫醒", "唤醒", "暖气", "早餐", "外宾", "残疾", "租车", "长途", "市内电话", "酒吧", "棋牌", "泳",
-                   "桑拿", "SPA", "停车", "看护", "温泉", "吹风", "设施", "经济", "舒适", "高档", "豪华")
+_FACILITY_WORDS = (
+    "wifi",
+    "WIFI",
+    "网",
+    "热水",
+    "餐厅",
+    "会议室",
+    "健身",
+    "无烟",
+    "商务中心",
+    "接站",
+    "接机",
+    "洗衣",
+    "寄存",
+    "叫醒",
+    "唤醒",
+    "暖气",
+    "早餐",
+    "外宾",
+    "残疾",
+    "租车",
+    "长途",
+    "市内电话",
+    "酒吧",
+    "棋牌",
+    "泳",
+    "桑拿",
+    "SPA",
+    "停车",
+    "看护",
+    "温泉",
+    "吹风",
+    "设施",
+    "经济",
+    "舒适",
+    "高档",
+    "豪华",
+)
 # (also: claims that something was booked or done, which only the booking flow may say)
 _UNGROUNDED = re.compile("|".join(_FACILITY_WORDS) + "|wi-?fi|预定了|预订了|订好|已经帮|已为您|已经为您", re.I)
 # ...and must not claim the hotel fits after all (有您需要的服务 / 其他方面都可以满足).
@@ -215,9 +256,13 @@ def fill(template: str, records: list[dict[str, Any]]) -> str | None:
         if index >= len(records):
             return None
         value = records[index].get("name" if kind == "n" else kind)
-        if value is None or value == "" or (kind in ("price", "rating") and (not isinstance(value, (int, float)) or value <= 0)):
+        if (
+            value is None
+            or value == ""
+            or (kind in ("price", "rating") and (not isinstance(value, (int, float)) or value <= 0))
+        ):
             return None
-        out.append(template[pos:m.start()])
+        out.append(template[pos : m.start()])
         out.append(_format_number(value) if kind in ("price", "rating") else str(value))
         pos = m.end()
     out.append(template[pos:])
@@ -247,7 +292,7 @@ class TemplateBank:
     by_key: dict[str, list[str]]
 
     @classmethod
-    def from_examples(cls, examples: Iterable[dict[str, Any]], keep: int = 8) -> "TemplateBank":
+    def from_examples(cls, examples: Iterable[dict[str, Any]], keep: int = 8) -> TemplateBank:
         groups: dict[str, list[str]] = defaultdict(list)
         for example in examples:
             parts = example["key"].split("-")
@@ -284,7 +329,7 @@ def _ngrams(text: str) -> list[dict[tuple[str, ...], int]]:
     for n in range(1, 5):
         grams: dict[tuple[str, ...], int] = defaultdict(int)
         for i in range(len(text) - n + 1):
-            grams[tuple(text[i:i + n])] += 1
+            grams[tuple(text[i : i + n])] += 1
         out.append(grams)
     return out
 
@@ -301,7 +346,7 @@ def _bleu4(hyp: list[dict], hyp_len: int, ref: list[dict], ref_len: int) -> floa
         if n == 0 and numerator == 0:
             return 0.0
         if numerator == 0:
-            precision = 1 / (2 ** k * denominator)
+            precision = 1 / (2**k * denominator)
             k += 1
         else:
             precision = numerator / denominator
@@ -401,8 +446,11 @@ def _requested_details(user: str, record: dict[str, Any], text: str) -> str:
     """The address / phone the user asked for along with the search (把地址、电话一起告诉我)."""
     if not _ASKS_DETAILS.search(re.sub(r"(国际|长途|市内|本地|国内)[^，。？]{0,4}电话", "", user)):
         return ""
-    details = [form.format(record[field]) for field, word, form in _DETAIL_WORDS
-               if word in user and record.get(field) and str(record[field]) not in text]
+    details = [
+        form.format(record[field])
+        for field, word, form in _DETAIL_WORDS
+        if word in user and record.get(field) and str(record[field]) not in text
+    ]
     return ("，".join(details) + "。") if details else ""
 
 

@@ -1,6 +1,7 @@
 """Understanding one user message: the search_hotels slots it mentions and what else it asks for.
 
 Pure functions of (text, lexicon, shown records); the dialogue state lives in backends.rules.state."""
+
 from __future__ import annotations
 
 import re
@@ -27,9 +28,11 @@ BYE = re.compile(r"再见|拜拜|没有(其他|别的)?(问题|事)|不用了|�
 CHOICE = re.compile(r"决定|就(选|订|住|要)|入住|预订这|预定这|订这|住这|就这家|选这|选择")
 # How the data's added follow-up questions about shown hotels read; those are answered, not searched.
 # Phrasings of the original dialogues (酒店设施… / 是否… / 该酒店… / 他家…) are searches there.
-_ABOUT_SHOWN = re.compile(r"^(这家|这个)酒店(有没有|是不是|有免费|wifi免费)|免费的?wifi|更好|比较好|告诉我|你知道"
-                          r"|(这两|两家|两个|这些|这几|他们|它们).{0,6}都(有|提供)"
-                          r"|^(这两|两个|这些|他们)")
+_ABOUT_SHOWN = re.compile(
+    r"^(这家|这个)酒店(有没有|是不是|有免费|wifi免费)|免费的?wifi|更好|比较好|告诉我|你知道"
+    r"|(这两|两家|两个|这些|这几|他们|它们).{0,6}都(有|提供)"
+    r"|^(这两|两个|这些|他们)"
+)
 _SEARCH_PHRASING = re.compile(r"设施|是否|该酒店|他家")
 COMPARE = re.compile(r"哪(个|家|一家|间)|谁家|更(高|低|便宜|贵|近|好)|比较")
 
@@ -84,12 +87,16 @@ def _noun_phrase(text: str, start: int, end: int, taken: list[bool], infixes: fr
     phrase (泳池 → 游泳池, as in 室内游泳池), over modifiers before it (免费, 室内) and over a place noun after
     it (洗衣房). Rightwards only place nouns: 洗衣服 is a piece of 洗衣服务 but not the user's noun."""
     while True:
-        if start > 0 and not taken[start - 1] and text[start - 1] not in _NOUN_BREAK \
-                and text[start - 1:end] in infixes:
+        if (
+            start > 0
+            and not taken[start - 1]
+            and text[start - 1] not in _NOUN_BREAK
+            and text[start - 1 : end] in infixes
+        ):
             start -= 1
-        elif (m := _MODIFIER_BEFORE.search(text, 0, start)) and not any(taken[m.start():start]):
+        elif (m := _MODIFIER_BEFORE.search(text, 0, start)) and not any(taken[m.start() : start]):
             start = m.start()
-        elif (m := _PLACE_AFTER.match(text, end)) and not any(taken[end:m.end()]):
+        elif (m := _PLACE_AFTER.match(text, end)) and not any(taken[end : m.end()]):
             end = m.end()
         else:
             return start, end
@@ -98,8 +105,10 @@ def _noun_phrase(text: str, start: int, end: int, taken: list[bool], infixes: fr
 _CLAUSE_END = re.compile(r"[，,。？?！!、；;：:]|并且|而且|以及|还有|还要|同时|另外")
 # Words that are facilities themselves: a scope never reaches over one (…无线网络并且提供宽带上网).
 _FACILITY_HEADS = re.compile(r"wifi|无线|网络|上网|热水|餐厅|服务|电话|设施", re.I)
-_REQUEST_WORDS = re.compile(r"^(?:请问|那么|那|哪个酒店|哪家酒店|哪个|哪家|谁家|好的|还有|另外|并且|而且|以及|该酒店|这家酒店(?!内|里)|这个酒店(?!内|里)|酒店(?!内|里)|他家|它家|"
-                            r"是否|能否|有没有|能不能|可不可以|可以|能够|能|需要|希望|最好|要求|要|提供|还|有|都|是|的)+")
+_REQUEST_WORDS = re.compile(
+    r"^(?:请问|那么|那|哪个酒店|哪家酒店|哪个|哪家|谁家|好的|还有|另外|并且|而且|以及|该酒店|这家酒店(?!内|里)|这个酒店(?!内|里)|酒店(?!内|里)|他家|它家|"
+    r"是否|能否|有没有|能不能|可不可以|可以|能够|能|需要|希望|最好|要求|要|提供|还|有|都|是|的)+"
+)
 # Words that say where or when a facility is offered (公共区域和一些房间都有wifi, 不间断供应24小时热水): the
 # data keeps them in the facility phrase.
 _SCOPE = re.compile(r"区域|房间|客房|角落|所有|全部|每个|公共|不间断|场所|各处|各个")
@@ -148,16 +157,25 @@ def find_name(text: str, lexicon: Lexicon) -> str | None:
         start = text.find(name)
         if start >= 0:
             # 和颐酒店前门店: the user's name goes on past the known one up to a branch suffix.
-            tail = re.match(r"([^，,。？?！!的\s]{1,6}?)(?:的|[，,。？?！!]|怎么样|这个|$)", text[start + len(name):])
-            if (tail and re.search(r"[店馆]$", tail.group(1)) and not tail.group(1).startswith("这")
-                    and tail.group(1) not in ("酒店", "饭店", "宾馆")):
+            tail = re.match(r"([^，,。？?！!的\s]{1,6}?)(?:的|[，,。？?！!]|怎么样|这个|$)", text[start + len(name) :])
+            if (
+                tail
+                and re.search(r"[店馆]$", tail.group(1))
+                and not tail.group(1).startswith("这")
+                and tail.group(1) not in ("酒店", "饭店", "宾馆")
+            ):
                 return name + tail.group(1)
             return name
-    for m in re.finditer(r"叫做?(?![醒起早我])([^，,。？?！!的]{2,20}?)(?:的酒店|的地方|的宾馆|这个酒店|[，,。？?！!]|$)", text):
+    for m in re.finditer(
+        r"叫做?(?![醒起早我])([^，,。？?！!的]{2,20}?)(?:的酒店|的地方|的宾馆|这个酒店|[，,。？?！!]|$)", text
+    ):
         if not _NOT_A_NAME.search(m.group(1)):
             return m.group(1)
-    for m in re.finditer(r"(?:订一下那个|预[订定]一下|酒店[，,](?:那个|就是)?|我想住在|我要住在|我想住|我要住)"
-                         r"([^，,。？?！!]{2,20}?)(?:的酒店|的房间|的信息|怎么样|这个酒店|住一晚|[，,。？?！!]|$)", text):
+    for m in re.finditer(
+        r"(?:订一下那个|预[订定]一下|酒店[，,](?:那个|就是)?|我想住在|我要住在|我想住|我要住)"
+        r"([^，,。？?！!]{2,20}?)(?:的酒店|的房间|的信息|怎么样|这个酒店|住一晚|[，,。？?！!]|$)",
+        text,
+    ):
         span = m.group(1)
         if _HOTEL_SUFFIX.search(span) and not re.search(r"价格|评分|设施|型|\d", span) and not _NOT_A_NAME.search(span):
             return span

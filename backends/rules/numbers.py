@@ -1,5 +1,6 @@
 """Prices and ratings out of the user's words: Arabic and Chinese numerals (五百, 四分半, 五六百), ranges
 (500-600, 七百到八百), and bounds (以上 / 以下 / 以内 / 不超过 / 低于 / 左右)."""
+
 from __future__ import annotations
 
 import re
@@ -130,7 +131,7 @@ def parse_rating(text: str) -> Bounds | None:
         value = to_number(m.group(1))
         if value is None or not 0 < value <= 5:
             continue
-        before = text[max(0, m.start() - 4):m.start()]
+        before = text[max(0, m.start() - 4) : m.start()]
         word = m.group(2)
         if word in ("以下", "之下", "以内") or re.search(_UPPER_BEFORE + "$", before):
             return Bounds(upper=value)
@@ -139,12 +140,16 @@ def parse_rating(text: str) -> Bounds | None:
         return Bounds(value, value)
     # 评分高于4 / 评分在4.5以上 / 最低评分2星: a number after 评分 with no 分.
     # 评分不要低于四点五: a Chinese numeral counts only where a number ends (not 一 of 评分一般).
-    m = re.search(rf"评分([^，。,\d{CN_NUMERAL}]{{0,5}}?)(\d(?:\.\d)?(?![\d元块百])|[{CN_NUMERAL}]+(?:点[{CN_NUMERAL}])?"
-                  rf"(?=星|以|[，。,？?！!的]|$))\s*(星级?)?\s*(以上|以下)?", text)
+    m = re.search(
+        rf"评分([^，。,\d{CN_NUMERAL}]{{0,5}}?)(\d(?:\.\d)?(?![\d元块百])|[{CN_NUMERAL}]+(?:点[{CN_NUMERAL}])?"
+        rf"(?=星|以|[，。,？?！!的]|$))\s*(星级?)?\s*(以上|以下)?",
+        text,
+    )
     if m:
         value = to_number(m.group(2))
         if value is not None and 0 < value <= 5:
-            capped = m.group(4) == "以下" or (re.search(_UPPER_BEFORE + "$", m.group(1))
-                                               and not re.search(_LOWER_BEFORE + "$", m.group(1)))
+            capped = m.group(4) == "以下" or (
+                re.search(_UPPER_BEFORE + "$", m.group(1)) and not re.search(_LOWER_BEFORE + "$", m.group(1))
+            )
             return Bounds(upper=value) if capped else Bounds(lower=value)
     return None

@@ -5,6 +5,7 @@ starts a search carrying the dialogue state; questions about hotels already show
 goodbyes are answered from the records in context. One exception, learned from train: the data's added
 follow-up questions (这家酒店有没有X？ / 哪家有X更好) are answered, while the original dialogues' facility
 questions (酒店设施是否有X) search."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,6 +1,7 @@
 """The dialogue state as the data keeps it: each search carries the previous search's arguments, the
 new message's values replace old ones key by key, and newly named facilities replace the old list
 (the data asks about one set of facilities at a time)."""
+
 from __future__ import annotations
 
 from typing import Any

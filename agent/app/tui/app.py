@@ -3,13 +3,15 @@
 It renders the events of `agent.dialogue.loop.DialogueLoop` and decides nothing about the dialogue itself. Anything slow
 (opening the store, loading a backend, a backend's turn) runs in a thread worker and reports back with
 `call_from_thread`, so the screen never freezes; esc sets the running exchange's cancel event."""
+
 from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from rich.text import Text
 from textual import events, work
@@ -17,19 +19,19 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Input, TextArea
 
-from agent.core.codecs import dialogue_to_json_line
-from agent.core.datafiles import cache_dir
-from agent.core.errors import UserError
-from agent.dialogue.loop import DialogueLoop, Event, Reply, ReplyText, SearchFinished, SearchRejected, SearchStarted
+from agent.app.history import Conversation, ConversationHistory
 from agent.app.tui import commands
 from agent.app.tui.booking_dialog import BookingDialog, BookingRequest
 from agent.app.tui.booking_intent import booking_intent, resolve_hotel
-from agent.app.history import Conversation, ConversationHistory
 from agent.app.tui.prompt_input import PromptInput
 from agent.app.tui.search_card import SearchCard
 from agent.app.tui.status_bar import StatusBar
 from agent.app.tui.transcript import AgentMessage, HelpNote, Note, Transcript, UserMessage
+from agent.core.codecs import dialogue_to_json_line
+from agent.core.datafiles import cache_dir
+from agent.core.errors import UserError
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.dialogue.loop import DialogueLoop, Event, Reply, ReplyText, SearchFinished, SearchRejected, SearchStarted
 from backends.base import Backend
 
 LOG_FILE = "tui.log"
@@ -77,7 +79,7 @@ class MissingStore:
         return []
 
 
-def backend_model(backend: Backend, options: dict[str, Any]) -> Optional[str]:
+def backend_model(backend: Backend, options: dict[str, Any]) -> str | None:
     """The model a backend runs, for the header: --model, else what its signature says, else None."""
     if options.get("model"):
         return str(options["model"])
@@ -106,27 +108,33 @@ class HotelAgentApp(App):
         Binding("f2", "pick_hotel", "pick a hotel"),
     ]
 
-    def __init__(self, backend: str = "rules", backend_options: Optional[dict[str, Any]] = None, *,
-                 continue_last: bool = False, services: Optional[Services] = None) -> None:
+    def __init__(
+        self,
+        backend: str = "rules",
+        backend_options: dict[str, Any] | None = None,
+        *,
+        continue_last: bool = False,
+        services: Services | None = None,
+    ) -> None:
         super().__init__()
         self.services = services or Services()
         self.backend_name = backend
         self.backend_options = dict(backend_options or {})
         self.continue_last = continue_last
-        self.backend: Optional[Backend] = None
-        self.model: Optional[str] = None
+        self.backend: Backend | None = None
+        self.model: str | None = None
         self.store: Any = None
         self.bookings: Any = None
-        self.history: Optional[ConversationHistory] = None
+        self.history: ConversationHistory | None = None
         self.conversation: Conversation = ConversationHistory.new(backend)
         self.ready = threading.Event()  # set once the first backend load has finished (well or not)
         self.busy = False  # an exchange is running
-        self.loading: Optional[str] = None  # the backend being loaded
+        self.loading: str | None = None  # the backend being loaded
         self.queued: list[str] = []  # typed before the first backend was ready, sent one per exchange
         self.saved_bookings: list[Any] = []  # what this session booked (the store holds them)
-        self._cancel: Optional[threading.Event] = None
-        self._card: Optional[SearchCard] = None
-        self._streaming: Optional[AgentMessage] = None
+        self._cancel: threading.Event | None = None
+        self._card: SearchCard | None = None
+        self._streaming: AgentMessage | None = None
 
     # --- layout ------------------------------------------------------------------------------------
 
@@ -161,8 +169,13 @@ class HotelAgentApp(App):
 
     def on_key(self, event: events.Key) -> None:
         # Typing while a reply or a table has the focus goes to the input (after +/- rated a reply, say).
-        if (event.is_printable and event.character and self.screen is self.screen_stack[0]
-                and not isinstance(self.focused, (TextArea, Input)) and event.key not in self.active_bindings):
+        if (
+            event.is_printable
+            and event.character
+            and self.screen is self.screen_stack[0]
+            and not isinstance(self.focused, (TextArea, Input))
+            and event.key not in self.active_bindings
+        ):
             event.stop()
             self.prompt.focus()
             self.prompt.insert(event.character)
@@ -198,7 +211,9 @@ class HotelAgentApp(App):
             self.call_from_thread(self._backend_failed, name, str(e))
         except Exception as e:  # a backend that crashes while loading must not take the app down
             self._log_exception(f"loading backend {name}")
-            self.call_from_thread(self._backend_failed, name, f"{type(e).__name__}: {e} (details in {self._log_path()})")
+            self.call_from_thread(
+                self._backend_failed, name, f"{type(e).__name__}: {e} (details in {self._log_path()})"
+            )
         else:
             self.call_from_thread(self._backend_loaded, name, options, backend)
         finally:
@@ -246,7 +261,11 @@ class HotelAgentApp(App):
             if isinstance(turn, UserTurn):
                 widgets.append(UserMessage(turn.content))
             elif isinstance(turn, SearchTurn):
-                records = turns[index + 1].records if index + 1 < len(turns) and isinstance(turns[index + 1], ReturnTurn) else []
+                records = (
+                    turns[index + 1].records
+                    if index + 1 < len(turns) and isinstance(turns[index + 1], ReturnTurn)
+                    else []
+                )
                 widgets.append(SearchCard(turn.arguments, records=records))
             elif isinstance(turn, AssistantTurn):
                 widgets.append(AgentMessage(turn.content, turn=index, rating=ratings.get(index)))
@@ -258,7 +277,11 @@ class HotelAgentApp(App):
         self.status.stop(self._idle_text())
 
     def _idle_text(self) -> str:
-        return "ready · enter to send · esc stops a reply · /help" if self.backend else "no backend · /backend NAME loads one"
+        return (
+            "ready · enter to send · esc stops a reply · /help"
+            if self.backend
+            else "no backend · /backend NAME loads one"
+        )
 
     def _backend_loaded(self, name: str, options: dict[str, Any], backend: Backend) -> None:
         switched = self.backend is not None
@@ -268,7 +291,9 @@ class HotelAgentApp(App):
         self._show_backend_in_header()
         self.conversation = replace(self.conversation, backend=name, model=self.model)
         if switched:
-            carried = f"; the conversation so far ({len(self.dialogue)} turns) carries over" if len(self.dialogue) else ""
+            carried = (
+                f"; the conversation so far ({len(self.dialogue)} turns) carries over" if len(self.dialogue) else ""
+            )
             self.note(f"switched to backend {name}{carried}")
         if self.queued:
             self._send(self.queued.pop(0), shown=True)
@@ -361,8 +386,9 @@ class HotelAgentApp(App):
         stopped = self._cancel is not None and self._cancel.is_set()
         message.finish(reply.content, len(reply.dialogue) - 1, stopped=stopped)
         self._streaming = None
-        self.conversation = replace(self.conversation, dialogue=reply.dialogue, backend=self.backend_name,
-                                    model=self.model)
+        self.conversation = replace(
+            self.conversation, dialogue=reply.dialogue, backend=self.backend_name, model=self.model
+        )
         self._save_conversation()
         self._exchange_over()
         self._offer_booking(user_text, reply.dialogue)
@@ -422,7 +448,7 @@ class HotelAgentApp(App):
     def open_booking(self, record: dict[str, Any]) -> None:
         self.push_screen(BookingDialog(record), self._book)
 
-    def _book(self, request: Optional[BookingRequest]) -> None:
+    def _book(self, request: BookingRequest | None) -> None:
         self.prompt.focus()  # back to typing, whatever happens
         if request is None:
             self.note("booking cancelled", kind="dim")
@@ -432,18 +458,25 @@ class HotelAgentApp(App):
             return
         try:
             # Synchronous on purpose: the confirmation below appears only once the booking is on disk.
-            booking = self.bookings.book(request.record, guest=request.guest, check_in=request.check_in,
-                                         nights=request.nights)
+            booking = self.bookings.book(
+                request.record, guest=request.guest, check_in=request.check_in, nights=request.nights
+            )
         except UserError as e:
             self.error(f"not booked: {e}")
             return
         self.saved_bookings.append(booking)
-        details = [f"guest {request.guest}" if request.guest else "",
-                   f"check-in {request.check_in.isoformat()}" if request.check_in else "",
-                   f"{request.nights} night(s)" if request.nights else ""]
+        details = [
+            f"guest {request.guest}" if request.guest else "",
+            f"check-in {request.check_in.isoformat()}" if request.check_in else "",
+            f"{request.nights} night(s)" if request.nights else "",
+        ]
         extra = ", ".join(d for d in details if d)
-        self.note(f"✔ booked {request.record.get('name')}" + (f" ({extra})" if extra else "")
-                  + " — `hotel-agent bookings` lists it", kind="success")
+        self.note(
+            f"✔ booked {request.record.get('name')}"
+            + (f" ({extra})" if extra else "")
+            + " — `hotel-agent bookings` lists it",
+            kind="success",
+        )
 
     # --- feedback ----------------------------------------------------------------------------------
 
@@ -479,8 +512,9 @@ class HotelAgentApp(App):
             self.exit()
         elif self.busy or self.loading:
             self.prompt.load_text(text)
-            self.notify(f"wait until {'the reply is done' if self.busy else self.loading + ' has loaded'}",
-                        severity="warning")
+            self.notify(
+                f"wait until {'the reply is done' if self.busy else self.loading + ' has loaded'}", severity="warning"
+            )
         elif isinstance(command, commands.SwitchBackend):
             self._begin_loading(command.name)
             self._load(command.name, command.options, first=False)
@@ -501,8 +535,10 @@ class HotelAgentApp(App):
         except OSError as e:
             self.error(f"cannot write {path}: {e.strerror}")
             return
-        self.note(f"appended this conversation ({len(self.dialogue)} turns) to {path} as one GLM-4 messages line",
-                  kind="success")
+        self.note(
+            f"appended this conversation ({len(self.dialogue)} turns) to {path} as one GLM-4 messages line",
+            kind="success",
+        )
 
     def action_help(self) -> None:
         self.transcript.add(HelpNote(commands.HELP))

@@ -1,9 +1,10 @@
 """The booking confirmation: a hotel, and optionally guest name, check-in date and nights."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Optional
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,8 +13,8 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from agent.core.errors import UserError
 from agent.app.tui.search_card import record_row
+from agent.core.errors import UserError
 
 MAX_NIGHTS = 365
 
@@ -21,21 +22,21 @@ MAX_NIGHTS = 365
 @dataclass(frozen=True)
 class BookingRequest:
     record: dict[str, Any]
-    guest: Optional[str] = None
-    check_in: Optional[date] = None
-    nights: Optional[int] = None
+    guest: str | None = None
+    check_in: date | None = None
+    nights: int | None = None
 
 
 def parse_booking_form(record: dict[str, Any], guest: str, check_in: str, nights: str) -> BookingRequest:
     """The form's fields, all optional; UserError names the field that is wrong."""
     guest = guest.strip()
-    day: Optional[date] = None
+    day: date | None = None
     if check_in.strip():
         try:
             day = date.fromisoformat(check_in.strip())
         except ValueError:
             raise UserError(f"check-in date {check_in.strip()!r} is not a date like 2026-12-24") from None
-    count: Optional[int] = None
+    count: int | None = None
     if nights.strip():
         try:
             count = int(nights.strip())
@@ -46,7 +47,7 @@ def parse_booking_form(record: dict[str, Any], guest: str, check_in: str, nights
     return BookingRequest(record, guest or None, day, count)
 
 
-class BookingDialog(ModalScreen[Optional[BookingRequest]]):
+class BookingDialog(ModalScreen[BookingRequest | None]):
     """Dismisses with a BookingRequest (confirm) or None (cancel / esc). Saving is the app's job."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
@@ -86,9 +87,12 @@ class BookingDialog(ModalScreen[Optional[BookingRequest]]):
 
     def confirm(self) -> None:
         try:
-            request = parse_booking_form(self.record, self.query_one("#booking-guest", Input).value,
-                                         self.query_one("#booking-check-in", Input).value,
-                                         self.query_one("#booking-nights", Input).value)
+            request = parse_booking_form(
+                self.record,
+                self.query_one("#booking-guest", Input).value,
+                self.query_one("#booking-check-in", Input).value,
+                self.query_one("#booking-nights", Input).value,
+            )
         except UserError as e:
             self.query_one("#booking-error", Static).update(Text(str(e), style="bold red"))
             return

@@ -1,15 +1,19 @@
 """Recognise "I'll take this hotel" in what the user types (我决定入住X), and find which hotel X is.
 
 The dialogue loop answers such a message like any other; the app additionally offers to book the hotel."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 # Phrasings of the course data: 我决定入住X了 / 我愿意入住X / 我想入住这个酒店 / 我愿意去X入住 / 那我就选择X入住了.
 _END = r"[，。！？!?,；;~～\s]"
-_TAKE = re.compile(rf"(?:决定|愿意|想|要|就)(?:选择|去)?(?:入住|预订|订)(?P<name>[^，。！？!?,；;~～\s]*?)了?(?:{_END}|$)")
+_TAKE = re.compile(
+    rf"(?:决定|愿意|想|要|就)(?:选择|去)?(?:入住|预订|订)(?P<name>[^，。！？!?,；;~～\s]*?)了?(?:{_END}|$)"
+)
 _GO_TO = re.compile(r"(?:选择|去)(?P<name>[^，。！？!?,；;~～\s]+?)入住")
 # "this hotel" and friends: the hotel the agent has just shown.
 _DEICTIC = {"", "这个酒店", "这家酒店", "这家", "这个", "它", "那家", "那家酒店", "那个酒店", "这里", "那里"}
@@ -25,7 +29,7 @@ class BookingIntent:
         return self.name in _DEICTIC
 
 
-def booking_intent(text: str) -> Optional[BookingIntent]:
+def booking_intent(text: str) -> BookingIntent | None:
     """The hotel the user says they will stay at, or None when the message is not such a decision."""
     if "?" in text or "？" in text or "吗" in text:
         return None  # a question about staying there, not a decision
@@ -35,9 +39,12 @@ def booking_intent(text: str) -> Optional[BookingIntent]:
     return BookingIntent(match.group("name").strip(), "决定" in text)
 
 
-def resolve_hotel(intent: BookingIntent, shown: Sequence[dict[str, Any]],
-                  find_by_name: Callable[[str], Sequence[dict[str, Any]]],
-                  last_reply: str = "") -> Optional[dict[str, Any]]:
+def resolve_hotel(
+    intent: BookingIntent,
+    shown: Sequence[dict[str, Any]],
+    find_by_name: Callable[[str], Sequence[dict[str, Any]]],
+    last_reply: str = "",
+) -> dict[str, Any] | None:
     """The record the intent refers to; None when nothing matches.
 
     这个酒店 means the one hotel shown, or the one shown hotel the agent's last reply names. A name is looked up

@@ -1,15 +1,21 @@
 """Slash commands typed in the chat input: parsed here, into plain values the app acts on."""
+
 from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from agent.core.errors import UserError
 
 # `/backend NAME --model ID ...` takes the same options as the command line (backends.options).
-_BACKEND_FLAGS = {"--model": ("model", str), "--adapter": ("adapter", str), "--gguf-file": ("gguf_file", str),
-                  "--max-new-tokens": ("max_new_tokens", int), "--device": ("device", str)}
+_BACKEND_FLAGS = {
+    "--model": ("model", str),
+    "--adapter": ("adapter", str),
+    "--gguf-file": ("gguf_file", str),
+    "--max-new-tokens": ("max_new_tokens", int),
+    "--device": ("device", str),
+}
 
 
 class CommandError(UserError):
@@ -42,7 +48,7 @@ class Quit:
     pass
 
 
-Command = Union[SwitchBackend, Reset, Export, Help, Quit]
+Command = SwitchBackend | Reset | Export | Help | Quit
 
 HELP = """\
 **Commands**

@@ -1,8 +1,8 @@
 """The message box: multi-line, enter sends, up/down recall earlier messages."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 from textual import events
 from textual.message import Message
@@ -15,7 +15,7 @@ class InputHistory:
     down past the newest entry brings it back (as in a shell)."""
 
     entries: list[str] = field(default_factory=list)
-    position: Optional[int] = None  # index into entries while browsing; None: editing the draft
+    position: int | None = None  # index into entries while browsing; None: editing the draft
     draft: str = ""
 
     def add(self, text: str) -> None:
@@ -23,7 +23,7 @@ class InputHistory:
             self.entries.append(text)
         self.position, self.draft = None, ""
 
-    def previous(self, current: str) -> Optional[str]:
+    def previous(self, current: str) -> str | None:
         """The entry before the one shown (None at the oldest)."""
         if not self.entries or self.position == 0:
             return None
@@ -33,7 +33,7 @@ class InputHistory:
         self.position -= 1
         return self.entries[self.position]
 
-    def next(self) -> Optional[str]:
+    def next(self) -> str | None:
         """The entry after the one shown, then the draft (None when not browsing)."""
         if self.position is None:
             return None

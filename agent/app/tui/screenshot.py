@@ -2,6 +2,7 @@
 `save_screenshot`. Runs headless in a temporary cache dir (nothing is booked or saved for the user).
 
     python -m agent.app.tui.screenshot docs/screenshot.svg"""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,7 +34,7 @@ async def capture(out: Path) -> None:
             before = len(app.dialogue)
             app.prompt.load_text(text)
             await pilot.press("enter")
-            await _wait(pilot, lambda: not app.busy and len(app.dialogue) > before)
+            await _wait(pilot, lambda before=before: not app.busy and len(app.dialogue) > before)
         await pilot.press("f2")
         await pilot.pause(0.3)
         app.save_screenshot(out.name, str(out.parent))

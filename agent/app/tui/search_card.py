@@ -1,7 +1,9 @@
 """A search as the agent understood it, and the hotels it found (pick a row to book it)."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -13,8 +15,15 @@ from textual.widgets import DataTable, Static
 from agent.core.search_result import SearchResult
 
 # The search_hotels argument keys, in the words the user would use.
-ARGUMENT_LABELS = {"name": "名称", "type": "类型", "facilities": "设施", "price_range_lower": "最低价",
-                   "price_range_upper": "最高价", "rating_range_lower": "最低评分", "rating_range_upper": "最高评分"}
+ARGUMENT_LABELS = {
+    "name": "名称",
+    "type": "类型",
+    "facilities": "设施",
+    "price_range_lower": "最低价",
+    "price_range_upper": "最高价",
+    "rating_range_lower": "最低评分",
+    "rating_range_upper": "最高评分",
+}
 COLUMNS = ("名称", "类型", "价格", "评分", "地铁", "电话")
 
 
@@ -26,8 +35,10 @@ def describe_arguments(arguments: dict[str, Any]) -> str:
             continue
         value = arguments[key]
         parts.append(f"{label} {'、'.join(value) if isinstance(value, list) else value}")
-    for what, lower, upper in (("价格", "price_range_lower", "price_range_upper"),
-                               ("评分", "rating_range_lower", "rating_range_upper")):
+    for what, lower, upper in (
+        ("价格", "price_range_lower", "price_range_upper"),
+        ("评分", "rating_range_lower", "rating_range_upper"),
+    ):
         low, high = arguments.get(lower), arguments.get(upper)
         if low is not None and high is not None:
             parts.append(f"{what} {_number(low)}–{_number(high)}")
@@ -53,9 +64,14 @@ def record_row(record: dict[str, Any]) -> tuple[str, ...]:
     price = record.get("price")
     price_text = f"¥{_number(price)}" if isinstance(price, (int, float)) and price >= 0 else "—"
     rating = record.get("rating")
-    return (str(record.get("name", "")), str(record.get("type") or "—"), price_text,
-            _number(rating) if isinstance(rating, (int, float)) else "—",
-            str(record.get("subway") or "—"), str(record.get("phone") or "—"))
+    return (
+        str(record.get("name", "")),
+        str(record.get("type") or "—"),
+        price_text,
+        _number(rating) if isinstance(rating, (int, float)) else "—",
+        str(record.get("subway") or "—"),
+        str(record.get("phone") or "—"),
+    )
 
 
 def _number(value: Any) -> str:
@@ -91,8 +107,9 @@ class SearchCard(Vertical):
             super().__init__()
             self.record = record
 
-    def __init__(self, arguments: dict[str, Any], *, pending: bool = True,
-                 records: Sequence[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, arguments: dict[str, Any], *, pending: bool = True, records: Sequence[dict[str, Any]] | None = None
+    ) -> None:
         """`records` fills the table at once (a resumed conversation); otherwise `show_result` does later."""
         super().__init__(classes="search-card")
         self.arguments = arguments
@@ -119,7 +136,11 @@ class SearchCard(Vertical):
         if not self.records:
             status.update(Text("no hotel matches", style="bold"))
             return
-        status.update(Text("⚠ " + note, style="bold yellow") if note else Text(f"{len(self.records)} found · f2 or a click on a row books one"))
+        status.update(
+            Text("⚠ " + note, style="bold yellow")
+            if note
+            else Text(f"{len(self.records)} found · f2 or a click on a row books one")
+        )
         if note:
             self.add_class("relaxed")
         # Mounted only now, already filled: a table shown after being hidden could keep a stale zero height.

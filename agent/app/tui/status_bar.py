@@ -1,9 +1,9 @@
 """One line above the input: what the app is busy with (spinner, elapsed seconds, progress from the model
 loader's own progress bars), or that it is ready."""
+
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 from rich.text import Text
 from textual import events
@@ -22,12 +22,12 @@ def last_progress_line(printed: str) -> str:
 class StatusBar(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
-        self.busy: Optional[str] = None  # what is running, or None when idle
+        self.busy: str | None = None  # what is running, or None when idle
         self.idle_text = ""
         self.progress = ""
         self._started = 0.0
         self._frame = 0
-        self._timer: Optional[Timer] = None
+        self._timer: Timer | None = None
 
     def start(self, what: str) -> None:
         self.busy, self.progress, self._started = what, "", time.monotonic()
@@ -35,7 +35,7 @@ class StatusBar(Static):
             self._timer = self.set_interval(0.1, self._tick)
         self._tick()
 
-    def stop(self, idle_text: Optional[str] = None) -> None:
+    def stop(self, idle_text: str | None = None) -> None:
         self.busy = None
         if idle_text is not None:
             self.idle_text = idle_text

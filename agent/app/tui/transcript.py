@@ -1,7 +1,6 @@
 """The conversation as widgets: user messages, agent replies (markdown, streamed, rateable) and notes."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -25,16 +24,18 @@ class AgentMessage(Vertical, can_focus=True):
     """An agent reply. While streaming it grows by `append`; `finish` sets the final text and the index of the
     reply in the dialogue, after which + / - rate it."""
 
-    BINDINGS = [Binding("plus,equals_sign", "rate('up')", "👍 good reply"),
-                Binding("minus", "rate('down')", "👎 bad reply")]
+    BINDINGS = [
+        Binding("plus,equals_sign", "rate('up')", "👍 good reply"),
+        Binding("minus", "rate('down')", "👎 bad reply"),
+    ]
 
     class Rated(Message):
-        def __init__(self, message: "AgentMessage", rating: str) -> None:
+        def __init__(self, message: AgentMessage, rating: str) -> None:
             super().__init__()
             self.agent_message = message
             self.rating = rating
 
-    def __init__(self, content: str = "", *, turn: Optional[int] = None, rating: Optional[str] = None) -> None:
+    def __init__(self, content: str = "", *, turn: int | None = None, rating: str | None = None) -> None:
         super().__init__(classes="agent-message")
         self.content = content
         self.turn = turn
@@ -56,7 +57,7 @@ class AgentMessage(Vertical, can_focus=True):
         if stopped:
             self.border_subtitle = "stopped"
 
-    def set_rating(self, rating: Optional[str]) -> None:
+    def set_rating(self, rating: str | None) -> None:
         self.rating = rating
         self.border_subtitle = RATING_MARK.get(rating or "", "")
 

@@ -248,7 +248,7 @@ def aggregate(
         raise ValueError(f"{len(expected)} expected turns but {len(predicted)} predictions")
     if scores is None:
         scores = [score_sample(e, p) for e, p in zip(expected, predicted)]
-    bleus = [s.bleu4 for s in scores if s.expected_kind == "assistant"]
+    bleus = [s.bleu4 for s in scores if s.expected_kind == "assistant" and s.bleu4 is not None]
     per_key: dict[str, SlotCounts] = {key: SlotCounts() for key in ARGUMENT_KEYS}
     for s in scores:
         for key, counts in s.slots.items():

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tqdm import tqdm
 
@@ -126,7 +126,9 @@ def evaluate(backend: Backend, backend_name: str, options: RunOptions) -> RunRes
     predicting = prediction_seconds(records)
     summary = {
         "metrics": metrics.to_json(),
-        "signature": run_signature(data, backend_name, manifest["backend_signature"], metrics.sacrebleu_signature),
+        "signature": run_signature(
+            data, backend_name, cast(dict[str, Any], manifest["backend_signature"]), metrics.sacrebleu_signature
+        ),
         "run": {
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "resumed": bool(done),
@@ -145,9 +147,10 @@ def prediction_seconds(records: Sequence[dict[str, Any]]) -> float | None:
     """Time spent predicting all the records, over every invocation of a resumed run (None when some record
     predates the per-record timing)."""
     seconds = [r.get("seconds") for r in records]
-    if not seconds or not all(isinstance(x, (int, float)) for x in seconds):
+    numbers = [float(x) for x in seconds if isinstance(x, (int, float))]
+    if not seconds or len(numbers) != len(seconds):
         return None
-    return float(sum(seconds))
+    return sum(numbers)
 
 
 def _rate(samples: int, seconds: float) -> float | None:

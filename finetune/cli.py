@@ -141,7 +141,7 @@ def estimate(
 
     if (model is None) == (params is None):
         raise UserError("give exactly one of --model or --params")
-    architecture = find_architecture(model) if model else llama_shaped(parse_count(params))
+    architecture = find_architecture(model) if model else llama_shaped(parse_count(str(params)))
     result = estimate_memory(
         architecture,
         method,

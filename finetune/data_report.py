@@ -166,10 +166,10 @@ def number_cues(text: str) -> list[tuple[float, str]]:
         cue = CUE_BEFORE.search(before)
         if cue:
             negated, word = cue.groups()
-            side = _WORD_SIDE[word]
+            side: str | None = _WORD_SIDE[word]
             if word == "到":
                 side = "upper" if negated else None  # 不到500: under 500; 300到500 is a range
-            elif negated:
+            elif negated and side is not None:
                 side = _FLIP[side]
             if side:
                 sides.add(side)
@@ -260,7 +260,9 @@ def _is_number(value: object) -> bool:
 def apply_fixes(dialogue: Dialogue, fixes: list[BoundFix]) -> Dialogue:
     turns = list(dialogue.turns)
     for fix in fixes:
-        args = dict(turns[fix.turn].arguments)
+        search = turns[fix.turn]
+        assert isinstance(search, SearchTurn), "a bound fix names a search turn"
+        args = dict(search.arguments)
         value = args.pop(fix.wrong)
         args[fix.right] = value
         turns[fix.turn] = SearchTurn(args)
@@ -272,7 +274,9 @@ def write_clean(path: str | Path, out: str | Path) -> tuple[int, int]:
     out = Path(out)
     if out.resolve() == Path(path).resolve():
         raise DataFormatError("--clean must name a new file, not the input", path=str(out))
-    written, log_lines, first_copy = 0, [], {}
+    written = 0
+    log_lines: list[str] = []
+    first_copy: dict[str, int] = {}
     with out.open("w", encoding="utf-8") as f:
         for number, line, dialogue in read_numbered(path, dialogue_from_json_line):
             canonical = dialogue_to_json_line(dialogue)

@@ -70,7 +70,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         print(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.3f}%)", flush=True)
 
     # 3. Data: one sequence per dialogue, labels on search/assistant turns only, rendered by the serving template.
-    settings = RenderSettings(record_style=config.record_style)
+    settings = RenderSettings(record_style=str(config.record_style))  # resolve() has filled it in
     train_set = load_examples(
         tokenizer,
         config.family,
@@ -136,7 +136,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         template_hash=template_hash(family, settings),
         record_style=settings.record_style,
         train=DataFingerprint.of(train_path, len(train_set.examples)),
-        dev=DataFingerprint.of(dev_path, len(dev_set.examples)) if dev_set else None,
+        dev=DataFingerprint.of(dev_path, len(dev_set.examples)) if dev_set and dev_path else None,
         final_train_loss=train_losses[-1] if train_losses else result.training_loss,
         final_dev_loss=dev_loss,
         steps=trainer.state.global_step,
@@ -149,7 +149,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         peak_gpu_memory_gib=peak_gib,
         peak_rss_gib=peak_rss_gib(),
         world_size=trainer.args.world_size,
-        resumed_from=last_checkpoint.name if resume else None,
+        resumed_from=last_checkpoint.name if resume and last_checkpoint else None,
         stopped_by_time_limit=time_limit.stopped_at_step is not None,
     )
     write_adapter_info(out, info)
@@ -231,7 +231,7 @@ def load_base_model(config: TrainConfig, *, cuda: bool) -> Any:
 
         source = dequantized_copy(config.model, kwargs.pop("gguf_file"))
     try:
-        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+        model: Any = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as e:
         raise UserError(f"cannot load model {config.model!r}: {str(e).splitlines()[0]}") from None
     if config.gguf_file and config.method == "lora":
@@ -283,12 +283,12 @@ def training_arguments(config: TrainConfig, checkpoints: Path, *, cuda: bool, ha
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         num_train_epochs=config.num_epochs,
         max_steps=config.max_steps,
-        learning_rate=config.learning_rate,
+        learning_rate=float(config.learning_rate or 0.0),  # resolve() has filled it in
         lr_scheduler_type=config.lr_scheduler,
         warmup_steps=config.warmup_ratio,  # a float < 1 is a ratio of the total steps in transformers 5
         weight_decay=config.weight_decay,
         max_grad_norm=config.max_grad_norm,
-        optim=config.optimizer,
+        optim=str(config.optimizer),  # resolve() has filled it in
         bf16=bool(config.bf16),
         use_cpu=not cuda,
         ddp_backend="gloo" if distributed and not cuda else None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from scripted_backend import ScriptedBackend
 
 from agent.core.codecs import Sample
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
@@ -14,6 +13,8 @@ from backends.reply_only import ReplyOnlyBackend
 from evalharness.analysis import SlotErrors, analyze, reply_kind, slot_errors
 from evalharness.cli import main
 from evalharness.runner import PREDICTIONS, RunOptions, evaluate, read_predictions
+
+from scripted_backend import ScriptedBackend
 
 
 def finished(backend, data: Path, out: Path) -> Path:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from scripted_backend import ScriptedBackend
 
 from agent.core.errors import UserError
 from agent.core.turns import AssistantTurn
@@ -20,6 +19,8 @@ from backends.gold import GoldBackend
 from backends.reply_only import ReplyOnlyBackend
 from evalharness.cli import main
 from evalharness.runner import PREDICTIONS, SUMMARY, RunOptions, context_size, evaluate, read_predictions
+
+from scripted_backend import ScriptedBackend
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -6,12 +6,13 @@ import json
 from itertools import islice
 
 import pytest
-from tiny_models import tiny_tokenizer
 
 from agent.core.codecs import dialogue_to_samples, read_dialogues
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.llm.encoding import IGNORE_INDEX, encode_dialogue
 from finetune.data import PaddingCollator, encode_for_training, load_examples
+
+from tiny_models import tiny_tokenizer
 
 TRAINED_FAMILIES = ("glm4", "llama3", "qwen2")
 

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-from tiny_models import tiny_config, tiny_tokenizer
 
 from agent.core.datafiles import sha256_of
 from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
@@ -22,6 +21,8 @@ from backends.llm.adapter_info import read_adapter_info
 from finetune.config import build_config
 from finetune.recipe import last_complete_checkpoint, load_base_model, train
 from prompts import RenderSettings, template_hash
+
+from tiny_models import tiny_config, tiny_tokenizer
 
 REPO = Path(__file__).resolve().parents[1]
 

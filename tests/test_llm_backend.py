@@ -15,6 +15,7 @@ from backends.llm.backend import create_backend
 from backends.llm.encoding import IGNORE_INDEX, encode_dialogue
 from backends.registry import available
 from prompts import RenderSettings, default_settings, template_hash
+
 from tiny_models import save_tiny, tiny_model, tiny_tokenizer
 
 pytest.importorskip("torch")

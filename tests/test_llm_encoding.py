@@ -7,6 +7,7 @@ import pytest
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.llm.encoding import IGNORE_INDEX, encode_dialogue, stop_token_ids
 from prompts.families import FAMILIES
+
 from tiny_models import tiny_tokenizer
 
 FAMILY_NAMES = sorted(FAMILIES)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scripted_backend import ScriptedBackend
 
 from agent.app.history import ConversationHistory
 from agent.app.tui.app import HotelAgentApp, Services
@@ -26,6 +25,8 @@ from agent.core.errors import DataMissingError, UserError
 from agent.core.search_result import SearchResult
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.base import Prediction
+
+from scripted_backend import ScriptedBackend
 
 pytestmark = pytest.mark.asyncio
 SIZE = (110, 40)

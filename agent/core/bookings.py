@@ -39,7 +39,13 @@ class Booking:
     def from_document(cls, doc_id: int, doc: Mapping[str, Any]) -> Booking:
         return cls(
             id=doc_id,
-            **{k: doc.get(k) for k in ("hotel_id", "hotel_name", "created", "status", "guest", "check_in", "nights")},
+            hotel_id=doc["hotel_id"],
+            hotel_name=doc["hotel_name"],
+            created=doc["created"],
+            status=doc["status"],
+            guest=doc.get("guest"),
+            check_in=doc.get("check_in"),
+            nights=doc.get("nights"),
         )
 
 

@@ -102,12 +102,13 @@ def observations_from_file(path: str | Path, hotel_facilities: Sequence[frozense
             if not isinstance(phrases, list):
                 continue
             ids = [r.get("hotel_id") for r in following.records]
-            if not all(isinstance(i, int) and 0 <= i < len(hotel_facilities) for i in ids):
+            valid = [i for i in ids if isinstance(i, int) and 0 <= i < len(hotel_facilities)]
+            if len(valid) != len(ids):
                 continue
             found.append(
                 Observation(
                     tuple(normalize_phrase(p) for p in phrases if isinstance(p, str) and p.strip()),
-                    tuple(hotel_facilities[i] for i in ids),
+                    tuple(hotel_facilities[i] for i in valid),
                 )
             )
     return found
@@ -130,7 +131,7 @@ def learn_phrase_map(
             for f in in_all:
                 present[phrase][f] += 1
                 evidence[phrase][f] += per_search[f]
-    learned = {}
+    learned: dict[str, tuple[str, ...]] = {}
     for phrase, n in seen.items():
 
         def score(f: str, n: int = n, phrase: str = phrase) -> float:

@@ -59,7 +59,7 @@ def match_names(text: str, names: Sequence[str]) -> list[int]:
         return equal
     # Names inside the text, in full or without the city (我决定入住瑞洁宾舍民宿); the longest wins, so a short
     # name inside a longer one (北京饭店 in 北京饭店二七剧场店) does not shadow it.
-    inside = {}
+    inside: dict[int, int] = {}
     for i, n in enumerate(normalized):
         for variant in (n, _without_city(n)):
             if len(variant) >= 4 and variant in query:

@@ -136,6 +136,11 @@ def _rating_distance(bound: float, lower: bool) -> Callable[[Mapping[str, Any]],
     return distance
 
 
+def _bound(key: str, distance: Callable[[Mapping[str, Any]], float]) -> Constraint:
+    """A range constraint: it holds where its distance is 0."""
+    return Constraint(key, lambda record: distance(record) == 0.0, distance)
+
+
 def build_constraints(
     arguments: Mapping[str, Any], name_ids: frozenset[int] | None, facility_sets: Sequence[frozenset[str]]
 ) -> list[Constraint]:
@@ -161,12 +166,10 @@ def build_constraints(
         )
     for key, lower in (("price_range_lower", True), ("price_range_upper", False)):
         if key in arguments:
-            distance = _price_distance(arguments[key], lower)
-            found.append(Constraint(key, lambda r, d=distance: d(r) == 0.0, distance))
+            found.append(_bound(key, _price_distance(arguments[key], lower)))
     for key, lower in (("rating_range_lower", True), ("rating_range_upper", False)):
         if key in arguments:
-            distance = _rating_distance(arguments[key], lower)
-            found.append(Constraint(key, lambda r, d=distance: d(r) == 0.0, distance))
+            found.append(_bound(key, _rating_distance(arguments[key], lower)))
     if facility_sets:
 
         def missing(record: Mapping[str, Any]) -> float:

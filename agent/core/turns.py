@@ -5,8 +5,8 @@ Roles follow the course's turn-level data: `user` {content}, `search` {arguments
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from agent.core.errors import DataFormatError
@@ -49,14 +49,14 @@ _FIELD = {"user": "content", "search": "arguments", "return": "records", "assist
 _FIELD_TYPE = {"content": str, "arguments": dict, "records": list}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Dialogue:
     """An immutable sequence of turns; `with_turn` returns a longer dialogue."""
 
-    turns: tuple[Turn, ...] = field(default_factory=tuple)
+    turns: tuple[Turn, ...]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "turns", tuple(self.turns))
+    def __init__(self, turns: Iterable[Turn] = ()) -> None:
+        object.__setattr__(self, "turns", tuple(turns))
 
     def with_turn(self, *turns: Turn) -> Dialogue:
         return Dialogue(self.turns + tuple(turns))

@@ -119,11 +119,12 @@ def load(spec: LoadSpec) -> Loaded:
             )
             # transformers will not quantize while reading a GGUF: quantize a dequantized copy instead.
             source = dequantized_copy(spec.model, spec.gguf_file) if spec.gguf_file else spec.model
-            model = AutoModelForCausalLM.from_pretrained(
+            model: Any = AutoModelForCausalLM.from_pretrained(
                 source, quantization_config=quantization, dtype=dtype, device_map={"": device}
             )
         else:
-            model = AutoModelForCausalLM.from_pretrained(spec.model, dtype=dtype, **extra).to(device)
+            model = AutoModelForCausalLM.from_pretrained(spec.model, dtype=dtype, **extra)
+            model = model.to(device)
     except (OSError, ValueError) as e:
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise UserError(
@@ -208,7 +209,7 @@ def dequantized_copy(model_dir: str, gguf_file: str) -> str:
     try:
         import torch
 
-        model = AutoModelForCausalLM.from_pretrained(model_dir, gguf_file=gguf_file, dtype=torch.bfloat16)
+        model: Any = AutoModelForCausalLM.from_pretrained(model_dir, gguf_file=gguf_file, dtype=torch.bfloat16)
         # The weights are plain tensors once read; only the "gguf" marker blocks saving them.
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):

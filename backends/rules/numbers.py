@@ -121,7 +121,9 @@ def parse_price(text: str) -> Bounds | None:
 
 def parse_rating(text: str) -> Bounds | None:
     """The rating constraint in `text`, or None: 4.5分以上 → lower 4.5; 评分是5分 → exactly 5; 四分半 → 4.5."""
-    text = re.sub(r"([一二三四五12345])(分|星)半", lambda m: f"{to_number(m.group(1)) + 0.5:g}{m.group(2)}", text)
+    text = re.sub(
+        r"([一二三四五12345])(分|星)半", lambda m: f"{(to_number(m.group(1)) or 0.0) + 0.5:g}{m.group(2)}", text
+    )
     m = re.search(rf"({_NUM}){_RATING_UNIT}{_RANGE_SEP}({_NUM})\s*分", text)
     if m:
         a, b = to_number(m.group(1)), to_number(m.group(2))

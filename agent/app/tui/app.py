@@ -245,7 +245,8 @@ class HotelAgentApp(App):
             if last is None:
                 self.call_from_thread(self.note, "no saved conversation to continue; starting a new one")
             else:
-                self.call_from_thread(self._resume, last)
+                resume: Callable[[Conversation], Any] = self._resume
+                self.call_from_thread(resume, last)
 
     async def _resume(self, conversation: Conversation) -> None:
         self.conversation = conversation
@@ -261,11 +262,8 @@ class HotelAgentApp(App):
             if isinstance(turn, UserTurn):
                 widgets.append(UserMessage(turn.content))
             elif isinstance(turn, SearchTurn):
-                records = (
-                    turns[index + 1].records
-                    if index + 1 < len(turns) and isinstance(turns[index + 1], ReturnTurn)
-                    else []
-                )
+                following = turns[index + 1] if index + 1 < len(turns) else None
+                records = following.records if isinstance(following, ReturnTurn) else []
                 widgets.append(SearchCard(turn.arguments, records=records))
             elif isinstance(turn, AssistantTurn):
                 widgets.append(AgentMessage(turn.content, turn=index, rating=ratings.get(index)))
@@ -345,8 +343,9 @@ class HotelAgentApp(App):
     def _exchange(self, backend: Backend, dialogue: Dialogue, text: str, cancel: threading.Event) -> None:
         loop = DialogueLoop(backend, self.store if self.store is not None else MissingStore(UserError("no store")))
         try:
+            show: Callable[[Event, str], Any] = self._show_event
             for event in loop.respond(dialogue, text, cancel):
-                self.call_from_thread(self._show_event, event, text)
+                self.call_from_thread(show, event, text)
         except UserError as e:
             self.call_from_thread(self._exchange_failed, str(e))
         except Exception as e:  # the backend crashed mid-turn: say so, keep the conversation
@@ -422,7 +421,7 @@ class HotelAgentApp(App):
         intent = booking_intent(user_text)
         if intent is None:
             return
-        find = getattr(self.store, "find_by_name", None) or (lambda _name: [])
+        find: Callable[[str], list[dict[str, Any]]] = getattr(self.store, "find_by_name", None) or (lambda _name: [])
         try:
             record = resolve_hotel(intent, dialogue.last_records(), find, previous_reply(dialogue))
         except UserError:
@@ -482,6 +481,8 @@ class HotelAgentApp(App):
 
     def on_agent_message_rated(self, message: AgentMessage.Rated) -> None:
         target = message.agent_message
+        if target.turn is None:
+            return  # still streaming: not in the dialogue yet
         try:
             self.conversation = self.conversation.with_rating(target.turn, message.rating)
         except ValueError:
@@ -513,7 +514,7 @@ class HotelAgentApp(App):
         elif self.busy or self.loading:
             self.prompt.load_text(text)
             self.notify(
-                f"wait until {'the reply is done' if self.busy else self.loading + ' has loaded'}", severity="warning"
+                f"wait until {'the reply is done' if self.busy else f'{self.loading} has loaded'}", severity="warning"
             )
         elif isinstance(command, commands.SwitchBackend):
             self._begin_loading(command.name)

@@ -91,7 +91,7 @@ def parse_command(text: str) -> Command:
         if len(args) != 1:
             raise CommandError("usage: /export FILE")
         return Export(args[0])
-    simple = {"reset": Reset, "help": Help, "quit": Quit, "exit": Quit}
+    simple: dict[str, type[Reset | Help | Quit]] = {"reset": Reset, "help": Help, "quit": Quit, "exit": Quit}
     if name in simple:
         if args:
             raise CommandError(f"/{name} takes no arguments")

@@ -153,4 +153,4 @@ class SearchCard(Vertical):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.post_message(self.BookRequested(self.records[int(event.row_key.value)]))
+        self.post_message(self.BookRequested(self.records[int(str(event.row_key.value))]))

@@ -9,6 +9,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Markdown, Static
 
+from agent.app.feedback import Rating
+
 RATING_MARK = {"up": "👍", "down": "👎"}
 
 
@@ -30,7 +32,7 @@ class AgentMessage(Vertical, can_focus=True):
     ]
 
     class Rated(Message):
-        def __init__(self, message: AgentMessage, rating: str) -> None:
+        def __init__(self, message: AgentMessage, rating: Rating) -> None:
             super().__init__()
             self.agent_message = message
             self.rating = rating
@@ -61,7 +63,7 @@ class AgentMessage(Vertical, can_focus=True):
         self.rating = rating
         self.border_subtitle = RATING_MARK.get(rating or "", "")
 
-    def action_rate(self, rating: str) -> None:
+    def action_rate(self, rating: Rating) -> None:
         if self.turn is not None:  # a reply still streaming is not in the dialogue yet
             self.post_message(self.Rated(self, rating))
 

@@ -152,7 +152,9 @@ def turn_text(turn: AgentTurn | None) -> str:
         return ""
     if isinstance(turn, SearchTurn):
         return search_as_text(turn.arguments)
-    return turn.content
+    if isinstance(turn, AssistantTurn):
+        return turn.content
+    return f"{turn.role}:\n" + json.dumps(turn.arguments, indent=4, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,8 @@ def score_sample(expected: AgentTurn, predicted: AgentTurn | None) -> SampleScor
     if isinstance(expected, SearchTurn):
         arguments = predicted.arguments if isinstance(predicted, SearchTurn) else None
         return SampleScores("search", predicted_kind, slots=slot_scores(arguments, expected.arguments))
+    if not isinstance(expected, AssistantTurn):  # book / cancel: right call or not (the course has none)
+        return SampleScores(expected.role, predicted_kind)
     return SampleScores("assistant", predicted_kind, bleu4=sentence_bleu4_chars(expected.content, turn_text(predicted)))
 
 

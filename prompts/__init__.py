@@ -35,7 +35,17 @@ from typing import Any, Literal, NamedTuple
 import jinja2
 
 from agent.core.schema import HOTEL_TYPES, SEARCH_HOTELS_TOOL, TOOL_NAME, tool_json
-from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, Turn, UserTurn
+from agent.core.turns import (
+    AssistantTurn,
+    BookTurn,
+    CancelTurn,
+    Dialogue,
+    ResultTurn,
+    ReturnTurn,
+    SearchTurn,
+    Turn,
+    UserTurn,
+)
 from prompts.families import MODEL_ROLES, RECORD_STYLES, Family, get_family
 
 SegmentKind = Literal["special", "text"]
@@ -261,8 +271,10 @@ def example_lines(dialogue: Dialogue, max_records: int = 2) -> list[str]:
     for turn in dialogue:
         if isinstance(turn, UserTurn):
             lines.append(f"user: {turn.content}")
-        elif isinstance(turn, SearchTurn):
-            lines.append("search: " + serialize_json(turn.arguments, "spaced"))
+        elif isinstance(turn, (SearchTurn, BookTurn, CancelTurn)):
+            lines.append(f"{turn.role}: " + serialize_json(turn.arguments, "spaced"))
+        elif isinstance(turn, ResultTurn):
+            lines.append("result: " + serialize_json(turn.result, "spaced"))
         elif isinstance(turn, ReturnTurn):
             short = [
                 {k: r[k] for k in ("name", "type", "price", "rating") if k in r} for r in turn.records[:max_records]

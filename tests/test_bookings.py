@@ -18,6 +18,9 @@ from agent.core.bookings import BOOKINGS_SCHEMA, CANCELLED, CONFIRMED, Booking, 
 from agent.core.errors import UserError
 from agent.core.store import STORE_FILE, HotelStore
 
+# Bookings check dates against today: tests pass this one, so they read the same on any day.
+TODAY = dt.date(2026, 11, 29)
+
 
 @pytest.fixture
 def bookings(own_cache: Path) -> Bookings:
@@ -25,7 +28,7 @@ def bookings(own_cache: Path) -> Bookings:
 
 
 def test_booking_records_hotel_name_time_and_details(bookings: Bookings):
-    booking = bookings.book(24, guest=" 张三 ", check_in="2026-12-01", nights=2)
+    booking = bookings.book(24, guest=" 张三 ", check_in="2026-12-01", nights=2, today=TODAY)
     assert isinstance(booking, Booking)
     assert (booking.id, booking.hotel_id, booking.hotel_name, booking.status) == (
         1,
@@ -40,7 +43,7 @@ def test_booking_records_hotel_name_time_and_details(bookings: Bookings):
 
 def test_a_search_record_or_a_date_object_can_be_booked(bookings: Bookings):
     record = bookings.store.get(7)
-    booking = bookings.book(record, check_in=dt.date(2026, 12, 24))
+    booking = bookings.book(record, check_in=dt.date(2026, 12, 24), today=TODAY)
     assert booking.hotel_id == 7 and booking.check_in == "2026-12-24"
 
 
@@ -76,14 +79,30 @@ def test_unknown_booking_id_is_a_user_error(bookings: Bookings):
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("check_in", "12/01/2026", "check-in date"),
+        ("check_in", "12/01/2026", "not a date"),
+        ("check_in", "20261201", "not a date"),
+        ("check_in", "2026-W48-2", "not a date"),
+        ("check_in", "1900-01-01", "in the past"),
+        ("check_in", "0001-01-01", "in the past"),
+        ("check_in", "2020-01-01", "in the past"),
+        ("check_in", "9999-12-31", "more than a year ahead"),
+        ("check_in", dt.datetime(2026, 12, 1, 10, 0), "not a date and time"),
+        ("check_in", 5, "check_in must be a date"),
         ("nights", 0, "nights"),
-        ("nights", "2", "nights"),
+        ("nights", 366, "nights"),
+        ("nights", "two", "nights"),
+        ("guest", "张" * 1_000_000, "too long"),
     ],
 )
-def test_bad_details_are_user_errors(bookings: Bookings, field: str, value, message: str):
+def test_bad_details_are_user_errors_and_nothing_is_written(bookings: Bookings, field: str, value, message: str):
     with pytest.raises(UserError, match=message):
-        bookings.book(1, **{field: value})
+        bookings.book(1, **{field: value}, today=TODAY)
+    assert bookings.list() == []
+
+
+def test_details_are_cleaned_before_they_are_stored(bookings: Bookings):
+    booking = bookings.book(1, guest="\x1b[2J\x1b[31m张三\ud800", check_in="2026-12-01", nights=2, today=TODAY)
+    assert booking.guest == "[2J[31m张三\ufffd" and booking.check_in == "2026-12-01" and booking.nights == 2
 
 
 def test_schema_version_is_recorded(bookings: Bookings, own_cache: Path):

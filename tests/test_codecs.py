@@ -115,5 +115,5 @@ def test_unknown_role_is_a_format_error():
 
 
 def test_response_must_be_an_agent_turn():
-    with pytest.raises(DataFormatError, match="search or assistant"):
+    with pytest.raises(DataFormatError, match="tool call or an assistant"):
         sample_from_json_line(json.dumps({"context": "[]", "response": '{"role": "user", "content": "x"}'}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,7 @@ def test_unknown_name_says_nothing_was_found():
 
 def test_bookings_lists_and_cancels(own_cache: Path):
     bookings = Bookings(HotelStore.open(learn_facilities=False))
-    bookings.book(24, guest="张三", check_in="2026-12-01", nights=2)
+    bookings.book(24, guest="张三", check_in="2026-12-01", nights=2, today=dt.date(2026, 11, 29))
     listed = run("bookings").output.splitlines()
     assert "北京龙鼎华鼎云酒店" in listed[1] and "confirmed" in listed[1] and "张三" in listed[1]
     assert run("bookings", "--cancel", "1").output.strip() == "cancelled booking 1: 北京龙鼎华鼎云酒店"

@@ -14,14 +14,15 @@ from typing import Any
 from tinydb.table import Table
 
 from agent.core.atomic_storage import Schema, ensure_schema, locked
+from agent.core.dates import check_in_date
 from agent.core.errors import UserError
+from agent.core.schema import guest_name, nights_count
 from agent.core.store import HotelStore
 
 BOOKINGS_TABLE = "bookings"
 BOOKINGS_SCHEMA = Schema(BOOKINGS_TABLE, 1)
 CONFIRMED = "confirmed"
 CANCELLED = "cancelled"
-MAX_NIGHTS = 365
 
 
 @dataclass(frozen=True)
@@ -49,23 +50,6 @@ class Booking:
         )
 
 
-def _check_in(value: str | dt.date | None) -> str | None:
-    if value is None or isinstance(value, dt.date):
-        return value.isoformat() if value else None
-    try:
-        return dt.date.fromisoformat(value.strip()).isoformat()
-    except ValueError:
-        raise UserError(f"check-in date must look like 2026-12-01, got {value!r}") from None
-
-
-def _nights(value: int | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_NIGHTS:
-        raise UserError(f"nights must be a whole number from 1 to {MAX_NIGHTS}, got {value!r}")
-    return value
-
-
 class Bookings:
     """Book, cancel and list bookings of the hotels in `store`."""
 
@@ -89,22 +73,25 @@ class Bookings:
         guest: str | None = None,
         check_in: str | dt.date | None = None,
         nights: int | None = None,
+        *,
+        today: dt.date | None = None,
     ) -> Booking:
-        """Book a hotel, given by id or by one of its records (as a search returned it)."""
+        """Book a hotel, given by id or by one of its records (as a search returned it). Every given field is
+        checked the way the book_hotel tool checks it (agent.core.schema): a guest name of at most 100
+        characters, a check-in date from today (`today`, default the local date) to a year ahead, 1 to 365
+        nights. An ArgumentError names the field; nothing is written then."""
         if isinstance(hotel_id, Mapping):
             hotel_id = hotel_id.get("hotel_id")  # type: ignore[assignment]
         hotel = self.store.get(hotel_id)  # type: ignore[arg-type]  # UserError for an unknown id
-        if guest is not None and not isinstance(guest, str):
-            raise UserError(f"guest must be a name, got {guest!r}")
-        guest = (guest or "").strip() or None
+        today = today or dt.date.today()
         doc = {
             "hotel_id": hotel_id,
             "hotel_name": hotel["name"],
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "status": CONFIRMED,
-            "guest": guest,
-            "check_in": _check_in(check_in),
-            "nights": _nights(nights),
+            "guest": guest_name(guest) if guest is not None and str(guest).strip() else None,
+            "check_in": check_in_date(check_in, today).isoformat() if check_in is not None else None,
+            "nights": nights_count(nights) if nights is not None else None,
         }
         with locked(self.store.path):
             doc_id = self._table().insert(doc)

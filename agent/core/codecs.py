@@ -1,7 +1,9 @@
 """Read and write the course's two file formats.
 
 * GLM-4 dialogues (`*.glm4.jsonl`): {"messages": [system(tools), user, assistant, observation, ...]};
-  an assistant message is a search when it reads "search_hotels\\n{json arguments}".
+  an assistant message is a tool call when it reads "<tool name>\\n{json arguments}" (search_hotels, book_hotel,
+  cancel_booking); the observation after a search is the JSON list of records, after a booking call the JSON
+  object of its result.
 * Turn-level samples (`dev.jsonl`, `test.jsonl`): {"context": "<json list of turns>", "response": "<json turn>"},
   both JSON-in-a-string, as the course's combine_and_split.py wrote them.
 
@@ -16,20 +18,26 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agent.core.errors import DataFormatError
-from agent.core.schema import SEARCH_HOTELS_TOOL, TOOL_NAME
+from agent.core.schema import SEARCH_HOTELS_TOOL, TOOL_NAMES, TOOLS
 from agent.core.turns import (
+    AGENT_TYPES,
     AgentTurn,
     AssistantTurn,
+    BookTurn,
+    CallTurn,
+    CancelTurn,
     Dialogue,
+    ResultTurn,
     ReturnTurn,
     SearchTurn,
     Turn,
     UserTurn,
+    call_turn,
     turn_from_json,
     turn_to_json,
 )
 
-SEARCH_PREFIX = TOOL_NAME + "\n"
+CALL_PREFIXES = tuple(name + "\n" for name in TOOL_NAMES)
 T = TypeVar("T")
 
 
@@ -52,41 +60,66 @@ def dialogue_from_messages(messages: Any) -> Dialogue:
             continue
         if role == "user":
             turns.append(UserTurn(content))
-        elif role == "assistant" and content.startswith(SEARCH_PREFIX):
+        elif role == "assistant" and content.startswith(CALL_PREFIXES):
+            tool, _, body = content.partition("\n")
             try:
-                arguments = json.loads(content[len(SEARCH_PREFIX) :])
+                arguments = json.loads(body)
             except json.JSONDecodeError as e:
-                raise DataFormatError(f"message {i}: search_hotels arguments are not JSON ({e.msg})") from None
+                raise DataFormatError(f"message {i}: {tool} arguments are not JSON ({e.msg})") from None
             if not isinstance(arguments, dict):
-                raise DataFormatError(f"message {i}: search_hotels arguments must be a JSON object")
-            turns.append(SearchTurn(arguments))
+                raise DataFormatError(f"message {i}: {tool} arguments must be a JSON object")
+            turns.append(call_turn(tool, arguments))
         elif role == "assistant":
             turns.append(AssistantTurn(content))
         elif role == "observation":
-            try:
-                records = json.loads(content)
-            except json.JSONDecodeError as e:
-                raise DataFormatError(f"message {i}: observation is not JSON ({e.msg})") from None
-            if not isinstance(records, list):
-                raise DataFormatError(f"message {i}: observation must be a JSON list of records")
-            turns.append(ReturnTurn(records))
+            turns.append(_observation(i, content, turns[-1] if turns else None))
         else:
             raise DataFormatError(f"message {i}: unknown role {role!r}")
     return Dialogue(turns)
 
 
+def _observation(i: int, content: str, call: Turn | None) -> ReturnTurn | ResultTurn:
+    """A search's records (a JSON list) or a booking call's result (a JSON object), by the call it answers."""
+    try:
+        value = json.loads(content)
+    except json.JSONDecodeError as e:
+        raise DataFormatError(f"message {i}: observation is not JSON ({e.msg})") from None
+    if isinstance(call, (BookTurn, CancelTurn)):
+        if not isinstance(value, dict):
+            raise DataFormatError(f"message {i}: the observation of {call.tool} must be a JSON object")
+        return ResultTurn(value)
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        raise DataFormatError(f"message {i}: observation must be a JSON list of records")
+    return ReturnTurn(value)
+
+
+def dialogue_tools(dialogue: Dialogue) -> list[dict[str, Any]]:
+    """The tools a dialogue's system message lists: search_hotels alone for a search-only dialogue (so the
+    course's files come back byte for byte), every tool once the dialogue books or cancels."""
+    if any(isinstance(t, (BookTurn, CancelTurn)) for t in dialogue):
+        return list(TOOLS)
+    return [SEARCH_HOTELS_TOOL]
+
+
 def dialogue_to_messages(dialogue: Dialogue) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = [{"role": "system", "content": "", "tools": [SEARCH_HOTELS_TOOL]}]
+    messages: list[dict[str, Any]] = [{"role": "system", "content": "", "tools": dialogue_tools(dialogue)}]
     for turn in dialogue:
         if isinstance(turn, UserTurn):
             messages.append({"role": "user", "content": turn.content})
-        elif isinstance(turn, SearchTurn):
-            messages.append({"role": "assistant", "content": SEARCH_PREFIX + _dumps(turn.arguments)})
+        elif isinstance(turn, (SearchTurn, BookTurn, CancelTurn)):
+            messages.append({"role": "assistant", "content": call_text(turn)})
         elif isinstance(turn, ReturnTurn):
             messages.append({"role": "observation", "content": _dumps(turn.records)})
+        elif isinstance(turn, ResultTurn):
+            messages.append({"role": "observation", "content": _dumps(turn.result)})
         else:
             messages.append({"role": "assistant", "content": turn.content})
     return messages
+
+
+def call_text(turn: CallTurn) -> str:
+    """A tool call as GLM-4 writes it: the tool name, a newline, the JSON arguments."""
+    return f"{turn.tool}\n{_dumps(turn.arguments)}"
 
 
 def dialogue_from_json_line(line: str) -> Dialogue:
@@ -119,8 +152,8 @@ def sample_from_json_line(line: str) -> Sample:
     if not isinstance(context, list):
         raise DataFormatError("'context' must be a JSON list of turns")
     response = turn_from_json(_loads_field(obj["response"], "response"))
-    if not isinstance(response, (SearchTurn, AssistantTurn)):
-        raise DataFormatError(f"'response' must be a search or assistant turn, got {response.role!r}")
+    if not isinstance(response, AGENT_TYPES):
+        raise DataFormatError(f"'response' must be a tool call or an assistant turn, got {response.role!r}")
     return Sample(Dialogue(turn_from_json(t) for t in context), response)
 
 
@@ -130,12 +163,8 @@ def sample_to_json_line(sample: Sample) -> str:
 
 
 def dialogue_to_samples(dialogue: Dialogue) -> list[Sample]:
-    """The course's rule: one sample per search or assistant turn that has at least one turn before it."""
-    return [
-        Sample(dialogue[:i], turn)
-        for i, turn in enumerate(dialogue)
-        if i > 0 and isinstance(turn, (SearchTurn, AssistantTurn))
-    ]
+    """The course's rule: one sample per agent turn (a tool call or a reply) that has at least one turn before it."""
+    return [Sample(dialogue[:i], turn) for i, turn in enumerate(dialogue) if i > 0 and isinstance(turn, AGENT_TYPES)]
 
 
 # ---- files ------------------------------------------------------------------------------------------

@@ -1,16 +1,26 @@
-"""The `search_hotels` tool: its JSON schema (defined once, imported by validation, prompts and templates)
-and `validate_arguments`, which turns model or user output into clean arguments or a clear error."""
+"""The agent's tools, defined once (validation, codecs, prompts, templates and served backends import them):
+`search_hotels` (find hotels), `book_hotel` (book one, after the user confirms) and `cancel_booking`.
+
+`validate_arguments` / `validate_booking` / `validate_cancel` turn a model's (or a user's) call into clean
+arguments or an ArgumentError: one line naming the field."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from agent.core.errors import ArgumentError
+from agent.core.dates import check_in_date, small_number
+from agent.core.errors import ArgumentError, UserError
+from agent.core.text import MAX_FACILITIES, MAX_FIELD_CHARS, clean_text, limit_length
 
 TOOL_NAME = "search_hotels"
+BOOK_TOOL_NAME = "book_hotel"
+CANCEL_TOOL_NAME = "cancel_booking"
+MAX_NIGHTS = 365
 HOTEL_TYPES = ("豪华型", "经济型", "舒适型", "高档型")
 
 # Byte-for-byte the tool description of the course data (its glm4 files carry it in the system message),
@@ -36,15 +46,53 @@ SEARCH_HOTELS_TOOL: dict[str, Any] = {
     },
 }
 
+BOOK_HOTEL_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": BOOK_TOOL_NAME,
+        "description": "用户选定酒店并给出入住人、入住日期和晚数后预订酒店（系统会先请用户确认）",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "hotel": {"type": "string", "description": "酒店名称（用查询结果里的名称）"},
+                "guest": {"type": "string", "description": "入住人姓名"},
+                "check_in": {
+                    "type": "string",
+                    "description": "入住日期：2026-12-01，或用户的说法（12月1日、后天、下周五）",
+                },
+                "nights": {"type": "integer", "minimum": 1, "maximum": MAX_NIGHTS, "description": "入住几晚"},
+            },
+            "required": ["hotel", "guest", "check_in", "nights"],
+        },
+    },
+}
+
+CANCEL_BOOKING_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": CANCEL_TOOL_NAME,
+        "description": "取消用户的一个预订（系统会先请用户确认）",
+        "parameters": {
+            "type": "object",
+            "properties": {"booking_id": {"type": "integer", "description": "预订编号（预订结果里的 booking_id）"}},
+            "required": ["booking_id"],
+        },
+    },
+}
+
+# Every tool, in the order prompts list them.
+TOOLS: tuple[dict[str, Any], ...] = (SEARCH_HOTELS_TOOL, BOOK_HOTEL_TOOL, CANCEL_BOOKING_TOOL)
+TOOL_NAMES: tuple[str, ...] = tuple(t["function"]["name"] for t in TOOLS)
+
 PROPERTIES: dict[str, dict[str, Any]] = SEARCH_HOTELS_TOOL["function"]["parameters"]["properties"]
 ARGUMENT_KEYS: tuple[str, ...] = tuple(PROPERTIES)
 NUMBER_KEYS = tuple(k for k, p in PROPERTIES.items() if p["type"] == "number")
 RANGES = (("price_range_lower", "price_range_upper"), ("rating_range_lower", "rating_range_upper"))
 
 
-def tool_json(indent: int | None = None) -> str:
-    """The tool description as JSON text, for prompts and templates."""
-    return json.dumps(SEARCH_HOTELS_TOOL, ensure_ascii=False, indent=indent)
+def tool_json(indent: int | None = None, tool: dict[str, Any] = SEARCH_HOTELS_TOOL) -> str:
+    """A tool description as JSON text, for prompts and templates."""
+    return json.dumps(tool, ensure_ascii=False, indent=indent)
 
 
 def validate_arguments(arguments: Any) -> dict[str, Any]:
@@ -67,11 +115,10 @@ def validate_arguments(arguments: Any) -> dict[str, Any]:
         elif spec["type"] == "array":
             clean[key] = _string_list(key, value)
         else:
-            if not isinstance(value, str) or not value.strip():
-                raise ArgumentError(f"argument {key!r} must be a non-empty string, got {value!r}")
-            if "enum" in spec and value not in spec["enum"]:
-                raise ArgumentError(f"argument {key!r} must be one of {', '.join(spec['enum'])}, got {value!r}")
-            clean[key] = value.strip()
+            text = _string(key, value)
+            if "enum" in spec and text not in spec["enum"]:
+                raise ArgumentError(f"argument {key!r} must be one of {', '.join(spec['enum'])}, got {text!r}")
+            clean[key] = text
     for lower, upper in RANGES:
         if lower in clean and upper in clean and clean[lower] > clean[upper]:
             raise ArgumentError(f"{lower}={clean[lower]:g} is greater than {upper}={clean[upper]:g}")
@@ -82,13 +129,20 @@ def _number(key: str, value: Any, spec: Mapping[str, Any]) -> float:
     if isinstance(value, bool):
         raise ArgumentError(f"argument {key!r} must be a number, got {value!r}")
     if isinstance(value, str):
+        if len(value) > 32:
+            raise ArgumentError(f"argument {key!r} must be a number, got a {len(value)}-character string")
         try:
             value = float(value.strip())
         except ValueError:
             raise ArgumentError(f"argument {key!r} must be a number, got {value!r}") from None
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ArgumentError(f"argument {key!r} must be a finite number, got {value!r}")
-    number = float(value)
+    if not isinstance(value, (int, float)):
+        raise ArgumentError(f"argument {key!r} must be a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int with hundreds of digits
+        raise ArgumentError(f"argument {key!r} is far too large a number") from None
+    if not math.isfinite(number):
+        raise ArgumentError(f"argument {key!r} must be a finite number, got {number!r}")
     if "minimum" in spec and number < spec["minimum"]:
         raise ArgumentError(f"argument {key!r} must be at least {spec['minimum']}, got {number:g}")
     if "maximum" in spec and number > spec["maximum"]:
@@ -96,14 +150,96 @@ def _number(key: str, value: Any, spec: Mapping[str, Any]) -> float:
     return number
 
 
+def _string(key: str, value: Any) -> str:
+    """A non-empty string of at most MAX_FIELD_CHARS, cleaned (agent.core.text.clean_text) and stripped."""
+    if not isinstance(value, str):
+        raise ArgumentError(f"argument {key!r} must be a string, got {type(value).__name__}")
+    text = clean_text(value).strip()
+    if not text:
+        raise ArgumentError(f"argument {key!r} must be a non-empty string")
+    try:
+        return limit_length(text, MAX_FIELD_CHARS, f"argument {key!r}")
+    except UserError as e:
+        raise ArgumentError(str(e)) from None
+
+
 def _string_list(key: str, value: Any) -> list[str]:
     if isinstance(value, str):
-        raise ArgumentError(f"argument {key!r} must be a list of strings, got the string {value!r}")
+        raise ArgumentError(f"argument {key!r} must be a list of strings, got a string")
     if not isinstance(value, (list, tuple)):
         raise ArgumentError(f"argument {key!r} must be a list of strings, got {type(value).__name__}")
-    items = []
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            raise ArgumentError(f"argument {key!r} must hold non-empty strings, got {item!r}")
-        items.append(item.strip())
-    return items
+    if len(value) > MAX_FACILITIES:
+        raise ArgumentError(f"argument {key!r} may hold at most {MAX_FACILITIES} items, got {len(value):,}")
+    return [_string(key, item) for item in value]
+
+
+# ---- book_hotel / cancel_booking ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingArguments:
+    """A valid book_hotel call. `hotel` is a name still to be resolved against the store (the loop does)."""
+
+    hotel: str
+    guest: str
+    check_in: dt.date
+    nights: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hotel": self.hotel, "guest": self.guest, "check_in": self.check_in.isoformat(), "nights": self.nights}
+
+
+def validate_booking(arguments: Any, today: dt.date) -> BookingArguments:
+    """Check a book_hotel call: every field present, a real check-in date from today to a year ahead (ISO or
+    the user's words, resolved against `today`), 1 to 365 nights."""
+    fields = _object(BOOK_HOTEL_TOOL, arguments)
+    return BookingArguments(
+        hotel=_string("hotel", fields["hotel"]),
+        guest=guest_name(fields["guest"]),
+        check_in=check_in_date(fields["check_in"], today),
+        nights=nights_count(fields["nights"]),
+    )
+
+
+def validate_cancel(arguments: Any) -> int:
+    """Check a cancel_booking call; returns the booking id."""
+    fields = _object(CANCEL_BOOKING_TOOL, arguments)
+    value = fields["booking_id"]
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ArgumentError(f"booking_id must be a booking number such as 3, got {value!r}")
+    return value
+
+
+def guest_name(value: Any) -> str:
+    """A guest name: cleaned text, one line, 1 to MAX_FIELD_CHARS characters."""
+    return " ".join(_string("guest", value).split())
+
+
+def nights_count(value: Any) -> int:
+    """Nights from 1 to MAX_NIGHTS: an integer, an integral float (2.0), or a numeral in text (2, 两)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        parsed = small_number(value.strip().removesuffix("晚"))
+        value = parsed if parsed is not None else value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_NIGHTS:
+        raise ArgumentError(f"nights must be a whole number from 1 to {MAX_NIGHTS}, got {value!r}")
+    return value
+
+
+def _object(tool: dict[str, Any], arguments: Any) -> dict[str, Any]:
+    """The call's fields: a JSON object with only the tool's keys (None values dropped) and every required one."""
+    function = tool["function"]
+    name, properties = function["name"], function["parameters"]["properties"]
+    if not isinstance(arguments, Mapping):
+        raise ArgumentError(f"{name} arguments must be a JSON object, got {type(arguments).__name__}")
+    unknown = [k for k in arguments if k not in properties]
+    if unknown:
+        raise ArgumentError(f"{name}: unknown argument {unknown[0]!r}; allowed: {', '.join(properties)}")
+    fields = {k: v for k, v in arguments.items() if v is not None}
+    missing = [k for k in function["parameters"]["required"] if k not in fields]
+    if missing:
+        raise ArgumentError(f"{name}: missing {', '.join(missing)}")
+    return fields

@@ -13,6 +13,12 @@ class SearchResult:
     ]  # course record format: name, type, address, subway, phone, facilities, price, rating, hotel_id
     relaxed: tuple[str, ...] = ()  # argument keys that had to be dropped to find anything (empty: every constraint met)
     unmapped: tuple[str, ...] = field(default=())  # facility phrases that match no database facility
+    total: int | None = None  # hotels that matched before the limit cut the list (None: not counted)
+
+    @property
+    def matched(self) -> int:
+        """How many hotels matched (at least the records shown)."""
+        return self.total if self.total is not None else len(self.records)
 
     @property
     def exact(self) -> bool:

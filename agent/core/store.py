@@ -282,9 +282,11 @@ class HotelStore:
         relaxed: tuple[str, ...] = ()
         if not found and constraints:
             found, relaxed = _relaxed_search(self._records, constraints)
+        total = len(found)
         if limit is not None:
             found = found[:limit]
-        return SearchResult([dict(r, facilities=list(r["facilities"])) for r in found], relaxed, tuple(unmapped))
+        records = [dict(r, facilities=list(r["facilities"])) for r in found]
+        return SearchResult(records, relaxed, tuple(unmapped), total)
 
     def close(self) -> None:
         self.db.close()

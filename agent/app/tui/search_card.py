@@ -127,9 +127,9 @@ class SearchCard(Vertical):
             self.show_records(self._initial)
 
     def show_result(self, result: SearchResult) -> None:
-        self.show_records(result.records, describe_relaxed(result))
+        self.show_records(result.records, describe_relaxed(result), matched=result.matched)
 
-    def show_records(self, records: Sequence[dict[str, Any]], note: str = "") -> None:
+    def show_records(self, records: Sequence[dict[str, Any]], note: str = "", matched: int | None = None) -> None:
         self.pending = False
         self.records = list(records)
         status = self.query_one(".search-status", Static)
@@ -139,7 +139,7 @@ class SearchCard(Vertical):
         status.update(
             Text("⚠ " + note, style="bold yellow")
             if note
-            else Text(f"{len(self.records)} found · f2 or a click on a row books one")
+            else Text(f"{shown_of(len(self.records), matched)} · f2 or a click on a row books one")
         )
         if note:
             self.add_class("relaxed")
@@ -154,3 +154,10 @@ class SearchCard(Vertical):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.post_message(self.BookRequested(self.records[int(str(event.row_key.value))]))
+
+
+def shown_of(shown: int, matched: int | None) -> str:
+    """ "3 found", or "top 3 of 453 matches" when the search matched more than it shows."""
+    if matched is None or matched <= shown:
+        return f"{shown} found"
+    return f"top {shown} of {matched:,} matches"

@@ -153,14 +153,14 @@ def _number(key: str, value: Any, spec: Mapping[str, Any]) -> float:
 def _string(key: str, value: Any) -> str:
     """A non-empty string of at most MAX_FIELD_CHARS, cleaned (agent.core.text.clean_text) and stripped."""
     if not isinstance(value, str):
-        raise ArgumentError(f"argument {key!r} must be a string, got {type(value).__name__}")
+        raise ArgumentError(f"argument {key!r} must be a string, got {type(value).__name__}", field=key)
     text = clean_text(value).strip()
     if not text:
-        raise ArgumentError(f"argument {key!r} must be a non-empty string")
+        raise ArgumentError(f"argument {key!r} must be a non-empty string", field=key)
     try:
         return limit_length(text, MAX_FIELD_CHARS, f"argument {key!r}")
     except UserError as e:
-        raise ArgumentError(str(e)) from None
+        raise ArgumentError(str(e), field=key) from None
 
 
 def _string_list(key: str, value: Any) -> list[str]:
@@ -208,7 +208,7 @@ def validate_cancel(arguments: Any) -> int:
     if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ArgumentError(f"booking_id must be a booking number such as 3, got {value!r}")
+        raise ArgumentError(f"booking_id must be a booking number such as 3, got {value!r}", field="booking_id")
     return value
 
 
@@ -225,7 +225,7 @@ def nights_count(value: Any) -> int:
         parsed = small_number(value.strip().removesuffix("晚"))
         value = parsed if parsed is not None else value
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_NIGHTS:
-        raise ArgumentError(f"nights must be a whole number from 1 to {MAX_NIGHTS}, got {value!r}")
+        raise ArgumentError(f"nights must be a whole number from 1 to {MAX_NIGHTS}, got {value!r}", field="nights")
     return value
 
 
@@ -241,5 +241,5 @@ def _object(tool: dict[str, Any], arguments: Any) -> dict[str, Any]:
     fields = {k: v for k, v in arguments.items() if v is not None}
     missing = [k for k in function["parameters"]["required"] if k not in fields]
     if missing:
-        raise ArgumentError(f"{name}: missing {', '.join(missing)}")
+        raise ArgumentError(f"{name}: missing {', '.join(missing)}", field=missing[0])
     return fields

@@ -104,15 +104,16 @@ class BookingDesk:
     # --- what came of it ------------------------------------------------------------------------------------
 
     def booked(self, booking: Booking) -> None:
-        """Tell the user a booking exists (either path): a note, and its number in the status bar."""
+        """Tell the user a booking exists (either path): a note with its details, its number in the status bar."""
         self.app.saved_bookings.append(booking)
-        self._done(f"✔ {booked_text(booking)}", " — `hotel-agent bookings` lists it")
+        note = f"✔ {booked_text(booking)} — `hotel-agent bookings` lists it"
+        self._done(note, f"✔ booked #{booking.id}: {booking.hotel_name}")
 
     def cancelled(self, booking: Booking) -> None:
-        self._done(f"✔ {cancelled_text(booking)}")
+        self._done(f"✔ {cancelled_text(booking)}", f"✔ {cancelled_text(booking)}")
 
-    def _done(self, outcome: str, hint: str = "") -> None:
-        self.last_outcome = outcome
-        self.app.note(outcome + hint, kind="success")
+    def _done(self, note: str, status: str) -> None:
+        self.last_outcome = status
+        self.app.note(note, kind="success")
         if not self.app.busy:
             self.app.show_idle()

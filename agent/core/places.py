@@ -25,7 +25,7 @@ import functools
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,7 @@ class Resolution:
     query: str  # the text as given
     place: Place | None
     alternatives: tuple[Place, ...] = field(default=())  # other places the same rule found (best first)
+    rule: str = ""  # which rule found it: name, station, short, part or fuzzy ("" when none did)
 
     @property
     def known(self) -> bool:
@@ -182,6 +183,10 @@ class PlaceIndex:
         for alias, name in ALIASES.items():
             if name in by_name:
                 self._short.setdefault(normalize_name(alias), []).append(by_name[name])
+        # Rule 4 at the start of a name, by the name's first two characters (a recogniser tries many spans).
+        self._heads: dict[str, list[tuple[str, Place]]] = {}
+        for main, place in self._mains:
+            self._heads.setdefault(main[:2], []).append((main, place))
         self._all_names = [p.name for p in self.places if p.kind != STATION]
         self._named = [p for p in self.places if p.kind != STATION]
 
@@ -208,7 +213,7 @@ class PlaceIndex:
 
     # --- resolution ------------------------------------------------------------------------------------
 
-    def resolve(self, text: str, *, fuzzy: bool = True) -> Resolution:
+    def resolve(self, text: str, *, loose: bool = True) -> Resolution:
         """The place `text` names. Rules, in order (the first that finds something wins; with several finds
         the best-supported comes first, the others are `alternatives`):
 
@@ -217,22 +222,30 @@ class PlaceIndex:
         3. a short form: the name without its bracket (护国寺小吃店), without 北京 (海洋馆), an attraction's
            other name in brackets (国家体育场 of 鸟巢（国家体育场）), a colloquial alias (北大);
         4. part of a name, outside its bracket (三里屯 → 三里屯酒吧街, 天安门 → 天安门广场), not a generic word;
-        5. (`fuzzy`) hotel_names.match_names over every name: characters in order, close together.
+           with `loose=False` only the start of a name (what a recogniser of running text may trust: 铁站 is in
+           many a name but names nothing);
+        5. (`loose`) hotel_names.match_names over every name: characters in order, close together.
 
         Words that say "near" around the name are ignored (三里屯附近, 国贸那边)."""
         query = clean_query(text)
         key = normalize_name(query)
         keys = list(dict.fromkeys((key, _without_city(key))))
-        found = self._rule(keys, self._exact) or self._station(key) or self._rule(keys, self._short)
-        if not found and key not in GENERIC_WORDS and len(_without_city(key)) >= 2:
-            found = self._part(keys)
-        if found:
-            ranked = sorted(set(found), key=self._support)
-            return Resolution(text, ranked[0], tuple(ranked[1:6]))
-        if fuzzy and len(_without_city(key)) >= 3 and key not in GENERIC_WORDS:
+        specific = key not in GENERIC_WORDS and len(_without_city(key)) >= 2
+        rules: tuple[tuple[str, Callable[[], list[Place]]], ...] = (
+            ("name", lambda: self._rule(keys, self._exact)),
+            ("station", lambda: self._station(key)),
+            ("short", lambda: self._rule(keys, self._short)),
+            ("part", lambda: self._part(keys, anywhere=loose) if specific else []),
+        )
+        for rule, find in rules:
+            found = find()
+            if found:
+                ranked = sorted(set(found), key=self._support)
+                return Resolution(text, ranked[0], tuple(ranked[1:6]), rule)
+        if loose and specific and len(_without_city(key)) >= 3:
             matches = [self._named[i] for i in match_names(query, self._all_names)]
             if matches:
-                return Resolution(text, matches[0], tuple(matches[1:6]))
+                return Resolution(text, matches[0], tuple(matches[1:6]), "fuzzy")
         return Resolution(text, None)
 
     @staticmethod
@@ -247,8 +260,10 @@ class PlaceIndex:
                 return [self._stations[candidate]]
         return []
 
-    def _part(self, keys: Sequence[str]) -> list[Place]:
-        return [place for main, place in self._mains if any(k in main for k in keys)]
+    def _part(self, keys: Sequence[str], anywhere: bool) -> list[Place]:
+        if anywhere:
+            return [place for main, place in self._mains if any(k in main for k in keys)]
+        return [place for k in keys for main, place in self._heads.get(k[:2], ()) if main.startswith(k)]
 
     def near(self, text: str) -> tuple[Resolution, dict[int, str]]:
         """`resolve(text)` and the hotels near what it found (empty for an unknown place)."""

@@ -166,3 +166,14 @@ def test_surface_forms_resolve_to_the_place_they_map_to(index):
     forms = index.surface_forms()
     for form in ("故宫", "鸟巢", "西直门", "北大", "苏州街", "姚记炒肝店"):
         assert forms[form] == index.resolve(form).place
+
+
+def test_the_name_as_written_beats_the_name_without_the_city(index):
+    # 北京西单美爵酒店 is a hotel; 西单美爵酒店 (the same without 北京) a restaurant
+    assert resolved(index, "北京西单美爵酒店") == ("北京西单美爵酒店", HOTEL)
+    assert resolved(index, "西单美爵酒店") == ("西单美爵酒店", RESTAURANT)
+
+
+def test_the_place_spelled_exactly_so_beats_one_differing_in_bracket_width(index):
+    assert resolved(index, "新石器烤肉（通州北苑店）")[0] == "新石器烤肉（通州北苑店）"
+    assert resolved(index, "新石器烤肉(通州北苑店)")[0] == "新石器烤肉(通州北苑店)"

@@ -53,6 +53,9 @@ def near_names(text: str) -> set[str]:
         ("北京饭店周边还有别的酒店吗", "北京饭店", "北京饭店", HOTEL),
         ("我下周去颐和园玩，帮我找个酒店", "颐和园", "颐和园", ATTRACTION),
         ("鸟巢一带有没有豪华型酒店", "鸟巢", "鸟巢（国家体育场）", ATTRACTION),
+        ("水立方（国家游泳中心）附近能住的地方有哪些？", "水立方（国家游泳中心）", "水立方（国家游泳中心）", ATTRACTION),
+        ("我坐地铁到什刹海站，出站附近有酒店吗？", "什刹海站", "什刹海", STATION),  # referred back to
+        ("酒吧附近能住的地方有哪些？", "酒吧", "酒吧", "restaurant"),
     ],
 )
 def test_a_place_with_words_saying_near_is_recognised(text, query, name, kind):

@@ -228,19 +228,23 @@ class PlaceIndex:
 
         Words that say "near" around the name are ignored (三里屯附近, 国贸那边)."""
         query = clean_query(text)
+        written = NEAR_SUFFIX.sub("", text.strip()) or text.strip()
         key = normalize_name(query)
         keys = list(dict.fromkeys((key, _without_city(key))))
         specific = key not in GENERIC_WORDS and len(_without_city(key)) >= 2
+        # The text as written before the text without 北京: 北京西单美爵酒店 is that hotel, not the restaurant
+        # 西单美爵酒店.
         rules: tuple[tuple[str, Callable[[], list[Place]]], ...] = (
-            ("name", lambda: self._rule(keys, self._exact)),
+            ("name", lambda: self._rule(keys[:1], self._exact) or self._rule(keys[1:], self._exact)),
             ("station", lambda: self._station(key)),
-            ("short", lambda: self._rule(keys, self._short)),
+            ("short", lambda: self._rule(keys[:1], self._short) or self._rule(keys[1:], self._short)),
             ("part", lambda: self._part(keys, anywhere=loose) if specific else []),
         )
         for rule, find in rules:
             found = find()
             if found:
-                ranked = sorted(set(found), key=self._support)
+                # the place spelled exactly so first (新石器烤肉(通州北苑店) and （通州北苑店） are two restaurants)
+                ranked = sorted(set(found), key=lambda p: (p.name != written, *self._support(p)))
                 return Resolution(text, ranked[0], tuple(ranked[1:6]), rule)
         if loose and specific and len(_without_city(key)) >= 3:
             matches = [self._named[i] for i in match_names(query, self._all_names)]

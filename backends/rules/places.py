@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,15 +32,16 @@ from agent.core.hotel_names import normalize_name
 from agent.core.places import GENERIC_WORDS, Place, PlaceIndex, clean_query, place_index
 from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
 
+MAX_PLACE_CHARS = 48  # the longest name in the databases has 45 characters
 # The near words after a place (故宫附近) and before one (离故宫近, 靠近故宫).
 NEAR_AFTER = re.compile(r"附近|周边|周围|旁边|边上|一带|那一带|那边|那块|跟前|不远处")
 _CLAUSE = r"[^，,。？?！!；;\n]"
 NEAR_BEFORE = re.compile(
-    rf"(?:离|距离)(?P<before>{_CLAUSE}{{1,24}}?)(?:很|比较|最|更|挺|较|还|要)?(?:近|不远)"
-    rf"|(?:靠近|紧挨着|紧挨|挨着|临近|紧邻|毗邻)(?P<after>{_CLAUSE}{{1,24}})"
+    rf"(?:离|距离)(?P<before>{_CLAUSE}{{1,{MAX_PLACE_CHARS}}}?)(?:很|比较|最|更|挺|较|还|要)?(?:近|不远)"
+    rf"|(?:靠近|紧挨着|紧挨|挨着|临近|紧邻|毗邻)(?P<after>{_CLAUSE}{{1,{MAX_PLACE_CHARS}}})"
 )
 # Staying at or visiting a sight or a station means near it (a hotel there is a name: 我要住在万寿庄宾馆).
-STAY_OR_VISIT = re.compile(rf"(?:住在|去|逛|游览|参观)(?P<place>{_CLAUSE}{{2,24}})")
+STAY_OR_VISIT = re.compile(rf"(?:住在|去|逛|游览|参观)(?P<place>{_CLAUSE}{{2,{MAX_PLACE_CHARS}}})")
 # What a near word may ask for instead of hotels (附近有什么地铁站 / 好吃的), and words that do ask for hotels.
 NOT_HOTELS = re.compile(r"景点|景区|餐馆|餐厅|饭馆|吃的|好吃|美食|小吃|玩的|好玩|地铁|公交|商场|超市|医院|银行|停车场")
 HOTEL_WORDS = re.compile(r"酒店|宾馆|旅馆|民宿|客栈|公寓|住|房间|经济型|舒适型|高档型|豪华型")
@@ -52,9 +54,10 @@ _CLAUSES = re.compile(r"[^，,。？?！!；;\n]+[，,。？?！!；;\n]*")
 # Words that end a hotel's name: a bare part of a name ending so (家酒店 of 如家酒店) names no place.
 _HOTEL_TAIL = re.compile(r"(?:酒店|宾馆|饭店|旅馆|公寓|客栈|民宿|大厦)$")
 _DEMONSTRATIVE = re.compile(r"^[这那哪该此本贵]")
-# Place names that are everyday words in a hotel request (a restaurant is called 酒吧, hotels have one).
+_LOOSE_END = re.compile(r"^[\s，,。？?！!；;：:、]|[\s，,。？?！!；;：:、]$")
+# Place names that are everyday words in a hotel request (a restaurant is called 酒吧, hotels have one): named
+# right before a near word they are the place (酒吧附近), but never referred back to (有酒吧的酒店，附近…).
 COMMON_WORDS = frozenset({"酒吧"})
-MAX_PLACE_CHARS = 24
 
 
 @dataclass(frozen=True)
@@ -120,11 +123,16 @@ def _asks_for_other_than_hotels(text: str, after: int) -> bool:
     return bool(NOT_HOTELS.search(words)) and not HOTEL_WORDS.search(words)
 
 
+def _says_more(span: str) -> bool:
+    """故宫的 / 颐和园， / 三里屯附近 are 故宫 / 颐和园 / 三里屯 with more: the shorter span is the name."""
+    return clean_query(span) != unicodedata.normalize("NFKC", span).strip() or bool(_LOOSE_END.search(span))
+
+
 def _trusted(span: str, index: PlaceIndex) -> Place | None:
     """The place `span` names when a recogniser may believe it (no generic or everyday word, no bare piece of
     a hotel's name, no 这/那 before a part of a name)."""
-    if len(span) < 2 or span in GENERIC_WORDS or span in COMMON_WORDS or clean_query(span) != span:
-        return None  # 故宫的 / 颐和园， is 故宫 / 颐和园 with more: the shorter span is the name
+    if len(span) < 2 or span in GENERIC_WORDS or _says_more(span):
+        return None
     resolution = index.resolve(span, loose=False)
     if resolution.place is None:
         return None
@@ -158,7 +166,7 @@ def _last_place_before(text: str, index: PlaceIndex, end: int) -> tuple[Place, i
     for stop in range(end, 1, -1):
         for start in range(max(0, stop - MAX_PLACE_CHARS), stop - 1):
             span = text[start:stop]
-            if clean_query(span) != span or span in GENERIC_WORDS or span in COMMON_WORDS:
+            if _says_more(span) or span in GENERIC_WORDS or span in COMMON_WORDS:
                 continue
             place = forms.get(normalize_name(span))
             if place is not None:
@@ -168,7 +176,13 @@ def _last_place_before(text: str, index: PlaceIndex, end: int) -> tuple[Place, i
 
 @functools.lru_cache(maxsize=2)
 def _forms(index: PlaceIndex) -> dict[str, Place]:
-    return index.surface_forms()
+    """Full and short names, and stations with their suffixes (什刹海站 is the station, 什刹海 the sight)."""
+    forms = index.surface_forms()
+    for place in index.places:
+        if place.kind == "station":
+            for suffix in ("站", "地铁站"):
+                forms.setdefault(normalize_name(place.name + suffix), place)
+    return forms
 
 
 def _request(text: str, index: PlaceIndex, place: Place, start: int, end: int, cue_start: int, cue_end: int):

@@ -161,3 +161,8 @@ def test_arbitrary_strings_never_raise(text, family):
 @given(text=jsonish_text(), family=st.sampled_from(sorted(FAMILIES)))
 def test_jsonish_strings_never_raise_and_give_valid_arguments(text, family):
     assert_valid(parse_agent_turn(text, family))
+
+
+def test_a_search_near_a_place_is_parsed_like_the_other_arguments():
+    turn = parse_agent_turn('\nsearch_hotels\n{"near": "故宫", "type": "经济型"}<|observation|>', "glm4")
+    assert turn == SearchTurn({"near": "故宫", "type": "经济型"})

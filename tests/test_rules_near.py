@@ -162,3 +162,16 @@ def test_an_unknown_place_is_named_in_the_reply():
 def test_a_search_without_near_is_left_to_the_other_replies():
     dialogue = Dialogue((UserTurn("经济型酒店"), SearchTurn({"type": "经济型"}), ReturnTurn([])))
     assert near_reply(dialogue, unmet) is None
+
+
+def test_facilities_the_records_cannot_show_are_not_claimed_met():
+    record = {"name": "北京贵都大酒店", "type": "高档型", "price": 1354.0, "rating": 4.7, "facilities": ["吹风机"]}
+    dialogue = Dialogue(
+        (
+            UserTurn("故宫附近能洗衣服的酒店"),
+            SearchTurn({"near": "故宫", "facilities": ["能洗衣服"]}),
+            ReturnTurn([record]),
+        )
+    )
+    reply = near_reply(dialogue, unmet)
+    assert reply.startswith("故宫附近的酒店有北京贵都大酒店") and "符合您要求" not in reply

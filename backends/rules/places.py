@@ -185,7 +185,9 @@ def _forms(index: PlaceIndex) -> dict[str, Place]:
     return forms
 
 
-def _request(text: str, index: PlaceIndex, place: Place, start: int, end: int, cue_start: int, cue_end: int):
+def _request(
+    text: str, index: PlaceIndex, place: Place, start: int, end: int, cue_start: int, cue_end: int
+) -> NearRequest:
     words = text[start:end]
     # The store resolves the argument with every rule; when those would pick another place, name it in full.
     query = words if index.resolve(words).place == place else place.name
@@ -246,7 +248,9 @@ def near_reply(dialogue: Dialogue, unmet: Callable[[dict[str, Any], dict[str, An
     if not records:
         return f"抱歉，{label}附近没有找到符合您要求的酒店。" + aside
     names = "、".join(str(r.get("name")) for r in records)
-    constrained = any(k != "near" for k in arguments)
+    # "符合您要求" only where every constraint can be checked on the records: the user's facility words cannot,
+    # and a relaxed facility must not be claimed met.
+    constrained = any(k != "near" for k in arguments) and "facilities" not in arguments
     missed = {key for r in records for key in unmet(r, arguments)}
     if missed == {"type"}:
         return f"抱歉，{label}附近没有{arguments['type']}酒店，附近的有{names}。" + aside

@@ -175,3 +175,10 @@ def test_facilities_the_records_cannot_show_are_not_claimed_met():
     )
     reply = near_reply(dialogue, unmet)
     assert reply.startswith("故宫附近的酒店有北京贵都大酒店") and "符合您要求" not in reply
+
+
+def test_a_message_without_a_near_word_does_not_load_the_places(monkeypatch):
+    import backends.rules.places as places
+
+    monkeypatch.setattr(places, "place_index", lambda: pytest.fail("loaded the places"))
+    assert find_near("你好，帮我找一家评分4.5分以上的经济型酒店") is None

@@ -128,6 +128,39 @@ def compare(runs: tuple[Path, ...], with_reference: bool, plot: Path | None) -> 
         click.echo(f"wrote {plot}")
 
 
+@main.command()
+@backend_options(None)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run directory (default: runs/nearx-<backend>-<UTC timestamp>).",
+)
+@click.option(
+    "--limit", type=int, default=None, help="Evaluate only the first N cases (a fair sample: the set is shuffled)."
+)
+@click.option("--seed", type=int, default=None, help="Build the set with another seed (default: the project's, 19).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def nearx(backend: str, out: Path | None, limit: int | None, seed: int | None, quiet: bool, **options) -> None:
+    """Hotels near X: run the project's near-X set (340 requests for hotels near CrossWOZ attractions,
+    restaurants, hotels and subway stations) through the dialogue loop with --backend and score task success.
+
+    Writes DIR/predictions.jsonl (each case, the searches and hotels of its last exchange, the reply, the
+    scores) and DIR/summary.json (task success by kind of place, phrasing and answer, with a signature)."""
+    from agent.core.store import HotelStore
+    from backends.registry import create
+    from evalharness.nearx.cases import DEFAULT_SEED
+    from evalharness.nearx.run import NearRunOptions, run_nearx, summary_lines
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = out if out is not None else Path("runs") / f"nearx-{backend}-{stamp}"
+    run_options = NearRunOptions(out=out, seed=DEFAULT_SEED if seed is None else seed, limit=limit, quiet=quiet)
+    summary = run_nearx(create(backend, **backend_kwargs(options)), backend, HotelStore.open(), run_options)
+    for line in summary_lines(summary):
+        click.echo(line)
+    click.echo(f"wrote {out / 'predictions.jsonl'} and {out / 'summary.json'}")
+
+
 @main.command("store-fidelity")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--show-misses", is_flag=True, help="Print every miss with its cause.")

@@ -195,3 +195,8 @@ def test_booking_arguments_keep_only_the_tools_keys_and_leave_checking_to_the_lo
 def test_display_text_never_shows_a_booking_call_being_written():
     assert display_text("book_ho", "glm4") is None
     assert display_text("book\n{", "qwen2") is None
+
+
+def test_a_search_near_a_place_is_parsed_like_the_other_arguments():
+    turn = parse_agent_turn('\nsearch_hotels\n{"near": "故宫", "type": "经济型"}<|observation|>', "glm4")
+    assert turn == SearchTurn({"near": "故宫", "type": "经济型"})

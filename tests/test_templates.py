@@ -195,3 +195,11 @@ def test_system_prompt_is_rendered_inside_the_template_as_text():
     segments = render_segments("qwen2", [UserTurn("x")], add_generation_prompt=True, settings=settings)
     assert segments[0] == ("<|im_start|>", False, "special")
     assert segments[1].text == "system\n规则<|im_end|>" and segments[1].kind == "text"
+
+
+def test_the_tool_glm4_sees_offers_near():
+    assert '"near"' in render_text("glm4", DIALOGUE, add_generation_prompt=True)
+
+
+def test_the_prompt_only_system_prompt_offers_near():
+    assert '"near"' in render_system_prompt()

@@ -141,3 +141,72 @@ def store_fidelity(files: tuple[Path, ...], show_misses: bool) -> None:
     paths = list(files) or [data_path(f) for f in DEFAULT_FILES]
     report = measure(HotelStore.open(), paths)
     click.echo("\n".join(report_lines(report, paths, show_misses)))
+
+
+# ---- conversation-level evaluation (issue 15): `converse` and `simulate` -----------------------------------
+
+
+def _today_option(f):
+    return click.option(
+        "--today",
+        default=None,
+        help="The date the conversations happen on, YYYY-MM-DD (default 2026-11-29, so dates read the same any day).",
+    )(f)
+
+
+def _parse_today(value: str | None):
+    import datetime as dt
+
+    from agent.core.errors import UserError
+    from evalharness.conversations.converse import DEFAULT_TODAY
+
+    if value is None:
+        return DEFAULT_TODAY
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--today {value!r} is not a date such as 2026-11-29") from None
+
+
+@main.command()
+@click.argument("suite", required=False, type=click.Path(path_type=Path))
+@backend_options(None)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run directory (default: runs/converse-<backend>-<UTC timestamp>).",
+)
+@_today_option
+@click.option("--failures", type=int, default=20, show_default=True, help="Failed conversations to list.")
+@click.option("--quiet", is_flag=True, help="No progress line.")
+def converse(
+    suite: Path | None, backend: str, out: Path | None, today: str | None, failures: int, quiet: bool, **options
+) -> None:
+    """Run conversation suites (a YAML file or a directory of them; default: the bundled evalharness/suites/)
+    through the real dialogue loop, each conversation in a fresh store with empty bookings, and judge every step
+    and the end from the store and the bookings.
+
+    Writes DIR/conversations.jsonl (transcripts and per-step failures) and DIR/summary.json (pass rate, false
+    booking claims, turns and seconds per conversation, per suite and tag, signature)."""
+    from backends.registry import create
+    from evalharness.conversations.converse import run_suites, summary_lines
+    from evalharness.conversations.suite import bundled_suites_dir, load_suites
+
+    day = _parse_today(today)
+    suites = load_suites(suite if suite is not None else bundled_suites_dir())
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = out if out is not None else Path("runs") / f"converse-{backend}-{stamp}"
+    total = sum(len(s.conversations) for s in suites)
+    done = [0]
+
+    def progress(result) -> None:
+        done[0] += 1
+        if not quiet:
+            mark = "pass" if result.passed else "FAIL"
+            click.echo(f"[{done[0]}/{total}] {mark} {result.conversation.id}", err=True)
+
+    summary = run_suites(suites, create(backend, **backend_kwargs(options)), backend, out, day, progress)
+    for line in summary_lines(summary, failures):
+        click.echo(line)
+    click.echo(f"wrote {out / 'conversations.jsonl'} and {out / 'summary.json'}")

@@ -1,0 +1,68 @@
+"""A fresh world per conversation: a copy of the hotel store's file and empty bookings, in a temporary directory.
+
+The store is built once per run (from $HOTEL_AGENT_DATA, into a temporary cache, never the user's); each
+conversation then gets a copy of that file, so what one conversation booked can neither help nor hurt the next,
+and nothing touches the user's own bookings. The hotels and the facility map are shared read-only between the
+copies (rebuilding them per conversation would cost 0.1 s each and change nothing)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.core.atomic_storage import open_db
+from agent.core.bookings import Bookings
+from agent.core.store import STORE_FILE, HotelStore
+
+
+@dataclass(frozen=True)
+class World:
+    store: HotelStore
+    bookings: Bookings
+
+
+class Worlds:
+    """`with Worlds() as worlds:` builds the template store; `with worlds.fresh() as world:` gives one copy."""
+
+    def __init__(self) -> None:
+        self._root: Path | None = None
+        self._template: HotelStore | None = None
+        self._count = 0
+
+    def __enter__(self) -> Worlds:
+        self._root = Path(tempfile.mkdtemp(prefix="hotel-agent-converse-"))
+        self._template = HotelStore.open(self._root / "template" / STORE_FILE)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._template is not None:
+            self._template.db.close()
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+
+    @property
+    def template(self) -> HotelStore:
+        """The store every copy starts from (read it, never book in it)."""
+        if self._template is None:
+            raise RuntimeError("Worlds used outside its `with` block")
+        return self._template
+
+    @contextmanager
+    def fresh(self) -> Iterator[World]:
+        template = self.template
+        assert self._root is not None
+        self._count += 1
+        directory = self._root / f"world-{self._count}"
+        directory.mkdir()
+        path = directory / STORE_FILE
+        shutil.copyfile(template.path, path)
+        store = HotelStore(open_db(path), template.records(), template.facility_map, path)
+        try:
+            yield World(store, Bookings(store))
+        finally:
+            store.db.close()
+            shutil.rmtree(directory, ignore_errors=True)

@@ -210,3 +210,60 @@ def converse(
     for line in summary_lines(summary, failures):
         click.echo(line)
     click.echo(f"wrote {out / 'conversations.jsonl'} and {out / 'summary.json'}")
+
+
+@main.command()
+@backend_options(None)
+@click.option("--goals", type=int, default=500, show_default=True, help="How many seeded goals to simulate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Goal i of seed s is the same in every run.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run directory (default: runs/simulate-<backend>-<UTC timestamp>).",
+)
+@_today_option
+@click.option(
+    "--near-share",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Share of goals that want a hotel near an attraction (needs the `near` search argument).",
+)
+@click.option("--quiet", is_flag=True, help="No progress line.")
+def simulate(
+    backend: str,
+    goals: int,
+    seed: int,
+    out: Path | None,
+    today: str | None,
+    near_share: float,
+    quiet: bool,
+    **options,
+) -> None:
+    """Let a goal-driven simulated user talk to --backend: goals drawn from the hotel database (constraints,
+    facts to ask, a booking, sometimes a change of mind or a cancellation), judged from the bookings store.
+
+    Reports task success, booking rate, inform accuracy, turns to success and false booking claims; writes
+    DIR/goals.jsonl (each goal's transcript and verdict) and DIR/summary.json."""
+    from backends.registry import create
+    from evalharness.conversations.simulate import simulate as run_simulation
+    from evalharness.conversations.simulate import summary_lines
+
+    day = _parse_today(today)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = out if out is not None else Path("runs") / f"simulate-{backend}-{stamp}"
+    done = [0, 0]
+
+    def progress(result) -> None:
+        done[0] += 1
+        done[1] += result.success
+        if not quiet and (done[0] % 25 == 0 or done[0] == goals):
+            click.echo(f"[{done[0]}/{goals}] task success so far {done[1]}/{done[0]}", err=True)
+
+    summary = run_simulation(
+        create(backend, **backend_kwargs(options)), backend, out, goals, seed, day, near_share, progress=progress
+    )
+    for line in summary_lines(summary):
+        click.echo(line)
+    click.echo(f"wrote {out / 'goals.jsonl'} and {out / 'summary.json'}")

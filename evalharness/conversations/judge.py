@@ -69,9 +69,14 @@ def judge_step(number: int, expect: StepExpect, record: StepRecord, context: Con
         for key, wanted in expect.search_has:
             if not _argument_matches(arguments.get(key), wanted):
                 fail("search_has", f"{key}={_show(wanted)}", f"search {_arguments(record)}")
-    for key in expect.search_lacks:
-        if searched and key in record.searches[-1].arguments:
+    for key, unwanted in expect.search_lacks:
+        if not searched:
+            continue
+        actual = record.searches[-1].arguments.get(key)
+        if unwanted is None and actual is not None:
             fail("search_lacks", f"no {key}", f"search {_arguments(record)}")
+        elif unwanted is not None and actual is not None and _argument_overlaps(actual, unwanted):
+            fail("search_lacks", f"no {key}={_show(unwanted)}", f"search {_arguments(record)}")
     acted = record.proposals or record.booked or record.cancelled
     if expect.clarify:
         if searched or acted:
@@ -181,6 +186,13 @@ def _argument_matches(actual: Any, wanted: Any) -> bool:
     return bool(str(wanted) == str(actual))
 
 
+def _argument_overlaps(actual: Any, unwanted: Any) -> bool:
+    """Whether the search still has any of the unwanted values (a phrase among its facilities, by meaning)."""
+    if isinstance(unwanted, tuple):
+        return any(_argument_matches(actual, (phrase,)) for phrase in unwanted)
+    return _argument_matches(actual, unwanted)
+
+
 def _same_phrase(wanted: str, have: str) -> bool:
     if wanted.strip().lower() == have.strip().lower():
         return True
@@ -252,9 +264,9 @@ def _booking_mismatch(
 
 
 def _same_hotel(wanted: str, actual: str) -> bool:
-    """A literal name in a suite matches the full name it is part of (龙鼎华鼎云 / 北京龙鼎华鼎云酒店)."""
-    a, b = normalize_name(wanted), normalize_name(actual)
-    return a == b or (len(a) >= 2 and a in b)
+    """A literal hotel in a suite is the full name (punctuation and width aside): 北京饭店 must not pass for
+    北京饭店二七剧场店."""
+    return normalize_name(wanted) == normalize_name(actual)
 
 
 def _check_facility(question: FacilityQuestion, record: StepRecord, context: Context, fail: Any) -> None:

@@ -66,7 +66,8 @@ class FacilityQuestion:
 class StepExpect:
     search: bool | None = None  # True: a search ran this step; False: none did
     search_has: tuple[tuple[str, Any], ...] = ()  # the step's last search has these arguments
-    search_lacks: tuple[str, ...] = ()  # ... and none of these keys
+    # ... and none of these keys (value None) or values (游泳池 among the facilities)
+    search_lacks: tuple[tuple[str, Any], ...] = ()
     clarify: bool = False  # no search, no action, no goodbye: a question or an invitation to say more
     chinese_only: bool = False  # no search, no action: the reply says the agent speaks Chinese
     reply_has: tuple[str, ...] = ()
@@ -287,10 +288,7 @@ def _step_expect(data: dict[str, Any], where: _Where, line: int) -> StepExpect:
         if search is False:
             raise where.error("`search_has` needs a search, but the step expects none", line)
         search = True
-    search_lacks = _texts(data.get("search_lacks", []), where, "search_lacks", line)
-    unknown = [k for k in search_lacks if k not in SEARCH_KEYS]
-    if unknown:
-        raise where.error(f"search_lacks: {unknown[0]!r} is no search argument", line)
+    search_lacks = _search_lacks(data.get("search_lacks", []), where, line)
     facility = None
     if "facility_answer" in data:
         raw = data["facility_answer"]
@@ -319,6 +317,18 @@ def _step_expect(data: dict[str, Any], where: _Where, line: int) -> StepExpect:
         facility_answer=facility,
         no_claim=_flag(data, "no_claim", where, line),
     )
+
+
+def _search_lacks(raw: Any, where: _Where, line: int) -> tuple[tuple[str, Any], ...]:
+    """`[price_range_upper, ...]` (keys that must be gone) or `{facilities: [游泳池]}` (values that must be)."""
+    if isinstance(raw, dict):
+        _only(raw, SEARCH_KEYS, where, "search argument in search_lacks", line)
+        return tuple((k, _argument_value(v, where, k, line)) for k, v in raw.items() if k != _LINE)
+    keys = _texts(raw, where, "search_lacks", line)
+    unknown = [k for k in keys if k not in SEARCH_KEYS]
+    if unknown:
+        raise where.error(f"search_lacks: {unknown[0]!r} is no search argument", line)
+    return tuple((k, None) for k in keys)
 
 
 def _end(data: dict[str, Any], where: _Where) -> EndExpect:

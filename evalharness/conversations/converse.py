@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.core.bookings import Booking
+from agent.core.store import HotelStore
 from agent.dialogue.actions import Proposal
 from backends.base import Backend
 from evalharness.conversations.judge import Failure, judge_end, judge_step
@@ -103,13 +104,14 @@ def run_suites(
     out: Path,
     today: dt.date = DEFAULT_TODAY,
     progress: Any = None,
+    template: HotelStore | None = None,
 ) -> dict[str, Any]:
     """Run every conversation; write the run directory; return the summary. `progress(result)` is called after
-    each conversation (the CLI prints a dot or a line)."""
+    each conversation (the CLI prints a line); `template` is a store built earlier to copy (default: build one)."""
     lines = prepare_out(out, CONVERSATIONS)
     started = time.monotonic()
     results: list[ConversationResult] = []
-    with Worlds() as worlds:
+    with Worlds(template) as worlds:
         for suite in suites:
             for conversation in suite.conversations:
                 result = run_conversation(conversation, backend, worlds, today)

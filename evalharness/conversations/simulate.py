@@ -134,7 +134,10 @@ def simulate(
     near_share: float = 0.0,
     max_turns: int = MAX_TURNS,
     progress: Callable[[GoalResult], None] | None = None,
+    template: HotelStore | None = None,
 ) -> dict[str, Any]:
+    """Simulate `goals` goals; write the run directory; return the summary. `template`: a store built earlier to
+    copy for each goal (default: build one)."""
     if goals < 1:
         raise UserError(f"--goals must be at least 1, got {goals}")
     if not 0.0 <= near_share <= 1.0:
@@ -142,7 +145,7 @@ def simulate(
     lines = prepare_out(out, GOALS_FILE)
     started = time.monotonic()
     results = []
-    with Worlds() as worlds:
+    with Worlds(template) as worlds:
         for goal in draw_goals(worlds.template.records(), goals, seed, today, near_share):
             result = run_goal(goal, backend, worlds, today, max_turns)
             append_line(lines, result.to_json())

@@ -178,7 +178,7 @@ def load_suite(path: Path) -> Suite:
         path=str(path),
         sha256=sha256_of(path),
         theme=_text(data.get("theme", path.stem), where, "theme", data[_LINE]),
-        description=_text(data.get("description", ""), where, "description", data[_LINE]),
+        description=_text(data["description"], where, "description", data[_LINE]) if "description" in data else "",
         conversations=tuple(parsed),
     )
 

@@ -28,21 +28,25 @@ class World:
 
 
 class Worlds:
-    """`with Worlds() as worlds:` builds the template store; `with worlds.fresh() as world:` gives one copy."""
+    """`with Worlds() as worlds:` builds the template store; `with worlds.fresh() as world:` gives one copy.
+    `Worlds(template)` starts from a store built earlier (tests share one), which it leaves open."""
 
-    def __init__(self) -> None:
+    def __init__(self, template: HotelStore | None = None) -> None:
         self._root: Path | None = None
-        self._template: HotelStore | None = None
+        self._template = template
+        self._owns_template = template is None
         self._count = 0
 
     def __enter__(self) -> Worlds:
         self._root = Path(tempfile.mkdtemp(prefix="hotel-agent-converse-"))
-        self._template = HotelStore.open(self._root / "template" / STORE_FILE)
+        if self._owns_template:
+            self._template = HotelStore.open(self._root / "template" / STORE_FILE)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._template is not None:
+        if self._owns_template and self._template is not None:
             self._template.db.close()
+            self._template = None
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
 

@@ -273,3 +273,15 @@ def test_the_bundled_suites_run_on_the_rules_backend(tmp_path, template):
     assert set(summary["by_suite"]) == {f"evalharness/suites/{Path(s.path).name}" for s in suites}
     lines = (tmp_path / "out" / CONVERSATIONS).read_text(encoding="utf-8").splitlines()
     assert len(lines) == metrics["conversations"]
+
+
+@pytest.mark.parametrize(
+    "argument, passes", [("汉庭", True), ("汉庭酒店", True), ("北京汉庭", True), ("汉庭有哪些店", False), ("如家", False)]
+)
+def test_a_name_argument_matches_only_the_name_meant(tmp_path, template, argument, passes):
+    backend = ScriptedBackend(
+        script=lambda d: SearchTurn({"name": argument}) if d.turns[-1].role == "user" else AssistantTurn("找到了。")
+    )
+    text = "theme: t\nconversations:\n  - name: c\n    steps: [{user: 看看汉庭, expect: {search_has: {name: 汉庭}}}]\n"
+    _, [result] = run(tmp_path, text, backend, template)
+    assert result["passed"] is passes

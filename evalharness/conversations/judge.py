@@ -180,10 +180,17 @@ def _argument_matches(actual: Any, wanted: Any) -> bool:
     if isinstance(wanted, (int, float)) and isinstance(actual, (int, float)):
         return float(wanted) == float(actual)
     if isinstance(wanted, str) and isinstance(actual, str):
-        return normalize_name(wanted) == normalize_name(actual) or (
-            len(wanted) >= 2 and normalize_name(wanted) in normalize_name(actual)
-        )
+        return _bare(wanted) == _bare(actual)
     return bool(str(wanted) == str(actual))
+
+
+# Words around a name or a place that do not change what it names: 北京饭店 / 饭店, 汉庭酒店 / 汉庭, 故宫附近 / 故宫.
+_AROUND = re.compile(r"^北京|(?:附近|周边|一带|酒店)$")
+
+
+def _bare(text: str) -> str:
+    """A name or place argument compared without the city, 酒店 or 附近 around it (汉庭 = 汉庭酒店, not 汉庭有哪些店)."""
+    return _AROUND.sub("", normalize_name(text)) or normalize_name(text)
 
 
 def _argument_overlaps(actual: Any, unwanted: Any) -> bool:

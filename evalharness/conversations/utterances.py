@@ -54,7 +54,7 @@ def first_request(phrases: Sequence[str], rng: random.Random) -> str:
         (
             f"你好，我想找{listed}的酒店",
             f"麻烦推荐一下{listed}的酒店",
-            f"请问有{listed}的酒店吗",
+            f"请问能找到{listed}的酒店吗",
             f"我在找酒店，要求：{commas}",
             f"想订间房，{commas}，有合适的吗",
         )

@@ -276,7 +276,8 @@ def test_the_bundled_suites_run_on_the_rules_backend(tmp_path, template):
 
 
 @pytest.mark.parametrize(
-    "argument, passes", [("汉庭", True), ("汉庭酒店", True), ("北京汉庭", True), ("汉庭有哪些店", False), ("如家", False)]
+    "argument, passes",
+    [("汉庭", True), ("汉庭酒店", True), ("北京汉庭", True), ("汉庭有哪些店", False), ("如家", False)],
 )
 def test_a_name_argument_matches_only_the_name_meant(tmp_path, template, argument, passes):
     backend = ScriptedBackend(

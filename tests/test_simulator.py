@@ -264,3 +264,25 @@ def test_the_simulator_runs_100_goals_on_the_rules_backend(tmp_path, template, d
     said = {step["user"] for line in lines for step in line["steps"]}
     suite_lines = {s.user for suite in load_suites(bundled_suites_dir()) for c in suite.conversations for s in c.steps}
     assert said.isdisjoint(suite_lines)  # the simulator's phrasings are its own
+
+
+def test_the_simulate_command_reports_and_writes_its_run(tmp_path, own_cache):
+    from click.testing import CliRunner
+
+    from evalharness.cli import main
+
+    out = tmp_path / "o"
+    args = ["simulate", "--backend", "rules", "--goals", "3", "--seed", "4", "--out", str(out), "--quiet"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("goals 3  task success ")
+    assert len((out / GOALS_FILE).read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_the_simulate_command_refuses_zero_goals_in_one_line(tmp_path, own_cache):
+    from click.testing import CliRunner
+
+    from evalharness.cli import main
+
+    result = CliRunner().invoke(main, ["simulate", "--backend", "rules", "--goals", "0", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and result.output.strip() == "error: --goals must be at least 1, got 0"

@@ -178,10 +178,12 @@ def test_the_verdict_is_read_from_the_stored_booking(template):
 # ---- whole simulated conversations ------------------------------------------------------------------------------
 
 
-def oracle(g: Goal, wrong_nights: bool = False) -> ScriptedBackend:
+def oracle(g: Goal, wrong_nights: bool = False, wrong_first: bool = False) -> ScriptedBackend:
     """A scripted agent that knows the goal: it searches the goal's constraints, resolves the user's ordinals and
-    short names, answers questions from the record, and books with the goal's details (or wrong nights)."""
+    short names, answers questions from the record, and books with the goal's details (or wrong nights: always, or
+    only in its first proposal)."""
     current: dict = {}
+    proposals: list[int] = []
 
     def referenced(text: str, shown: list[dict]) -> dict | None:
         for index, record in enumerate(shown):
@@ -210,7 +212,8 @@ def oracle(g: Goal, wrong_nights: bool = False) -> ScriptedBackend:
         if "取消" in text:
             return CancelTurn({"booking_id": dialogue.bookings()[-1]["booking_id"]})
         if "订" in text and record is not None:
-            nights = g.booking.nights + (1 if wrong_nights else 0)
+            proposals.append(1)
+            nights = g.booking.nights + (1 if wrong_nights or (wrong_first and len(proposals) == 1) else 0)
             arguments = {"hotel": record["name"], "guest": g.booking.guest, "check_in": g.booking.check_in.isoformat()}
             return BookTurn({**arguments, "nights": nights})
         # subway before address: 坐地铁在哪站下 asks for the station
@@ -250,6 +253,14 @@ def test_an_agent_that_books_the_wrong_nights_fails_and_the_user_says_why(templa
         result = run_goal(g, oracle(g, wrong_nights=True), worlds, TODAY)
     assert not result.success and result.bookings == ()
     assert result.reason == "nothing booked (user: the booking was proposed wrong)"
+
+
+def test_a_booking_the_user_had_to_correct_succeeds_but_not_at_the_first_try(template, records):
+    g = draw_goals(records, 1, 5, TODAY)[0]
+    with Worlds(template) as worlds:
+        result = run_goal(g, oracle(g, wrong_first=True), worlds, TODAY)
+    assert result.success and result.repairs == 1
+    assert [p.accepted for s in result.steps for p in s.proposals] == [False, True]
 
 
 def test_the_simulator_runs_100_goals_on_the_rules_backend(tmp_path, template, data_dir):

@@ -8,8 +8,9 @@ cancelled is read from the record's searches, proposals and store changes."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,9 @@ class Failure:
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step, "check": self.check, "expected": self.expected, "got": self.got}
 
+
+# How a check reports an unmet expectation: fail(check, expected, got).
+Fail = Callable[[str, str, str], None]
 
 # A reply that asks or invites (a clarifying question need not end in a question mark: 请告诉我…, 比如…).
 _INVITES = re.compile(r"[？?]|吗|呢|请|告诉我|您可以|换个说法|比如|例如|能否")
@@ -163,7 +167,7 @@ def judge_end(
 # ---- pieces ---------------------------------------------------------------------------------------------------
 
 
-def _fill(text: str, context: Context, fail: Any, check: str) -> str | None:
+def _fill(text: str, context: Context, fail: Fail, check: str) -> str | None:
     try:
         return fill(text, context)
     except Unresolved as e:
@@ -207,7 +211,7 @@ def _same_phrase(wanted: str, have: str) -> bool:
     return bool(meant) and meant == facility_names(have)
 
 
-def _check_proposals(check: str, expected: Any, proposals: list[ProposalSeen], context: Context, fail: Any) -> None:
+def _check_proposals(check: str, expected: Any, proposals: list[ProposalSeen], context: Context, fail: Fail) -> None:
     if expected is True and not proposals:
         fail(check, "a booking to confirm", "none proposed")
     elif expected is False and proposals:
@@ -223,7 +227,7 @@ def _check_proposals(check: str, expected: Any, proposals: list[ProposalSeen], c
             fail(check, first[0], first[1])
 
 
-def _check_booked(expected: Any, booked: list[Booking], context: Context, fail: Any) -> None:
+def _check_booked(expected: Any, booked: list[Booking], context: Context, fail: Fail) -> None:
     if expected is True and not booked:
         fail("booked", "a booking written to the store", "none written")
     elif expected is False and booked:
@@ -276,7 +280,7 @@ def _same_hotel(wanted: str, actual: str) -> bool:
     return normalize_name(wanted) == normalize_name(actual)
 
 
-def _check_facility(question: FacilityQuestion, record: StepRecord, context: Context, fail: Any) -> None:
+def _check_facility(question: FacilityQuestion, record: StepRecord, context: Context, fail: Fail) -> None:
     try:
         hotel = record_of(question.hotel, context)
         name = hotel["name"] if hotel is not None else fill(question.hotel, context)
@@ -320,8 +324,6 @@ def _arguments(record: StepRecord) -> str:
 
 
 def _show(value: Any) -> str:
-    import json
-
     if isinstance(value, tuple):
         value = list(value)
     return json.dumps(value, ensure_ascii=False)

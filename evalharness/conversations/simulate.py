@@ -3,6 +3,8 @@ DialogueLoop, judged from the Bookings store (ConvLab-2's evaluator, for one dom
 
 * task success — the store holds exactly one booking (cancelled when the goal cancels, else active), of a hotel
   whose database record satisfies the goal's constraints, with the goal's guest, check-in date and nights;
+  first-try success — the same, without the user ever having to repeat itself (restate its constraints, decline
+  a wrong proposal and give its details again, ask again to cancel): a patient user hides what this shows;
 * booking rate — goals where any booking was written;
 * inform accuracy — facts the user asked (phone, address, subway, price, rating) whose reply held the record's
   value; success with informs — task success and every asked fact given (ConvLab's strict success);
@@ -47,6 +49,7 @@ class GoalResult:
     success: bool
     reason: str | None  # why it failed, and why the user gave up if it did (None on success)
     detail: str | None = None  # the particulars (which hotel, which details)
+    repairs: int = 0  # times the user had to repeat itself (constraints, booking details, a cancellation)
 
     @property
     def turns(self) -> int:
@@ -71,6 +74,7 @@ class GoalResult:
             "success": self.success,
             "reason": self.reason,
             "detail": self.detail,
+            "repairs": self.repairs,
             "informs": [asdict(i) for i in self.informs],
             "false_claims": self.false_claims,
             "turns": self.turns,
@@ -99,7 +103,7 @@ def run_goal(goal: Goal, backend: Backend, worlds: Worlds, today: dt.date, max_t
     if verdict is not None:
         reason = verdict[0] + (f" (user: {user.stuck})" if user.stuck else "")
         detail = verdict[1] or None
-    return GoalResult(goal, tuple(steps), tuple(user.informs), bookings, verdict is None, reason, detail)
+    return GoalResult(goal, tuple(steps), tuple(user.informs), bookings, verdict is None, reason, detail, user.repairs)
 
 
 def judge_goal(goal: Goal, bookings: Sequence[Booking], store: HotelStore) -> tuple[str, str] | None:
@@ -194,6 +198,7 @@ def _metrics(results: Sequence[GoalResult], brief: bool = False) -> dict[str, An
     metrics: dict[str, Any] = {
         "goals": len(results),
         "task_success": rate(len(successes), len(results)),
+        "first_try_success": rate(sum(not r.repairs for r in successes), len(results)),
         "false_claims": sum(r.false_claims for r in results),
     }
     if brief:
@@ -218,7 +223,8 @@ def _metrics(results: Sequence[GoalResult], brief: bool = False) -> dict[str, An
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     m = summary["metrics"]
     lines = [
-        f"goals {m['goals']}  task success {percent(m['task_success'])}  booking rate {percent(m['booking_rate'])}  "
+        f"goals {m['goals']}  task success {percent(m['task_success'])} (first try {percent(m['first_try_success'])})  "
+        f"booking rate {percent(m['booking_rate'])}  "
         f"inform accuracy {percent(m['inform_accuracy'])} of {m['informs_asked']}  "
         f"success with informs {percent(m['success_with_informs'])}",
         f"turns/success {m['turns_per_success']}  turns/goal {m['turns_per_goal']}  false claims {m['false_claims']} "

@@ -53,6 +53,7 @@ class SimulatedUser:
     chosen: dict[str, Any] | None = None
     informs: list[InformCheck] = field(default_factory=list)
     stuck: str | None = None  # why the user gave up, when it did
+    repairs: int = 0  # times the user had to say something again: its constraints, its booking, its cancellation
     booked_id: int | None = None
     cancelled: bool = False
     _date: str = ""
@@ -140,6 +141,7 @@ class SimulatedUser:
         if not fitting:
             if not self._restated:
                 self._restated = True
+                self.repairs += 1
                 keys = [k for k in _KEY_ORDER if k in constraints.keys()]
                 return say.restate(say.constraint_phrases(constraints, keys, self.rng), self.rng)
             return self._give_up("no hotel shown meets the goal")
@@ -183,6 +185,7 @@ class SimulatedUser:
         if declined or not self._pending_slots:
             # a wrong proposal, or every detail given and nothing proposed: say it all again, once or twice
             self._booking_retries += 1
+            self.repairs += 1
             if self._booking_retries > 2:
                 return self._give_up("the booking was proposed wrong" if declined else "no booking was proposed")
             self._pending_slots = []
@@ -205,6 +208,7 @@ class SimulatedUser:
     def _cancelling(self) -> str:
         if not self.cancelled and self._cancel_retries < 1:
             self._cancel_retries += 1
+            self.repairs += 1
             return say.cancel(self.rng)
         if not self.cancelled:
             self.stuck = "the cancellation was not done"

@@ -221,6 +221,21 @@ async def test_quitting_stops_a_running_generation(own_cache):
     assert backend.cancelled
 
 
+async def test_quitting_while_a_backend_loads_is_quiet(own_cache):
+    release = threading.Event()
+
+    def slow_create(name, **options):
+        release.wait(5)
+        return ScriptedBackend()
+
+    app = new_app(services(create_backend=slow_create))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.loading is not None)
+        await pilot.press("ctrl+q")
+        release.set()
+    assert not (own_cache / "tui.log").exists()
+
+
 async def test_up_recalls_the_previous_message(own_cache):
     async with new_app(services()).run_test(size=SIZE) as pilot:
         await started(pilot)
@@ -406,6 +421,7 @@ async def test_quitting_while_the_form_is_open_books_nothing(own_cache, real):
         await wait_until(pilot, lambda: dialog_open(app), what="the booking form")
         await pilot.press("ctrl+q")
     assert real[1].list() == []
+    assert not (own_cache / "tui.log").exists()  # a quiet exit: nothing crashed on the way out
 
 
 async def test_a_reply_claiming_a_booking_that_was_not_made_is_corrected_with_a_note(own_cache, real):

@@ -71,6 +71,7 @@ class HotelAgentApp(App):
         self.conversation: Conversation = ConversationHistory.new(backend)
         self.ready = threading.Event()  # set once the first backend load has finished (well or not)
         self.busy = False  # an exchange is running
+        self.closing = False  # exit() was called: workers stop reporting to a screen being taken down
         self.loading: str | None = None  # the backend being loaded
         self.saved_bookings: list[Booking] = []  # what this session booked (the store holds them)
         self.crash_log = CrashLog()
@@ -193,6 +194,7 @@ class HotelAgentApp(App):
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
         # Quitting waits for the running worker: ask a long generation (or a pending confirmation) to stop.
+        self.closing = True
         if self.exchange.cancel is not None:
             self.exchange.cancel.set()
         super().exit(*args, **kwargs)

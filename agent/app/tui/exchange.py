@@ -98,10 +98,14 @@ class ExchangeRunner:
         show: Callable[[Event], Any] = self.show  # (textual's call_from_thread types async callbacks too narrowly)
         try:
             for event in loop.respond(dialogue, text, cancel, confirm=confirm):
+                if app.closing:
+                    return  # the screen is being taken down: nothing to show the rest on
                 app.call_from_thread(show, event)
         except UserError as e:
             app.call_from_thread(self._failed, str(e))
         except Exception as e:  # the backend crashed mid-turn: say so, keep the conversation
+            if app.closing:
+                return
             path = app.crash_log.exception(f"exchange with backend {app.backend_name}")
             app.call_from_thread(self._failed, f"{type(e).__name__}: {e} (details in {path})")
 

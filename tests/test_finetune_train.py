@@ -61,6 +61,7 @@ def settings(model: Path, out: Path, **overrides):
         dev="",
         limit_dialogues=4,
         batch_size=4,
+        gradient_accumulation_steps=1,
         max_steps=4,
         save_steps=100,
         logging_steps=1,
@@ -174,9 +175,7 @@ def test_eval_limit_scores_dev_samples_through_evalharness_next_to_the_adapter(l
 def test_qlora_base_is_nf4_with_double_quantization(tiny_dirs, tmp_path):
     from bitsandbytes.nn import Linear4bit
 
-    config = build_config(
-        {}, settings(tiny_dirs("llama3"), tmp_path / "q", family="llama3", method="qlora", bf16=False)
-    )
+    config = build_config({}, settings(tiny_dirs("llama3"), tmp_path / "q", family="llama3", method="qlora"))
     model = load_base_model(config, cuda=False)
     projection = model.model.layers[0].self_attn.q_proj
     assert isinstance(projection, Linear4bit)
@@ -276,6 +275,8 @@ def test_resume_continues_after_kill_9(tiny_dirs, tmp_path):
         "8",
         "--batch-size",
         "2",
+        "--gradient-accumulation-steps",
+        "1",
         "--max-steps",
         "40",
         "--save-steps",
@@ -339,6 +340,8 @@ def test_two_process_cpu_launch_writes_exactly_one_adapter(tiny_dirs, tmp_path):
             "8",
             "--batch-size",
             "2",
+            "--gradient-accumulation-steps",
+            "1",
             "--max-steps",
             "3",
             "--save-steps",

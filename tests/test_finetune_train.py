@@ -128,6 +128,7 @@ def test_a_run_writes_the_adapter_its_config_and_the_loss_plot(lora_run):
 def test_hotel_agent_json_says_what_the_backends_check_and_how_it_was_trained(lora_run, data_dir):
     info = read_adapter_info(lora_run)
     assert (info.family, info.method, info.record_style) == ("qwen2", "lora", "indent4")
+    assert info.precision == "fp32"  # trained on the CPU: the backend serves it in the same
     assert info.template_hash == template_hash("qwen2", RenderSettings(record_style="indent4"))
     extra = info.extra
     assert extra["train_data"]["sha256"] == sha256_of(data_dir / "hotel" / "train.glm4.jsonl")
@@ -237,6 +238,14 @@ def test_run_refuses_to_overwrite_checkpoints_without_resume(lora_run):
     config = build_config({}, settings(Path("unused"), lora_run))
     with pytest.raises(UserError, match="already has checkpoints; pass --resume"):
         train(config)
+
+
+def test_run_refuses_an_out_that_already_holds_an_adapter(tmp_path):
+    from agent.core.errors import UserError
+
+    (tmp_path / "adapter_config.json").write_text("{}")
+    with pytest.raises(UserError, match="already holds an adapter; choose a new --out"):
+        train(build_config({}, settings(Path("unused"), tmp_path)))
 
 
 def test_a_missing_train_file_fails_before_any_model_is_loaded(tmp_path):
@@ -412,3 +421,35 @@ def test_qlora_trains_on_a_gguf_base_through_its_dequantized_copy(tmp_path):
     info = read_adapter_info(out)
     assert (info.method, info.extra["gguf_file"]) == ("qlora", SMOLLM2_GGUF.name)
     assert math.isfinite(info.extra["final_train_loss"])
+
+
+def test_the_training_model_is_freed_before_the_dev_evaluation_starts(tiny_dirs, tmp_path, monkeypatch):
+    import gc
+    import weakref
+
+    import finetune.evaluation
+    import finetune.recipe
+
+    models: list[weakref.ref] = []
+    add_lora = finetune.recipe.add_lora
+
+    def tracked(model, config):
+        adapted = add_lora(model, config)
+        models.append(weakref.ref(adapted))
+        return adapted
+
+    seen: dict[str, object] = {}
+
+    def evaluate(config, adapter, data, **options):  # stands in for the evalharness child process
+        gc.collect()
+        seen["model alive"] = models[0]() is not None
+        return adapter / "eval_dev"
+
+    monkeypatch.setattr(finetune.recipe, "add_lora", tracked)
+    monkeypatch.setattr(finetune.evaluation, "evaluate_adapter", evaluate)
+    train(
+        build_config(
+            {}, settings(tiny_dirs("qwen2"), tmp_path / "freed", dev=None, dev_limit=2, max_steps=1, eval_limit=1)
+        )
+    )
+    assert seen == {"model alive": False}

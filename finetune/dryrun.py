@@ -9,6 +9,7 @@ its own modeling code (glm-4-9b-chat) cannot be built without that code: its cou
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,18 +41,22 @@ class DryRun:
         c, a = self.config, self.architecture
         how = f"own modeling code, needs {FLAG}" if self.remote_code else "transformers' own code"
         targets = ", ".join(f"{name} × {count}" for name, count in self.target_counts.items())
-        agreement = "equals" if self.formula == self.trainable else f"DIFFERS from ({self.formula:,})"
+        if self.counted_by == COMPUTED:
+            check = ""
+        elif self.formula == self.trainable:
+            check = "; layers × r × (in + out) gives the same"
+        else:
+            check = f"; layers × r × (in + out) gives {self.formula:,} (the estimate's shapes are off)"
         return [
             f"dry run: {c.method} {c.family} on {a.name} (model_type {self.model_type}: {how})",
             f"LoRA r={c.lora_r}, alpha {c.lora_alpha}, dropout {c.lora_dropout}; every target exists: {targets}",
             f"trainable parameters: {self.trainable:,} of {self.total:,} ({100 * self.trainable / self.total:.4f}%) "
-            f"— {self.counted_by}; layers × r × (in + out) {agreement} it",
+            f"— {self.counted_by}{check}",
             f"settings: batch {c.batch_size} × accumulation {c.gradient_accumulation_steps}, max_seq_len "
             f"{c.max_seq_len}, gradient checkpointing {'on' if c.gradient_checkpointing else 'off'}, "
             f"{c.optimizer}, {c.precision}, learning rate {c.learning_rate:g}, {c.num_epochs:g} epochs",
             "",
-            f"memory estimate for one GPU (a formula, see `finetune estimate`; {c.method} weights are not simulated "
-            "on the meta device):",
+            "memory on one GPU, estimated by a formula (`finetune estimate`: the meta device holds no weights):",
             self.estimate.table(),
         ]
 
@@ -96,10 +101,7 @@ def _count_on_meta_device(
     config: TrainConfig, raw: dict[str, Any], code_dir: Path | None
 ) -> tuple[int, int, dict[str, int]]:
     import torch
-    from peft import LoraConfig, get_peft_model
     from transformers import AutoConfig, AutoModelForCausalLM
-
-    from finetune.recipe import check_target_modules
 
     if code_dir is not None:  # remote code the user trusts, in a local checkpoint directory
         model_config = AutoConfig.from_pretrained(code_dir, trust_remote_code=True)
@@ -108,6 +110,16 @@ def _count_on_meta_device(
         model_config = AutoConfig.for_model(raw["model_type"], **settings)
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(model_config, trust_remote_code=code_dir is not None)
+    with warnings.catch_warnings():  # PEFT calls transformers names deprecated for v6; nothing to act on here
+        warnings.simplefilter("ignore", FutureWarning)
+        return _count_lora(model, config)
+
+
+def _count_lora(model: Any, config: TrainConfig) -> tuple[int, int, dict[str, int]]:
+    from peft import LoraConfig, get_peft_model
+
+    from finetune.recipe import check_target_modules
+
     targets = tuple(config.target_modules or ())
     check_target_modules(model, targets, config.model)
     counts = {t: sum(1 for n, _ in model.named_modules() if n.rsplit(".", 1)[-1] == t) for t in targets}

@@ -206,7 +206,11 @@ def run(config_file: str | None, resume: bool, dry_run: bool, **options) -> None
 @click.option("--seq-len", type=int, default=None, help="Tokens per sequence. [default: 1024]")
 @click.option("--batch", type=int, default=None, help="Sequences per device batch. [default: 1]")
 @click.option("--lora-r", type=int, default=None, help="[default: 8]")
-@click.option("--gradient-checkpointing", is_flag=True, default=None, help="Estimate with activation checkpointing.")
+@click.option(
+    "--gradient-checkpointing/--no-gradient-checkpointing",
+    default=None,
+    help="Estimate with (or without) activation checkpointing. [default: without, or the config's]",
+)
 @click.option(
     "--optimizer",
     type=click.Choice(("adamw", "paged_adamw_8bit")),
@@ -249,7 +253,8 @@ def estimate(
         )
         optimizer = optimizer or file.get("optimizer")
         targets = file.get("target_modules")
-        precision = {"auto": "bf16"}.get(file.get("precision", "auto"), file.get("precision", "bf16"))
+        precision = file.get("precision", default_of("precision"))
+        precision = "bf16" if precision == "auto" else precision  # an estimate for a GPU: auto is bf16 there
     if (model is None) == (params is None):
         raise UserError("give exactly one of --model or --params (or a --config with a model)")
     given = dict(

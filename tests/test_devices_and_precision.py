@@ -109,3 +109,12 @@ def test_llama_3_0_trains_and_its_adapter_is_served(tmp_path, data_dir):
     backend = registry.create("lora-llama3", adapter=str(out), max_new_tokens=4)
     [prediction] = backend.predict([Dialogue((UserTurn("你好"),))])
     assert prediction.raw is not None
+
+
+def test_a_backend_refuses_an_old_transformers_before_loading_anything(monkeypatch, tmp_path):
+    import importlib.metadata
+
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "4.44.2" if name == "transformers" else real(name))
+    with pytest.raises(UserError, match=r"transformers 4\.44\.2 is installed but hotel-agent needs transformers>=5\.2"):
+        registry.create("prompt-qwen2", model=str(tmp_path))  # not even a model there: the version fails first

@@ -29,6 +29,8 @@ WORK="$(mktemp -d /tmp/gpu_check.XXXXXX)"
 RESULTS_DIR=${RESULTS_DIR:-$WORK/results}
 mkdir -p "$RESULTS_DIR"
 exec > >(tee -a "$RESULTS_DIR/gpu_check.log") 2>&1
+TEE=$!
+finish() { exec 1>&- 2>&-; wait "$TEE" 2>/dev/null; exit "$1"; }  # let tee write the last lines first
 BUNDLE="$PWD/.gpu_bundle"
 if [ -d "$BUNDLE/site" ]; then export PYTHONPATH="$BUNDLE/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
 else export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"; fi
@@ -96,14 +98,14 @@ print(" ".join(missing))
 PY
 MISSING=$("$PY" "$WORK/check_imports.py")
 if [ -n "$MISSING" ]; then
-  case " $MISSING " in *" torch "*) echo "torch is missing: install a CUDA build of torch first"; exit 2;; esac
+  case " $MISSING " in *" torch "*) echo "torch is missing: install a CUDA build of torch first"; finish 2;; esac
   echo "missing: $MISSING — trying pip install (60 s cap; offline machines: scripts/gpu_bundle.sh)"
   timeout 60 "$PY" -m pip install -q --retries 0 --timeout 5 $MISSING 2>&1 | tail -3
   STILL=$("$PY" "$WORK/check_imports.py" 2>/dev/null)
-  if [ -n "$STILL" ]; then echo "STILL MISSING: $STILL — cannot run the check"; exit 2; fi
+  if [ -n "$STILL" ]; then echo "STILL MISSING: $STILL — cannot run the check"; finish 2; fi
 fi
-"$PY" -c "from backends.llm.versions import require_transformers; require_transformers()" || exit 2
-"$PY" - <<'PY' || exit 2
+"$PY" -c "from backends.llm.versions import require_transformers; require_transformers()" || finish 2
+"$PY" - <<'PY' || finish 2
 import os, sys, torch
 if torch.cuda.is_available():
     major, minor = torch.cuda.get_device_capability(0)
@@ -117,7 +119,7 @@ PY
 
 if stage tiny; then
   step "tiny: model and data"
-  timeout 120 "$PY" - "$WORK" <<'PY' || { echo "FAILED: building the tiny model"; exit 1; }
+  timeout 120 "$PY" - "$WORK" <<'PY' || { echo "FAILED: building the tiny model"; finish 1; }
 import os, random, sys
 from pathlib import Path
 sys.path.insert(0, "tests")
@@ -255,9 +257,11 @@ for method in ("lora", "qlora"):
     info = work / f"{method}-smollm2" / "hotel_agent.json"
     if info.is_file():
         e = json.loads(info.read_text())["extra"]
+        dev = e["final_dev_loss"]
+        peak = e["peak_gpu_memory_gib"]
         print(f"  train {method}: {e['steps']} steps ({'stopped by the time limit' if e['stopped_by_time_limit'] else 'complete'}), "
-              f"loss {e['final_train_loss']:.3f}, dev loss {e['final_dev_loss']}, {e['tokens_per_second']:,.0f} tokens/s, "
-              f"peak {e['peak_gpu_memory_gib']} GiB")
+              f"loss {e['final_train_loss']:.3f}, dev loss {'-' if dev is None else f'{dev:.3f}'}, "
+              f"{e['tokens_per_second']:,.0f} tokens/s, peak GPU memory {'-' if peak is None else f'{peak:.2f} GiB'}")
 sys.exit(1 if missing else 0)
 PY
     fi
@@ -277,4 +281,4 @@ fi
 step "done"
 echo "total $(( $(date +%s) - START )) s; logs in $WORK, results in $RESULTS_DIR"
 [ "$FAILED" = 0 ] && echo "GPU CHECK PASSED" || echo "GPU CHECK FAILED"
-exit "$FAILED"
+finish "$FAILED"

@@ -39,6 +39,7 @@ CONFIG=finetune/configs/smollm2-135m-lora.yaml
 if [ "$QUICK" = 1 ]; then TL="--max-steps 2 --limit-dialogues 8 --dev-limit 4"; EL="--limit 4"; else TL=""; EL=""; fi
 evaluate() {  # backend, backend args...
   local b=$1; shift
+  if [ "$(left)" -le 45 ]; then log "eval $b skipped: the budget is spent"; return; fi
   log "eval $b start"
   timeout $(( $(left) - 25 )) $PY -m evalharness run --backend "$b" "$@" --batch-size "${EVAL_BATCH:-64}" \
     --out "$R/eval-$b" --quiet $EL > "$R/eval-$b.log" 2>&1
@@ -49,7 +50,7 @@ pipeline() {  # method, training time limit in minutes
   log "train $m start (time limit $minutes min)"
   $PY -m finetune.cli run --family smollm2 --method "$m" --model "$M" --gguf-file "$G" --config "$CONFIG" \
     --out "$R/$m-smollm2" --time-limit "$minutes" $TL > "$R/train-$m.log" 2>&1
-  log "train $m exit $? $(grep -E '^(train:|time limit|final)' "$R/train-$m.log" | tr '\n' ' ')"
+  log "train $m exit $? $(grep -E '^(train: [0-9]|time limit|final)' "$R/train-$m.log" | tr '\n' ' ')"
   evaluate "$m-smollm2" --adapter "$R/$m-smollm2"
 }
 pipeline lora "${LORA_MINUTES:-3.5}" &

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-BACKEND_OPTION_NAMES = ("model", "adapter", "gguf_file", "max_new_tokens", "device")
+BACKEND_OPTION_NAMES = ("model", "adapter", "gguf_file", "max_new_tokens", "device", "trust_remote_code")
 
 
 def backend_options(default_backend: str | None = "rules") -> Callable[[Callable], Callable]:
@@ -35,7 +35,15 @@ def backend_options(default_backend: str | None = "rules") -> Callable[[Callable
                 click.option(
                     "--max-new-tokens", default=None, type=int, help="Generation limit per turn (LLM backends)."
                 ),
-                click.option("--device", default=None, help="torch device (default: cuda when available, else cpu)."),
+                click.option(
+                    "--device", default=None, help="torch device, e.g. cuda:1 (default: cuda when available, else cpu)."
+                ),
+                click.option(
+                    "--trust-remote-code",
+                    is_flag=True,
+                    default=None,  # absent: not passed on, so backends without models never see it
+                    help="Run modeling code shipped with the checkpoint (glm-4-9b-chat; the -hf layout needs none).",
+                ),
             ]
         ):
             f = option(f)

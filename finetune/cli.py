@@ -9,12 +9,46 @@ from pathlib import Path
 import click
 
 from agent.core.cli_support import FriendlyGroup
-from finetune.config import FAMILIES, METHODS
+from backends.llm.precision import PRECISIONS
+from finetune.config import (
+    DEFAULT_DEV,
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_TRAIN,
+    FAMILIES,
+    FAMILY_LEARNING_RATE,
+    METHODS,
+    default_of,
+)
+from prompts.families import FAMILIES as FAMILY_TABLE
 
 
 @click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Fine-tune GLM-4 / Llama-3 / Qwen2 for the hotel agent with LoRA or QLoRA."""
+    """Fine-tune GLM-4 / Llama-3 / Qwen2 / SmolLM2 for the hotel agent with LoRA or QLoRA.
+
+    finetune/configs/ holds one config per reference run (glm4-9b-qlora, llama3.1-8b-qlora, qwen2-7b-lora,
+    smollm2-135m-lora); give its name or any YAML/TOML file to --config, and check it first with --dry-run
+    (the real architecture on the meta device, in seconds on a CPU) and `estimate --config`.
+
+    \b
+    Examples:
+      finetune run --config smollm2-135m-lora --model ~/.cache/hotel-agent/models/smollm2 \\
+          --gguf-file SmolLM2-135M-Instruct.Q4_1.gguf --out adapters/lora-smollm2
+      finetune run --config llama3.1-8b-qlora --dry-run
+      finetune run --config glm4-9b-qlora --model /data/glm-4-9b-chat --trust-remote-code
+      finetune estimate --config qwen2-7b-lora
+    """
+
+
+def _default(name: str) -> str:
+    """The help suffix for a TrainConfig setting: its default as TrainConfig defines it (one copy)."""
+    value = default_of(name)
+    if isinstance(value, bool):
+        value = "on" if value else "off"
+    return f"[default: {value:g}]" if isinstance(value, float) else f"[default: {value}]"
+
+
+_RATES = ", ".join(f"{rate:g} for {family}" for family, rate in FAMILY_LEARNING_RATE.items())
 
 
 @main.command()
@@ -25,28 +59,29 @@ def main() -> None:
     "--method",
     type=click.Choice(METHODS),
     default=None,
-    help="lora (16-bit base) or qlora (4-bit NF4 base). [default: lora]",
+    help=f"lora (16-bit base) or qlora (4-bit NF4 base). {_default('method')}",
 )
 @click.option(
     "--train",
     "train",
     type=click.Path(dir_okay=False),
     default=None,
-    help="GLM-4 dialogue file. [default: hotel/train.glm4.jsonl in the data dir]",
+    help=f"GLM-4 dialogue file. [default: {DEFAULT_TRAIN} in the data dir]",
 )
 @click.option(
     "--dev",
     "dev",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Dev dialogue file for the dev loss ('' for none). [default: hotel/dev.glm4.jsonl in the data dir]",
+    help=f"Dev dialogue file for the dev loss ('' for none). [default: {DEFAULT_DEV} in the data dir]",
 )
 @click.option(
     "--config",
     "config_file",
-    type=click.Path(dir_okay=False),
     default=None,
-    help="YAML or TOML file with any setting (keys as in the saved train_config.yaml); options win.",
+    metavar="FILE|NAME",
+    help="YAML or TOML file with any setting (keys as in the saved train_config.yaml), or the name of one in "
+    "finetune/configs/ (e.g. glm4-9b-qlora); options win.",
 )
 @click.option("--out", default=None, help="Adapter directory to create, e.g. adapters/lora-glm4.")
 @click.option("--max-steps", type=int, default=None, help="Stop after N optimizer steps (overrides epochs).")
@@ -59,44 +94,91 @@ def main() -> None:
     help="Stop at the first step after MINUTES of training and save the adapter as usual "
     "(hotel_agent.json records the steps done).",
 )
-@click.option("--epochs", "num_epochs", type=float, default=None, help="Epochs over the training set. [default: 2]")
-@click.option("--batch-size", type=int, default=None, help="Dialogues per device batch. [default: 4]")
-@click.option("--learning-rate", type=float, default=None, help="[default: 5e-4 for glm4, else 2e-4]")
+@click.option(
+    "--epochs", "num_epochs", type=float, default=None, help=f"Epochs over the training set. {_default('num_epochs')}"
+)
+@click.option("--batch-size", type=int, default=None, help=f"Dialogues per device batch. {_default('batch_size')}")
+@click.option(
+    "--gradient-accumulation-steps",
+    type=int,
+    default=None,
+    help=f"Batches per optimizer step. {_default('gradient_accumulation_steps')}",
+)
+@click.option("--learning-rate", type=float, default=None, help=f"[default: {_RATES}, else {DEFAULT_LEARNING_RATE:g}]")
+@click.option(
+    "--precision",
+    type=click.Choice(PRECISIONS),
+    default=None,
+    help="auto: bf16 where the GPU has it, fp16 with loss scaling where not, fp32 on CPU. "
+    f"Recorded with the adapter, which is served in the same. {_default('precision')}",
+)
+@click.option(
+    "--max-seq-len",
+    type=int,
+    default=None,
+    help=f"Longer dialogues are cut at a turn boundary. {_default('max_seq_len')}",
+)
 @click.option("--limit-dialogues", type=int, default=None, help="Train on the first N dialogues only.")
 @click.option("--dev-limit", type=int, default=None, help="Dev loss on the first N dev dialogues only.")
 @click.option(
     "--gradient-checkpointing/--no-gradient-checkpointing",
     default=None,
-    help="Recompute activations in the backward pass: less memory, one more forward per step.",
+    help="Recompute activations in the backward pass: less memory, one more forward per step. "
+    + _default("gradient_checkpointing"),
 )
-@click.option("--save-steps", type=int, default=None, help="Checkpoint every N steps. [default: 100]")
+@click.option("--save-steps", type=int, default=None, help=f"Checkpoint every N steps. {_default('save_steps')}")
 @click.option(
     "--eval-limit",
     type=int,
     default=None,
     help="After training, replay the first N dev samples through evalharness (summary in OUT/eval_dev).",
 )
-@click.option("--device", default=None, help="torch device. [default: cuda when available, else cpu]")
+@click.option("--device", default=None, help="torch device, e.g. cuda:1. [default: cuda when available, else cpu]")
+@click.option(
+    "--trust-remote-code/--no-trust-remote-code",
+    default=None,
+    help="Run modeling code shipped with the checkpoint (glm-4-9b-chat; glm-4-9b-chat-hf needs none). "
+    + _default("trust_remote_code"),
+)
 @click.option(
     "--resume",
     is_flag=True,
     help="Continue from the last complete checkpoint in --out (after a crash or kill); without --config, "
     "the settings saved in OUT/train_config.yaml are reused.",
 )
-def run(config_file: str | None, resume: bool, **options) -> None:
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Build the real architecture on the meta device (no weights), apply the LoRA settings, check every target "
+    "module, print trainable parameters and the memory estimate; train nothing. --model and --out are optional.",
+)
+def run(config_file: str | None, resume: bool, dry_run: bool, **options) -> None:
     """Train an adapter: one sequence per dialogue, loss on every search and assistant turn.
 
     Prints the resolved config and saves it, the adapter, hotel_agent.json (what the backends check on
     load) and loss.png into --out, with checkpoints every --save-steps steps."""
-    from finetune.config import build_config, load_config_file
+    from backends.llm.versions import require_transformers
+    from finetune.config import build_config, find_config_file, load_config_file
 
     saved = Path(options["out"]) / "train_config.yaml" if options.get("out") else None
     if config_file:
-        file_settings = load_config_file(config_file)
+        file_settings = load_config_file(find_config_file(config_file))
     elif resume and saved is not None and saved.is_file():
         file_settings = load_config_file(saved)  # `run --out DIR --resume` continues with the settings it saved
     else:
         file_settings = {}
+    require_transformers()  # a course environment (transformers 4.44) fails here, in one line
+    if dry_run:
+        from finetune.dryrun import dry_run as check
+
+        family = options.get("family") or file_settings.get("family")
+        placeholders = {
+            "out": "(dry run)",
+            "model": FAMILY_TABLE[family].default_model if family in FAMILY_TABLE else None,
+        }
+        config = build_config({**placeholders, **file_settings}, options)
+        click.echo("\n".join(check(config).lines()))
+        return
     config = build_config(file_settings, options)
     from finetune.recipe import train  # torch and transformers: only once the settings are known to be valid
 
@@ -107,15 +189,28 @@ def run(config_file: str | None, resume: bool, **options) -> None:
 @click.option(
     "--model",
     default=None,
-    help="A bundled reference model: THUDM/glm-4-9b-chat, meta-llama/Llama-3.1-8B-Instruct, "
-    "Qwen/Qwen2-7B-Instruct (or glm4, llama3, qwen2).",
+    help="A bundled reference model (THUDM/glm-4-9b-chat, THUDM/glm-4-9b-chat-hf, meta-llama/Llama-3.1-8B-Instruct, "
+    "meta-llama/Meta-Llama-3-8B-Instruct, Qwen/Qwen2-7B-Instruct, SmolLM2-135M-Instruct, or a family name), or a local "
+    "model directory with a config.json.",
 )
 @click.option("--params", default=None, help="Any size instead of --model, e.g. 7B (a LLaMA-2-shaped model).")
-@click.option("--method", type=click.Choice(("full", "lora", "qlora")), default="lora", show_default=True)
-@click.option("--seq-len", type=int, default=1024, show_default=True, help="Tokens per sequence.")
-@click.option("--batch", type=int, default=1, show_default=True, help="Sequences per device batch.")
-@click.option("--lora-r", type=int, default=8, show_default=True)
-@click.option("--gradient-checkpointing", is_flag=True, help="Estimate with activation checkpointing.")
+@click.option(
+    "--config",
+    "config_file",
+    default=None,
+    metavar="FILE|NAME",
+    help="Take the model, method, sequence length, batch, LoRA rank and targets, checkpointing, optimizer and "
+    "precision from a training config (e.g. glm4-9b-qlora); options given win.",
+)
+@click.option("--method", type=click.Choice(("full", "lora", "qlora")), default=None, help="[default: lora]")
+@click.option("--seq-len", type=int, default=None, help="Tokens per sequence. [default: 1024]")
+@click.option("--batch", type=int, default=None, help="Sequences per device batch. [default: 1]")
+@click.option("--lora-r", type=int, default=None, help="[default: 8]")
+@click.option(
+    "--gradient-checkpointing/--no-gradient-checkpointing",
+    default=None,
+    help="Estimate with (or without) activation checkpointing. [default: without, or the config's]",
+)
 @click.option(
     "--optimizer",
     type=click.Choice(("adamw", "paged_adamw_8bit")),
@@ -125,11 +220,12 @@ def run(config_file: str | None, resume: bool, **options) -> None:
 def estimate(
     model: str | None,
     params: str | None,
-    method: str,
-    seq_len: int,
-    batch: int,
-    lora_r: int,
-    gradient_checkpointing: bool,
+    config_file: str | None,
+    method: str | None,
+    seq_len: int | None,
+    batch: int | None,
+    lora_r: int | None,
+    gradient_checkpointing: bool | None,
     optimizer: str | None,
 ) -> None:
     """Estimate GPU memory: parameters, gradients, optimizer states and activations, in GiB.
@@ -139,17 +235,43 @@ def estimate(
     from agent.core.errors import UserError
     from finetune.estimate import estimate_memory, find_architecture, llama_shaped, parse_count
 
+    settings: dict = {"method": "lora", "seq_len": 1024, "batch": 1, "lora_r": 8, "gradient_checkpointing": False}
+    targets = None
+    precision = "bf16"
+    if config_file:
+        from finetune.config import find_config_file, load_config_file
+
+        file = load_config_file(find_config_file(config_file))
+        family = FAMILY_TABLE.get(file.get("family", ""))
+        model = model or file.get("model") or (family.default_model if family else None)
+        settings.update(
+            method=file.get("method", default_of("method")),
+            seq_len=file.get("max_seq_len", default_of("max_seq_len")),
+            batch=file.get("batch_size", default_of("batch_size")),
+            lora_r=file.get("lora_r", default_of("lora_r")),
+            gradient_checkpointing=file.get("gradient_checkpointing", default_of("gradient_checkpointing")),
+        )
+        optimizer = optimizer or file.get("optimizer")
+        targets = file.get("target_modules")
+        precision = file.get("precision", default_of("precision"))
+        precision = "bf16" if precision == "auto" else precision  # an estimate for a GPU: auto is bf16 there
     if (model is None) == (params is None):
-        raise UserError("give exactly one of --model or --params")
+        raise UserError("give exactly one of --model or --params (or a --config with a model)")
+    given = dict(
+        method=method, seq_len=seq_len, batch=batch, lora_r=lora_r, gradient_checkpointing=gradient_checkpointing
+    )
+    settings.update({k: v for k, v in given.items() if v is not None})
     architecture = find_architecture(model) if model else llama_shaped(parse_count(str(params)))
     result = estimate_memory(
         architecture,
-        method,
-        seq_len=seq_len,
-        batch=batch,
-        lora_r=lora_r,
-        gradient_checkpointing=gradient_checkpointing,
+        settings["method"],
+        seq_len=settings["seq_len"],
+        batch=settings["batch"],
+        lora_r=settings["lora_r"],
+        gradient_checkpointing=settings["gradient_checkpointing"],
         optimizer=optimizer,
+        target_modules=targets,
+        precision=precision,
     )
     click.echo(result.table())
 

@@ -1,8 +1,10 @@
 """Every knob of a training run, in one flat dataclass with defaults that work.
 
-Values come from three layers, later ones winning: the defaults below (the course reference's), a config
-file (YAML or TOML, keys = field names), and the command-line options. `resolve()` fills what depends on the
-family or the machine (learning rate, optimizer, bf16), so the printed and saved config is the one that ran."""
+Values come from three layers, later ones winning: the defaults below (the course reference's, memory-safe for a
+9B model on one 24 GB GPU), a config file (YAML or TOML, keys = field names; `finetune/configs/` ships one per
+reference run), and the command-line options. `resolve()` fills what depends on the family, the checkpoint's
+layout or the machine (learning rate, LoRA targets, optimizer, precision), so the printed and saved config is the
+one that ran."""
 
 from __future__ import annotations
 
@@ -14,10 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from agent.core.errors import UserError
+from backends.llm.precision import PRECISIONS, choose_precision
 from prompts.families import FAMILIES as FAMILY_TABLE
 
 FAMILIES = tuple(FAMILY_TABLE)
 METHODS = ("lora", "qlora")
+DEFAULT_TRAIN = "hotel/train.glm4.jsonl"  # in the data dir
+DEFAULT_DEV = "hotel/dev.glm4.jsonl"
+BUNDLED_CONFIGS = Path(__file__).parent / "configs"  # one YAML per reference run: `--config glm4-9b-qlora`
 # The course reference trained GLM-4 with a higher learning rate than the other two families.
 FAMILY_LEARNING_RATE = {"glm4": 5e-4}
 DEFAULT_LEARNING_RATE = 2e-4
@@ -30,15 +36,16 @@ class TrainConfig:
     out: str
     method: str = "lora"
     gguf_file: str | None = None
+    trust_remote_code: bool = False  # run modeling code shipped with the checkpoint (glm-4-9b-chat needs it)
     train: str | None = None  # None: hotel/train.glm4.jsonl in the data dir
     dev: str | None = None  # None: hotel/dev.glm4.jsonl in the data dir; "" disables dev loss
     record_style: str | None = None  # how the prompt writes arguments/records; None: the family's default
-    # LoRA (the reference's values); target_modules None = the family's query/value projections
+    # LoRA (the reference's values); target_modules None = the family table's targets for the checkpoint's layout
     lora_r: int = 8
     lora_alpha: int = 32
     lora_dropout: float = 0.1
     target_modules: tuple[str, ...] | None = None
-    # QLoRA: 4-bit NF4 with double quantization; compute in bf16 on CUDA, fp32 on CPU
+    # QLoRA: 4-bit NF4 with double quantization; matmuls computed in `precision`
     quant_type: str = "nf4"
     double_quant: bool = True
     # optimisation
@@ -50,13 +57,17 @@ class TrainConfig:
     lr_scheduler: str = "linear"
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
-    batch_size: int = 4
-    gradient_accumulation_steps: int = 1
+    # Peak memory is set by batch_size × max_seq_len (one long dialogue at a time here, as in the course: batch 1
+    # × accumulation 4) and by gradient_checkpointing (activations of one layer instead of all).
+    batch_size: int = 1
+    gradient_accumulation_steps: int = 4
     optimizer: str | None = None  # None: paged_adamw_8bit on CUDA, adamw_torch on CPU
-    bf16: bool | None = None  # None: on CUDA when the GPU supports it
-    gradient_checkpointing: bool = False
-    group_by_length: bool = True  # batches of similar lengths, so little compute goes to padding
-    max_seq_len: int = 4096  # longer dialogues are cut at a turn boundary (see finetune.data)
+    precision: str = "auto"  # auto: bf16 where the GPU has it, fp16 (loss-scaled) where not, fp32 on CPU
+    gradient_checkpointing: bool = True
+    # Batches of similar lengths (transformers' LengthGroupedSampler, longest batch first): less padding, but only
+    # when batch_size > 1; with one dialogue per batch there is no padding and the order stays random.
+    group_by_length: bool = False
+    max_seq_len: int = 3072  # the course's 2048 prompt + 1024 answer; longer dialogues are cut at a turn boundary
     limit_dialogues: int | None = None
     dev_limit: int | None = None  # dev dialogues for the dev loss (None: all)
     seed: int = 42
@@ -81,6 +92,28 @@ class TrainConfig:
 
 
 FIELD_TYPES = {f.name: f for f in fields(TrainConfig)}
+
+
+def default_of(name: str) -> Any:
+    """A setting's default, as TrainConfig defines it (the one copy the CLI help reads too)."""
+    return FIELD_TYPES[name].default
+
+
+def find_config_file(name: str | Path) -> Path:
+    """`name` itself when it is a file, else a bundled config of that name (`glm4-9b-qlora`, with or without
+    `.yaml`), else a UserError listing the bundled ones."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    bundled = BUNDLED_CONFIGS / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
+    if path.parent == Path(".") and bundled.is_file():
+        return bundled
+    names = ", ".join(sorted(p.stem for p in BUNDLED_CONFIGS.glob("*.yaml")))
+    raise UserError(f"{name}: no such config file (bundled configs: {names})")
+
+
+# Settings renamed since adapters were first trained: a saved train_config.yaml stays a valid --config.
+LEGACY_SETTINGS = {"bf16": lambda value: {"precision": "bf16" if value else "fp32"}}
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
@@ -117,6 +150,11 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise UserError(f"{path}: config files must end in .yaml, .yml or .toml")
     if not isinstance(data, dict):
         raise UserError(f"{path}: a config file must be a mapping of setting names to values")
+    for key, translate in LEGACY_SETTINGS.items():
+        if key in data:
+            value = data.pop(key)
+            for new_key, new_value in translate(value).items():
+                data.setdefault(new_key, new_value)
     unknown = sorted(set(data) - set(FIELD_TYPES))
     if unknown:
         raise UserError(f"{path}: unknown setting {unknown[0]!r}; known settings: {', '.join(FIELD_TYPES)}")
@@ -134,6 +172,11 @@ def build_config(file_settings: Mapping[str, Any], cli_settings: Mapping[str, An
         raise UserError(f"unknown family {merged['family']!r}; choose one of {', '.join(FAMILIES)}")
     if merged.get("method", "lora") not in METHODS:
         raise UserError(f"unknown method {merged['method']!r}; choose one of {', '.join(METHODS)}")
+    if merged.get("precision", "auto") not in PRECISIONS:
+        raise UserError(f"unknown precision {merged['precision']!r}; choose one of {', '.join(PRECISIONS)}")
+    for name in ("batch_size", "gradient_accumulation_steps", "max_seq_len", "lora_r"):
+        if name in merged and merged[name] < 1:
+            raise UserError(f"setting {name!r} must be at least 1, got {merged[name]}")
     limit = merged.get("time_limit_minutes")
     if limit is not None and limit <= 0:
         raise UserError(f"--time-limit must be a positive number of minutes, got {limit:g}")
@@ -142,12 +185,13 @@ def build_config(file_settings: Mapping[str, Any], cli_settings: Mapping[str, An
     return TrainConfig(**merged)
 
 
-def resolve(config: TrainConfig, *, cuda: bool, bf16_supported: bool) -> TrainConfig:
-    """Fill the settings whose default depends on the family or the machine."""
+def resolve(config: TrainConfig, *, cuda: bool, bf16_supported: bool, model_type: str | None = None) -> TrainConfig:
+    """Fill the settings whose default depends on the family, the checkpoint's layout (its config.json
+    `model_type`: glm-4-9b-chat and glm-4-9b-chat-hf name their projections differently) or the machine."""
     changes: dict[str, Any] = {}
     family = FAMILY_TABLE[config.family]
     if config.target_modules is None:
-        changes["target_modules"] = family.lora_target_modules
+        changes["target_modules"] = family.layout_for(model_type).lora_target_modules
     if config.record_style is None:
         changes["record_style"] = family.record_style
     if config.learning_rate is None:
@@ -155,8 +199,7 @@ def resolve(config: TrainConfig, *, cuda: bool, bf16_supported: bool) -> TrainCo
     if config.optimizer is None:
         # paged 8-bit AdamW keeps optimizer states small and pages them out under memory spikes (CUDA only)
         changes["optimizer"] = "paged_adamw_8bit" if cuda else "adamw_torch"
-    if config.bf16 is None:
-        changes["bf16"] = bool(cuda and bf16_supported)
+    changes["precision"] = choose_precision(config.precision, cuda=cuda, bf16_supported=bf16_supported).name
     if config.device is None:
         changes["device"] = "cuda" if cuda else "cpu"
     return dataclasses.replace(config, **changes)
@@ -185,4 +228,14 @@ def _check_type(key: str, value: Any, where: str) -> Any:
     return float(value) if base == "float" else value
 
 
-__all__ = ["TrainConfig", "FAMILIES", "METHODS", "load_config_file", "build_config", "resolve", "save_config"]
+__all__ = [
+    "TrainConfig",
+    "FAMILIES",
+    "METHODS",
+    "default_of",
+    "find_config_file",
+    "load_config_file",
+    "build_config",
+    "resolve",
+    "save_config",
+]

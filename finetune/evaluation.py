@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from agent.core.errors import UserError
@@ -46,12 +47,24 @@ def eval_command(config: TrainConfig, adapter: Path, data: Path, *, max_new_toke
     ):
         if value is not None:
             command += [flag, str(value)]
+    if config.trust_remote_code:
+        command.append("--trust-remote-code")
     return command
 
 
-def evaluate_adapter(config: TrainConfig, adapter: Path, data: Path, *, max_new_tokens: int | None = None) -> Path:
-    """Run the evaluation; its output streams through. Returns the run directory (`<adapter>/eval_dev`)."""
-    done = subprocess.run(eval_command(config, adapter, data, max_new_tokens=max_new_tokens))
+def evaluate_adapter(
+    config: TrainConfig,
+    adapter: Path,
+    data: Path,
+    *,
+    max_new_tokens: int | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Path:
+    """Run the evaluation; its output streams through. Returns the run directory (`<adapter>/eval_dev`).
+
+    `env`: the child's environment (default: this process's); the recipe passes its own with the GPU pinning of
+    `--device cuda:N` undone, so that the child reads `--device cuda:N` as the user meant it."""
+    done = subprocess.run(eval_command(config, adapter, data, max_new_tokens=max_new_tokens), env=env)
     if done.returncode != 0:
         raise UserError(
             f"the dev evaluation failed (exit {done.returncode}); the adapter in {adapter} is saved — "

@@ -61,6 +61,7 @@ def build_adapter_info(
         method=config["method"],
         template_hash=template_hash,
         record_style=record_style,
+        precision=config.get("precision"),  # resolved: bf16, fp16 or fp32; the backend serves in the same
         extra={
             "format": FORMAT_VERSION,
             "gguf_file": config.get("gguf_file"),

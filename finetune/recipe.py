@@ -1,9 +1,10 @@
 """The training recipe, top to bottom: config → tokenizer and base model → LoRA → data → train → save.
 
-It runs unchanged on one CPU, one GPU, or several processes under `torchrun` / `accelerate launch`
-(transformers' Trainer picks the distributed setup from the environment; only rank 0 writes the adapter,
-hotel_agent.json and loss.png). Checkpoints (adapter, optimizer, scheduler, RNG, data position) go to
-`<out>/checkpoints/` every `save_steps`; `resume=True` continues from the newest one after a crash."""
+It runs unchanged on one CPU, one GPU (`--device cuda:N` picks which), or several processes under `torchrun` /
+`accelerate launch` (transformers' Trainer picks the distributed setup from the environment; only rank 0 writes
+the adapter, hotel_agent.json and loss.png). Weights load straight onto the training device. Checkpoints (adapter,
+optimizer, scheduler, RNG, data position) go to `<out>/checkpoints/` every `save_steps`; `resume=True` continues
+from the newest one after a crash."""
 
 from __future__ import annotations
 
@@ -22,23 +23,26 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from agent.core.datafiles import data_path
 from agent.core.errors import UserError
-from backends.llm.encoding import special_token_id
-from finetune.config import TrainConfig, resolve, save_config
+from backends.llm.encoding import pad_token_id
+from backends.llm.precision import choose_precision, cuda_bf16_supported
+from backends.llm.remote_code import check_remote_code, is_remote_code_refusal, read_model_config, remote_code_message
+from backends.llm.versions import require_transformers
+from finetune.config import DEFAULT_DEV, DEFAULT_TRAIN, TrainConfig, resolve, save_config
 from finetune.data import DialogueDataset, PaddingCollator, load_examples
+from finetune.devices import environment_without_pin, pin_cuda_device
 from finetune.metadata import DataFingerprint, build_adapter_info, peak_rss_gib, write_adapter_info
 from finetune.plots import plot_loss
 from prompts import RenderSettings, template_hash
 from prompts.families import get_family
 
-DEFAULT_TRAIN = "hotel/train.glm4.jsonl"
-DEFAULT_DEV = "hotel/dev.glm4.jsonl"
 CHECKPOINTS = "checkpoints"
 
 
 def train(config: TrainConfig, *, resume: bool = False) -> Path:
-    # 1. Config: fill machine- and family-dependent defaults, print and save what will run.
-    cuda = torch.cuda.is_available() and not (config.device or "").startswith("cpu")
-    config = resolve(config, cuda=cuda, bf16_supported=cuda and torch.cuda.is_bf16_supported())
+    # 1. Config: fill machine-, family- and layout-dependent defaults, print and save what will run.
+    require_transformers()
+    restore_env = pin_cuda_device(config.device)  # before this process first touches CUDA
+    cuda = use_cuda(config.device)
     family = get_family(config.family)
     out = Path(config.out)
     checkpoints = out / CHECKPOINTS
@@ -47,12 +51,23 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         raise UserError(f"--resume: no checkpoint in {checkpoints}; run without --resume to start")
     if not resume and last_checkpoint is not None:
         raise UserError(f"{out} already has checkpoints; pass --resume to continue or choose a new --out")
+    if not resume and (out / "adapter_config.json").is_file():
+        raise UserError(f"{out} already holds an adapter; choose a new --out (a run never overwrites one)")
     # Find the data before the minutes spent loading a model, so a missing file fails at once.
     train_path = Path(config.train) if config.train else data_path(DEFAULT_TRAIN)
     dev_path = None if config.dev == "" else (Path(config.dev) if config.dev else data_path(DEFAULT_DEV))
     for path in (train_path, dev_path):
         if path is not None and not path.is_file():
             raise UserError(f"{path}: no such dialogue file")
+    # config.json is read without running any code: it tells the layout (LoRA targets) and whether the
+    # checkpoint needs --trust-remote-code, before minutes go into loading weights.
+    model_config = read_model_config(config.model, config.gguf_file)
+    check_remote_code(config.model, model_config, config.trust_remote_code, family)
+    bf16_supported = cuda and cuda_bf16_supported("cuda")
+    note = choose_precision(config.precision, cuda=cuda, bf16_supported=bf16_supported).note
+    config = resolve(
+        config, cuda=cuda, bf16_supported=bf16_supported, model_type=(model_config or {}).get("model_type")
+    )
     main_process = int(os.environ.get("RANK", "0")) == 0
     if main_process:
         out.mkdir(parents=True, exist_ok=True)
@@ -60,6 +75,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         print(
             f"# finetune run — resolved config (saved to {out / 'train_config.yaml'})\n{config.to_yaml()}", flush=True
         )
+        if note:
+            print(f"note: {note}", flush=True)
 
     # 2. Tokenizer and base model (4-bit NF4 for QLoRA), then the LoRA adapter on the family's projections.
     tokenizer = load_tokenizer(config)
@@ -102,7 +119,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         )
 
     # 4. Train.
-    pad_id = special_token_id(tokenizer, family.pad_token)
+    pad_id = pad_token_id(tokenizer, family)
     trainer = Trainer(
         model=model,
         args=training_arguments(config, checkpoints, cuda=cuda, has_dev=dev_set is not None),
@@ -182,8 +199,17 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         gc.collect()
         if cuda:
             torch.cuda.empty_cache()
-        evaluate_adapter(config, out, dev_path, max_new_tokens=config.eval_max_new_tokens)
+        evaluate_adapter(
+            config, out, dev_path, max_new_tokens=config.eval_max_new_tokens, env=environment_without_pin(restore_env)
+        )
     return out
+
+
+def use_cuda(device: str | None) -> bool:
+    """Train on CUDA unless asked for the CPU or none is available; asking for CUDA without one is an error."""
+    if device is not None and device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {device}: torch sees no CUDA device (torch {torch.__version__})")
+    return torch.cuda.is_available() and not (device or "").startswith("cpu")
 
 
 def last_complete_checkpoint(folder: Path) -> Path | None:
@@ -201,28 +227,39 @@ def last_complete_checkpoint(folder: Path) -> Path | None:
 
 def load_tokenizer(config: TrainConfig) -> Any:
     try:
-        return AutoTokenizer.from_pretrained(config.model, gguf_file=config.gguf_file)
-    except OSError as e:
+        return AutoTokenizer.from_pretrained(
+            config.model, gguf_file=config.gguf_file, trust_remote_code=config.trust_remote_code
+        )
+    except (OSError, ValueError) as e:
+        if is_remote_code_refusal(e):
+            raise UserError(remote_code_message(config.model, None, get_family(config.family))) from None
+        if isinstance(e, ValueError):
+            raise
         raise UserError(f"cannot load a tokenizer from {config.model!r}: {str(e).splitlines()[0]}") from None
 
 
 def load_base_model(config: TrainConfig, *, cuda: bool) -> Any:
-    dtype = torch.bfloat16 if config.bf16 else torch.float32
-    kwargs: dict[str, Any] = {"dtype": dtype}
+    precision = choose_precision(config.precision, cuda=cuda, bf16_supported=cuda and cuda_bf16_supported("cuda"))
+    dtype = precision.torch_dtype
+    # Straight onto this process's device (in a launch of several, its own GPU); under --device cuda:N that GPU is
+    # the only one visible, so cuda:0 (finetune.devices). Never the whole model in host RAM first.
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    kwargs: dict[str, Any] = {
+        "dtype": dtype,
+        "device_map": {"": f"cuda:{local_rank}" if cuda else "cpu"},
+        "trust_remote_code": config.trust_remote_code,  # a bool, never None: None would let transformers prompt
+    }
     if config.gguf_file:
         kwargs["gguf_file"] = config.gguf_file
     if config.method == "qlora":
         # QLoRA (Dettmers et al. 2023): frozen base in 4-bit NormalFloat, its block constants quantized again
-        # (double quantization), matmuls computed in `dtype`. bitsandbytes places the weights on load, so
-        # each process gets its own device here (the Trainer moves a 16-bit model itself).
+        # (double quantization), matmuls computed in `dtype`.
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True,
             bnb_4bit_quant_type=config.quant_type,
             bnb_4bit_use_double_quant=config.double_quant,
             bnb_4bit_compute_dtype=dtype,
         )
-        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        kwargs["device_map"] = {"": f"cuda:{local_rank}" if cuda else "cpu"}
     source = config.model
     if config.method == "qlora" and config.gguf_file:
         # transformers will not quantize while reading a GGUF: quantize the same de-quantized copy the
@@ -234,6 +271,10 @@ def load_base_model(config: TrainConfig, *, cuda: bool) -> Any:
         model: Any = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as e:
         raise UserError(f"cannot load model {config.model!r}: {str(e).splitlines()[0]}") from None
+    except ValueError as e:
+        if is_remote_code_refusal(e):
+            raise UserError(remote_code_message(config.model, None, get_family(config.family))) from None
+        raise
     if config.gguf_file and config.method == "lora":
         # transformers dequantizes GGUF weights into ordinary `dtype` tensors on load but keeps a GGUF marker
         # that makes the Trainer refuse the model; nothing quantized is left, so drop the marker.
@@ -257,13 +298,7 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
         else:
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()  # the frozen embeddings would otherwise cut the graph
-    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
-    missing = [m for m in config.target_modules or () if m not in present]
-    if missing:
-        raise UserError(
-            f"target_modules {missing} are not in {config.model}; it has e.g. "
-            f"{', '.join(sorted(n for n in present if n.endswith('proj'))[:8])}"
-        )
+    check_target_modules(model, tuple(config.target_modules or ()), config.model)
     lora = LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
@@ -272,6 +307,18 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, lora)
+
+
+def check_target_modules(model: Any, targets: tuple[str, ...], model_name: str) -> None:
+    """UserError naming every LoRA target that matches no module of `model` (PEFT itself only complains when
+    none matches) and the linear layers it does have."""
+    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    missing = [m for m in targets if m not in present]
+    if missing:
+        linear = sorted(
+            {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)} - {"lm_head"}
+        )
+        raise UserError(f"target_modules {missing} are not in {model_name}; its linear layers are {', '.join(linear)}")
 
 
 def training_arguments(config: TrainConfig, checkpoints: Path, *, cuda: bool, has_dev: bool) -> Any:
@@ -289,7 +336,8 @@ def training_arguments(config: TrainConfig, checkpoints: Path, *, cuda: bool, ha
         weight_decay=config.weight_decay,
         max_grad_norm=config.max_grad_norm,
         optim=str(config.optimizer),  # resolve() has filled it in
-        bf16=bool(config.bf16),
+        bf16=config.precision == "bf16",
+        fp16=config.precision == "fp16",  # mixed precision with a gradient scaler (fp16 gradients underflow)
         use_cpu=not cuda,
         ddp_backend="gloo" if distributed and not cuda else None,
         ddp_find_unused_parameters=False if distributed else None,

@@ -1,4 +1,5 @@
-"""The one table of model families: template, special tokens, stop tokens, LoRA targets, default hub id.
+"""The one table of model families: template, special tokens, stop tokens, pad token, checkpoint layouts (with their
+LoRA targets), default hub id.
 
 A new family is one `Family` entry plus (if its markup differs) one template in `prompts/`."""
 
@@ -20,17 +21,50 @@ _LLAMA3_RESERVED = tuple(f"<|reserved_special_token_{i}|>" for i in range(248))
 
 
 @dataclass(frozen=True)
+class Layout:
+    """One way a family's checkpoints are packaged: the same weights can come with different module names.
+
+    GLM-4-9B-Chat is published twice: `THUDM/glm-4-9b-chat` runs its own modeling code (`model_type` "chatglm",
+    one fused `query_key_value` projection per layer) and `THUDM/glm-4-9b-chat-hf` is transformers' `GlmForCausalLM`
+    (`model_type` "glm", separate `q_proj`, `k_proj`, `v_proj`). A LoRA target must name modules that exist, so the
+    targets belong to the layout, which is picked by the checkpoint's config.json `model_type`."""
+
+    model_types: tuple[str, ...]  # config.json "model_type" values of this layout
+    lora_target_modules: tuple[str, ...]  # the default LoRA targets for it
+    remote_code: bool = False  # the checkpoint ships its own modeling code (needs --trust-remote-code)
+    example: str = ""  # a hub id published in this layout
+
+
+@dataclass(frozen=True)
 class Family:
     name: str
     template: str  # file name in prompts/
     special_tokens: tuple[str, ...]  # every string the real tokenizer turns into a control token
     stop_tokens: tuple[str, ...]  # generation stops at the first of these
     generation_prompt: str  # what the template appends when the model is to speak next
-    pad_token: str
-    lora_target_modules: tuple[str, ...]  # the reference trained LoRA on the query and value projections
+    pad_token: str  # preferred padding token (padding never gets attention or loss: any id would do)
+    layouts: tuple[Layout, ...]  # the first is the default when a checkpoint's model_type matches none
     default_model: str  # hub id (or, for smollm2, the fetched GGUF's model name)
     record_style: str  # default serialization of arguments/records, one of RECORD_STYLES
     description: str
+    # used in order when the tokenizer lacks `pad_token` (Llama 3.0 has no <|finetune_right_pad_id|>)
+    pad_fallbacks: tuple[str, ...] = ()
+
+    @property
+    def lora_target_modules(self) -> tuple[str, ...]:
+        """The default layout's LoRA targets."""
+        return self.layouts[0].lora_target_modules
+
+    @property
+    def pad_candidates(self) -> tuple[str, ...]:
+        return (self.pad_token, *self.pad_fallbacks)
+
+    def layout_for(self, model_type: str | None) -> Layout:
+        """The layout whose `model_types` include `model_type`; the default layout when none does (or it is None)."""
+        for layout in self.layouts:
+            if model_type in layout.model_types:
+                return layout
+        return self.layouts[0]
 
 
 FAMILIES: dict[str, Family] = {
@@ -59,7 +93,12 @@ FAMILIES: dict[str, Family] = {
             stop_tokens=("<|user|>", "<|observation|>", "<|endoftext|>"),
             generation_prompt="<|assistant|>",
             pad_token="<|endoftext|>",
-            lora_target_modules=("q_proj", "v_proj"),
+            # The course trained GLM-4 with PEFT's default for "chatglm": the fused query_key_value projection. Its
+            # split form in the -hf layout is q, k and v (same weights; one LoRA A matrix becomes three).
+            layouts=(
+                Layout(("glm",), ("q_proj", "k_proj", "v_proj"), example="THUDM/glm-4-9b-chat-hf"),
+                Layout(("chatglm",), ("query_key_value",), remote_code=True, example="THUDM/glm-4-9b-chat"),
+            ),
             default_model="THUDM/glm-4-9b-chat-hf",
             record_style="spaced",
             description="GLM-4-9B-Chat ([gMASK]<sop>, <|system|> with the tool, <|observation|>)",
@@ -81,11 +120,14 @@ FAMILIES: dict[str, Family] = {
             + _LLAMA3_RESERVED,
             stop_tokens=("<|eot_id|>", "<|end_of_text|>", "<|eom_id|>"),
             generation_prompt="<|start_header_id|>",
-            pad_token="<|finetune_right_pad_id|>",
-            lora_target_modules=("q_proj", "v_proj"),
+            pad_token="<|finetune_right_pad_id|>",  # Llama 3.1 and later
+            # Query and value projections: PEFT's default for Llama (the course's config lists q, k, v itself).
+            layouts=(Layout(("llama",), ("q_proj", "v_proj"), example="meta-llama/Llama-3.1-8B-Instruct"),),
             default_model="meta-llama/Llama-3.1-8B-Instruct",
             record_style="indent4",
             description="Llama-3.1-8B-Instruct (header roles user / assistant / search / return)",
+            # Meta-Llama-3-8B-Instruct (3.0) has reserved tokens where 3.1 put <|finetune_right_pad_id|>
+            pad_fallbacks=("<|reserved_special_token_0|>", "<|eot_id|>"),
         ),
         Family(
             name="qwen2",
@@ -94,7 +136,7 @@ FAMILIES: dict[str, Family] = {
             stop_tokens=("<|im_end|>", "<|endoftext|>"),
             generation_prompt="<|im_start|>",
             pad_token="<|endoftext|>",
-            lora_target_modules=("q_proj", "v_proj"),
+            layouts=(Layout(("qwen2",), ("q_proj", "v_proj"), example="Qwen/Qwen2-7B-Instruct"),),
             default_model="Qwen/Qwen2-7B-Instruct",
             record_style="indent4",
             description="Qwen2-7B-Instruct and any ChatML model (roles user / assistant / search / return)",
@@ -124,7 +166,7 @@ FAMILIES: dict[str, Family] = {
             stop_tokens=("<|im_end|>", "<|endoftext|>"),
             generation_prompt="<|im_start|>",
             pad_token="<|endoftext|>",
-            lora_target_modules=("q_proj", "v_proj"),
+            layouts=(Layout(("llama",), ("q_proj", "v_proj"), example="HuggingFaceTB/SmolLM2-135M-Instruct"),),
             default_model="smollm2",
             record_style="indent4",
             description="SmolLM2-135M-Instruct, offline from `hotel-agent models fetch smollm2` (ChatML)",

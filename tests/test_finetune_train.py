@@ -61,6 +61,7 @@ def settings(model: Path, out: Path, **overrides):
         dev="",
         limit_dialogues=4,
         batch_size=4,
+        gradient_accumulation_steps=1,
         max_steps=4,
         save_steps=100,
         logging_steps=1,
@@ -127,6 +128,7 @@ def test_a_run_writes_the_adapter_its_config_and_the_loss_plot(lora_run):
 def test_hotel_agent_json_says_what_the_backends_check_and_how_it_was_trained(lora_run, data_dir):
     info = read_adapter_info(lora_run)
     assert (info.family, info.method, info.record_style) == ("qwen2", "lora", "indent4")
+    assert info.precision == "fp32"  # trained on the CPU: the backend serves it in the same
     assert info.template_hash == template_hash("qwen2", RenderSettings(record_style="indent4"))
     extra = info.extra
     assert extra["train_data"]["sha256"] == sha256_of(data_dir / "hotel" / "train.glm4.jsonl")
@@ -174,9 +176,7 @@ def test_eval_limit_scores_dev_samples_through_evalharness_next_to_the_adapter(l
 def test_qlora_base_is_nf4_with_double_quantization(tiny_dirs, tmp_path):
     from bitsandbytes.nn import Linear4bit
 
-    config = build_config(
-        {}, settings(tiny_dirs("llama3"), tmp_path / "q", family="llama3", method="qlora", bf16=False)
-    )
+    config = build_config({}, settings(tiny_dirs("llama3"), tmp_path / "q", family="llama3", method="qlora"))
     model = load_base_model(config, cuda=False)
     projection = model.model.layers[0].self_attn.q_proj
     assert isinstance(projection, Linear4bit)
@@ -240,6 +240,14 @@ def test_run_refuses_to_overwrite_checkpoints_without_resume(lora_run):
         train(config)
 
 
+def test_run_refuses_an_out_that_already_holds_an_adapter(tmp_path):
+    from agent.core.errors import UserError
+
+    (tmp_path / "adapter_config.json").write_text("{}")
+    with pytest.raises(UserError, match="already holds an adapter; choose a new --out"):
+        train(build_config({}, settings(Path("unused"), tmp_path)))
+
+
 def test_a_missing_train_file_fails_before_any_model_is_loaded(tmp_path):
     from agent.core.errors import UserError
 
@@ -276,6 +284,8 @@ def test_resume_continues_after_kill_9(tiny_dirs, tmp_path):
         "8",
         "--batch-size",
         "2",
+        "--gradient-accumulation-steps",
+        "1",
         "--max-steps",
         "40",
         "--save-steps",
@@ -339,6 +349,8 @@ def test_two_process_cpu_launch_writes_exactly_one_adapter(tiny_dirs, tmp_path):
             "8",
             "--batch-size",
             "2",
+            "--gradient-accumulation-steps",
+            "1",
             "--max-steps",
             "3",
             "--save-steps",
@@ -409,3 +421,35 @@ def test_qlora_trains_on_a_gguf_base_through_its_dequantized_copy(tmp_path):
     info = read_adapter_info(out)
     assert (info.method, info.extra["gguf_file"]) == ("qlora", SMOLLM2_GGUF.name)
     assert math.isfinite(info.extra["final_train_loss"])
+
+
+def test_the_training_model_is_freed_before_the_dev_evaluation_starts(tiny_dirs, tmp_path, monkeypatch):
+    import gc
+    import weakref
+
+    import finetune.evaluation
+    import finetune.recipe
+
+    models: list[weakref.ref] = []
+    add_lora = finetune.recipe.add_lora
+
+    def tracked(model, config):
+        adapted = add_lora(model, config)
+        models.append(weakref.ref(adapted))
+        return adapted
+
+    seen: dict[str, object] = {}
+
+    def evaluate(config, adapter, data, **options):  # stands in for the evalharness child process
+        gc.collect()
+        seen["model alive"] = models[0]() is not None
+        return adapter / "eval_dev"
+
+    monkeypatch.setattr(finetune.recipe, "add_lora", tracked)
+    monkeypatch.setattr(finetune.evaluation, "evaluate_adapter", evaluate)
+    train(
+        build_config(
+            {}, settings(tiny_dirs("qwen2"), tmp_path / "freed", dev=None, dev_limit=2, max_steps=1, eval_limit=1)
+        )
+    )
+    assert seen == {"model alive": False}

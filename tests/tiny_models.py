@@ -32,25 +32,33 @@ def _corpus(family: str) -> tuple[str, ...]:
     return tuple(render_text(family, d, add_generation_prompt=False) for d in dialogues)
 
 
+# What Meta-Llama-3-8B-Instruct (3.0) lacks of the 3.1 special tokens: `tiny_tokenizer("llama3", without=LLAMA30_MISSING)`
+LLAMA30_MISSING = ("<|finetune_right_pad_id|>", "<|eom_id|>", "<|python_tag|>", "<|step_id|>")
+
+
 @cache
-def tiny_tokenizer(family: str) -> Any:
-    """A PreTrainedTokenizerFast with the family's special tokens (cached per family; do not mutate)."""
+def tiny_tokenizer(family: str, without: tuple[str, ...] = ()) -> Any:
+    """A PreTrainedTokenizerFast with the family's special tokens, less `without` (cached; do not mutate). Its
+    pad token is the family's first pad candidate that it has (a 3.0-like Llama tokenizer pads with a reserved
+    token, as the real one would)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     spec = get_family(family)
+    special = [t for t in spec.special_tokens if t not in without]
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=TINY_VOCAB + len(spec.special_tokens),
+        vocab_size=TINY_VOCAB + len(special),
         show_progress=False,
-        special_tokens=list(spec.special_tokens),
+        special_tokens=special,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tokenizer.train_from_iterator(_corpus(family), trainer=trainer)
+    pad = next(t for t in spec.pad_candidates if t in special)
     return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, pad_token=spec.pad_token, eos_token=spec.stop_tokens[0], padding_side="left"
+        tokenizer_object=tokenizer, pad_token=pad, eos_token=spec.stop_tokens[0], padding_side="left"
     )
 
 
@@ -68,8 +76,8 @@ def tiny_config(family: str, tokenizer: Any) -> Any:
         max_position_embeddings=4096,
         tie_word_embeddings=False,
         bos_token_id=None,
-        pad_token_id=tokenizer.convert_tokens_to_ids(spec.pad_token),
-        eos_token_id=[tokenizer.convert_tokens_to_ids(t) for t in spec.stop_tokens],
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=[i for i in (tokenizer.convert_tokens_to_ids(t) for t in spec.stop_tokens) if i is not None],
     )
     if family == "glm4":
         return GlmConfig(head_dim=TINY_HIDDEN // 4, **common)

@@ -15,6 +15,7 @@ from agent.core.errors import UserError
 from prompts.families import RECORD_STYLES
 
 ADAPTER_INFO_FILE = "hotel_agent.json"
+TRAINED_PRECISIONS = ("bf16", "fp16", "fp32")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class AdapterInfo:
     method: str  # "lora" or "qlora"
     template_hash: str  # prompts.template_hash(family, settings) at training time
     record_style: str  # one of RECORD_STYLES (prompts.RenderSettings.record_style)
+    # "bf16", "fp16" or "fp32": what the adapter was trained in, and so what the backend serves it in on CUDA
+    # (None: not recorded, an adapter from before it was; the backend then picks as for a new model)
+    precision: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # anything else finetune records (hyperparameters...)
 
 
@@ -49,11 +53,15 @@ def read_adapter_info(directory: str | Path) -> AdapterInfo | None:
         raise UserError(f"{path}: missing field(s) {', '.join(missing)}")
     if obj["record_style"] not in RECORD_STYLES:
         raise UserError(f"{path}: record_style must be one of {', '.join(RECORD_STYLES)}, got {obj['record_style']!r}")
+    precision = obj.get("precision")
+    if precision is not None and precision not in TRAINED_PRECISIONS:
+        raise UserError(f"{path}: precision must be one of {', '.join(TRAINED_PRECISIONS)}, got {precision!r}")
     return AdapterInfo(
         family=obj["family"],
         base_model=obj["base_model"],
         method=obj["method"],
         template_hash=obj["template_hash"],
         record_style=obj["record_style"],
+        precision=precision,
         extra=obj.get("extra", {}),
     )

@@ -16,7 +16,7 @@ from agent.core.datafiles import TRAIN, data_path
 from agent.core.errors import UserError
 from agent.core.turns import Dialogue
 from backends.base import Prediction, TextCallback
-from backends.llm.encoding import encode_dialogue, special_token_id, stop_token_ids
+from backends.llm.encoding import encode_dialogue, pad_token_id, stop_token_ids
 from backends.llm.generation import GenerationSettings, ReplyStreamer, generate_ids
 from backends.llm.loading import METHODS, Loaded, LoadSpec, adapter_sha256, load, resolve
 from backends.llm.parsing import parse_agent_turn
@@ -34,8 +34,8 @@ class LLMBackend:
         tokenizer = loaded.tokenizer
         self.stop_ids = stop_token_ids(tokenizer, spec.family)
         try:
-            self.pad_id = special_token_id(tokenizer, spec.family.pad_token)
-        except UserError:  # a fetched tokenizer without the family's pad token: any stop token pads as well
+            self.pad_id = pad_token_id(tokenizer, spec.family)
+        except UserError:  # a fetched tokenizer without any of the family's pad tokens: any stop token pads as well
             self.pad_id = self.stop_ids[0]
 
     @property
@@ -131,11 +131,19 @@ def create_backend(
     max_new_tokens: int | None = None,
     device: str | None = None,
     batch_size: int | None = None,
+    trust_remote_code: bool = False,
 ) -> LLMBackend:
     spec_family = FAMILIES[family]
     settings = prompt_settings(spec_family) if method == "prompt" else None
     spec = resolve(
-        spec_family, method, model=model, gguf_file=gguf_file, adapter=adapter, device=device, settings=settings
+        spec_family,
+        method,
+        model=model,
+        gguf_file=gguf_file,
+        adapter=adapter,
+        device=device,
+        settings=settings,
+        trust_remote_code=trust_remote_code,
     )
     generation = GenerationSettings(
         max_new_tokens=max_new_tokens or GenerationSettings.max_new_tokens,
@@ -146,7 +154,7 @@ def create_backend(
 
 _DESCRIBE = {
     "prompt": "prompt-only {} (system prompt + examples, no fine-tuning)",
-    "lora": "{} + LoRA adapter (bf16 on CUDA, fp32 on CPU)",
+    "lora": "{} + LoRA adapter (its training precision on CUDA, fp32 on CPU)",
     "qlora": "{} in 4-bit NF4 + QLoRA adapter",
 }
 for _family, _method in itertools.product(FAMILIES, METHODS):

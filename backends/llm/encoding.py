@@ -63,6 +63,21 @@ def encode_dialogue(
     return encode_segments(tokenizer, segments)
 
 
+def pad_token_id(tokenizer: Any, family: str | Family) -> int:
+    """The id of the family's pad token, else of its first fallback this tokenizer has (Llama 3.0 lacks 3.1's
+    <|finetune_right_pad_id|>). Padding is masked out of attention and loss, so the choice only has to exist."""
+    spec = get_family(family)
+    for token in spec.pad_candidates:
+        try:
+            return special_token_id(tokenizer, token)
+        except UserError:
+            continue
+    raise UserError(
+        f"the tokenizer has none of the {spec.name} pad tokens ({', '.join(spec.pad_candidates)}); "
+        "does --model match the family?"
+    )
+
+
 def stop_token_ids(tokenizer: Any, family: str | Family) -> list[int]:
     """Ids of the family's stop tokens that this tokenizer has (a fetched model may lack a rare one)."""
     ids = []

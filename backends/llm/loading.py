@@ -1,5 +1,7 @@
-"""Resolve what to load (base model, GGUF file, adapter, device) and load it: bf16 on CUDA / fp32 on CPU, or
-4-bit NF4 with double quantization for QLoRA (bitsandbytes, which also runs on CPU), plus a PEFT adapter.
+"""Resolve what to load (base model, GGUF file, adapter, device) and load it: in the adapter's training precision
+(bf16 / fp16 on CUDA, fp32 on CPU; see `backends.llm.precision`), or 4-bit NF4 with double quantization for QLoRA
+(bitsandbytes, which also runs on CPU), plus a PEFT adapter. Weights go straight onto the device (`device_map`),
+never through a full copy in host RAM first.
 
 Resolution is pure and cheap (`resolve`): every user mistake — a missing adapter, a wrong family, a template
 that changed since training — is reported in one line before anything heavy is imported."""
@@ -14,6 +16,9 @@ from typing import Any
 from agent.core.errors import UserError
 from backends.llm import smollm2
 from backends.llm.adapter_info import AdapterInfo, read_adapter_info
+from backends.llm.precision import TORCH_DTYPE_NAMES, choose_precision, cuda_bf16_supported
+from backends.llm.remote_code import check_remote_code, is_remote_code_refusal, read_model_config, remote_code_message
+from backends.llm.versions import require_transformers
 from prompts import RenderSettings, default_settings, template_hash
 from prompts.families import Family, get_family
 
@@ -33,6 +38,7 @@ class LoadSpec:
     adapter_info: AdapterInfo | None
     settings: RenderSettings
     device: str | None  # None: cuda when available, else cpu (decided at load time)
+    trust_remote_code: bool = False  # run modeling code shipped with the checkpoint (glm-4-9b-chat)
 
 
 def resolve(
@@ -44,6 +50,7 @@ def resolve(
     adapter: str | Path | None = None,
     device: str | None = None,
     settings: RenderSettings | None = None,
+    trust_remote_code: bool = False,
 ) -> LoadSpec:
     family = get_family(family)
     if method not in METHODS:
@@ -68,7 +75,7 @@ def resolve(
         model = info.base_model if info is not None else family.default_model
     if gguf_file is not None and not (Path(model) / gguf_file).is_file():
         raise UserError(f"GGUF file {gguf_file} not found in {model}; pass --model DIR that contains it")
-    return LoadSpec(backend, family, method, model, gguf_file, adapter_path, info, settings, device)
+    return LoadSpec(backend, family, method, model, gguf_file, adapter_path, info, settings, device, trust_remote_code)
 
 
 def _check_adapter(info: AdapterInfo | None, family: Family, adapter: Path) -> RenderSettings | None:
@@ -99,15 +106,19 @@ class Loaded:
 
 
 def load(spec: LoadSpec) -> Loaded:
-    import torch
+    require_transformers()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     require_local_or_reachable(spec)
-    device = spec.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    check_remote_code(spec.model, read_model_config(spec.model, spec.gguf_file), spec.trust_remote_code, spec.family)
+    device = resolve_device(spec.device)
+    trained_in = spec.adapter_info.precision if spec.adapter_info is not None else None
+    precision = choose_precision(trained_in, cuda=device.startswith("cuda"), bf16_supported=cuda_bf16_supported(device))
+    dtype = precision.torch_dtype
     extra: dict[str, Any] = {"gguf_file": spec.gguf_file} if spec.gguf_file else {}
+    remote = {"trust_remote_code": spec.trust_remote_code}  # always a bool: None would let transformers prompt
     try:
-        tokenizer = AutoTokenizer.from_pretrained(spec.model, **extra)
+        tokenizer = AutoTokenizer.from_pretrained(spec.model, **extra, **remote)
         if spec.method == "qlora":
             from transformers import BitsAndBytesConfig
 
@@ -120,12 +131,15 @@ def load(spec: LoadSpec) -> Loaded:
             # transformers will not quantize while reading a GGUF: quantize a dequantized copy instead.
             source = dequantized_copy(spec.model, spec.gguf_file) if spec.gguf_file else spec.model
             model: Any = AutoModelForCausalLM.from_pretrained(
-                source, quantization_config=quantization, dtype=dtype, device_map={"": device}
+                source, quantization_config=quantization, dtype=dtype, device_map={"": device}, **remote
             )
         else:
-            model = AutoModelForCausalLM.from_pretrained(spec.model, dtype=dtype, **extra)
-            model = model.to(device)
+            model = AutoModelForCausalLM.from_pretrained(
+                spec.model, dtype=dtype, device_map={"": device}, **extra, **remote
+            )
     except (OSError, ValueError) as e:
+        if is_remote_code_refusal(e):
+            raise UserError(remote_code_message(spec.model, None, spec.family)) from None
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise UserError(
             f"cannot load model {spec.model!r} ({reason}); pass --model with a local directory "
@@ -137,8 +151,29 @@ def load(spec: LoadSpec) -> Loaded:
         model = PeftModel.from_pretrained(model, str(spec.adapter))
     model.eval()
     return Loaded(
-        model, tokenizer, device, str(dtype).replace("torch.", "") + ("-nf4" if spec.method == "qlora" else "")
+        model, tokenizer, device, TORCH_DTYPE_NAMES[precision.name] + ("-nf4" if spec.method == "qlora" else "")
     )
+
+
+def resolve_device(requested: str | None) -> str:
+    """`--device` as an explicit torch device: None → "cuda:0" (the current CUDA device) when CUDA is available,
+    else "cpu"; "cuda" → "cuda:<current>"; "cuda:1" stays "cuda:1" (checked against the devices torch sees)."""
+    import torch
+
+    if requested is None:
+        requested = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(requested)
+    except (RuntimeError, ValueError):
+        raise UserError(f"--device {requested!r} is not a torch device (e.g. cpu, cuda, cuda:1)") from None
+    if device.type != "cuda":
+        return str(device)
+    if not torch.cuda.is_available():
+        raise UserError(f"--device {requested}: torch sees no CUDA device (torch {torch.__version__})")
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    if index >= torch.cuda.device_count():
+        raise UserError(f"--device {requested}: torch sees {torch.cuda.device_count()} CUDA device(s)")
+    return f"cuda:{index}"
 
 
 def require_local_or_reachable(spec: LoadSpec, timeout: float = 5.0) -> None:

@@ -50,7 +50,10 @@ def bookings(cancel_id: int | None) -> None:
     book = Bookings.open()
     if cancel_id is not None:
         cancelled = book.cancel(cancel_id)
-        click.echo(f"cancelled booking {cancelled.id}: {cancelled.hotel_name}")
+        click.echo(f"cancelled booking {cancelled.id}: {clean_line(cancelled.hotel_name)}")
         return
-    for line in render_bookings(book.list()):
+    listing = book.listing()
+    for line in render_bookings(listing.bookings):
         click.echo(line)
+    for problem in listing.damaged:  # after the table, so that they are the last thing read
+        click.echo(f"warning: {problem}", err=True)

@@ -112,3 +112,21 @@ def test_plain_continue_appends_to_the_last_conversation(own_cache):
 def test_plain_chat_without_input_saves_nothing(own_cache):
     assert plain_chat(own_cache, script="").returncode == 0
     assert saved_conversations(own_cache) == []
+
+
+def test_input_that_is_not_utf8_is_answered_and_saved(own_cache):
+    script = "帮我找一家经济型酒店\n".encode() + b"\xff\xfe hi \x1b[2J\n" + "电话是多少\n".encode()
+    done = subprocess.run(
+        [sys.executable, "-m", "agent.app.cli", "--backend", "rules", "--plain"],
+        input=script,
+        capture_output=True,
+        env=dict(os.environ, HOTEL_AGENT_CACHE=str(own_cache)),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert done.stdout.decode().count("助手: ") == 3
+    from agent.app.history import ConversationHistory
+    from agent.core.turns import UserTurn
+
+    users = [t.content for t in ConversationHistory.open().last().dialogue if isinstance(t, UserTurn)]
+    assert users[1] == "\ufffd\ufffd hi [2J"  # undecodable bytes shown as such, the escape character dropped

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from agent.core.text import clean_text
 from agent.core.turns import Dialogue
 from agent.dialogue.loop import (
     DialogueLoop,
@@ -51,6 +52,8 @@ def run_chat(backend: str, plain: bool, continue_last: bool, **backend_options: 
         nonlocal conversation
         conversation = history.save(replace(conversation, dialogue=dialogue))
 
+    if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 become U+FFFD, not a UnicodeDecodeError
+        sys.stdin.reconfigure(errors="replace")
     try:
         chat_lines(loop, sys.stdin, sys.stdout, conversation.dialogue, interactive=sys.stdin.isatty(), on_exchange=save)
     except KeyboardInterrupt:  # Ctrl-C ends the chat like EOF does, without a traceback
@@ -76,7 +79,7 @@ def chat_lines(
         line = lines.readline()
         if not line:
             return dialogue
-        text = line.strip()
+        text = clean_text(line).strip()  # no lone surrogates or terminal escapes past this door
         if not text:
             continue
         dialogue = run_exchange(loop, dialogue, text, render)

@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.core.schema import ARGUMENT_KEYS, validate_arguments
+from agent.core.text import clean_text
 from agent.core.turns import AssistantTurn, SearchTurn
-from backends.llm.parsing import display_text, loads_lenient, parse_agent_turn, salvage_arguments
+from backends.llm.parsing import EMPTY_REPLY, display_text, loads_lenient, parse_agent_turn, salvage_arguments
 from prompts.families import FAMILIES
 
 
@@ -161,3 +162,44 @@ def test_arbitrary_strings_never_raise(text, family):
 @given(text=jsonish_text(), family=st.sampled_from(sorted(FAMILIES)))
 def test_jsonish_strings_never_raise_and_give_valid_arguments(text, family):
     assert_valid(parse_agent_turn(text, family))
+
+
+def test_a_key_given_twice_with_different_values_is_refused_not_last_wins():
+    assert salvage_arguments('{"type": "经济型", "name": "如家", "type": "豪华型"}') == {"name": "如家"}
+    assert salvage_arguments('{"type": "经济型", "type": "豪华型", "type": "经济型"}') == {}
+
+
+def test_a_key_given_twice_with_the_same_value_is_kept():
+    assert salvage_arguments('{"type": "经济型", "type": "经济型"}') == {"type": "经济型"}
+
+
+@pytest.mark.parametrize(
+    "raw, family",
+    [
+        ('search_hotels\n{"name": "\\ud800如家", "facilities": ["\\udfff"]}', "glm4"),
+        ("\n\ud800好的\x1b[2J\x1b[31m，电话是010-1234。", "glm4"),
+        ("assistant\n推荐\\ud800如家\x07。<|im_end|>", "qwen2"),
+    ],
+)
+def test_lone_surrogates_and_control_characters_never_reach_a_turn(raw: str, family: str):
+    turn = parse_agent_turn(raw, family)
+    text = json.dumps(turn.arguments if isinstance(turn, SearchTurn) else turn.content, ensure_ascii=False)
+    text.encode("utf-8")  # raises on a lone surrogate
+    assert not any(c in text for c in "\x1b\x07")
+
+
+@pytest.mark.parametrize(
+    "raw, family", [("<|assistant|>", "glm4"), ("\n \n<|user|>", "glm4"), ("assistant\n", "qwen2")]
+)
+def test_an_empty_reply_is_shown_as_something(raw: str, family: str):
+    turn = parse_agent_turn(raw, family)
+    assert turn == AssistantTurn(EMPTY_REPLY) and EMPTY_REPLY.strip()
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec=None), max_size=60), family=st.sampled_from(sorted(FAMILIES)))
+def test_every_turn_is_clean_text_that_can_be_saved(text: str, family: str):
+    turn = parse_agent_turn(text, family)
+    content = json.dumps(turn.arguments, ensure_ascii=False) if isinstance(turn, SearchTurn) else turn.content
+    assert content.strip() and content == clean_text(content)
+    content.encode("utf-8")

@@ -12,6 +12,7 @@ from typing import Any
 
 from agent.core.errors import ArgumentError
 from agent.core.schema import HOTEL_TYPES, PROPERTIES, RANGES, TOOL_NAME, validate_arguments
+from agent.core.text import clean_text
 from agent.core.turns import AgentTurn, AssistantTurn, SearchTurn
 from prompts.families import Family, get_family
 
@@ -19,6 +20,8 @@ _FENCE = re.compile(r"```[A-Za-z0-9_-]*\s*\n?(.*?)(?:```|$)", re.S)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _FACILITY_SPLIT = re.compile(r"[,，、;；/]+|\s+")
 MAX_DEPTH = 20  # deeper nesting is never a search_hotels call; the limit keeps recursion bounded
+# What the user sees when the model's reply is empty (it said nothing, or only special tokens): true, and a cue.
+EMPTY_REPLY = "抱歉，我没能生成回复，请再说一次。"
 
 
 def parse_agent_turn(text: str, family: str | Family) -> AgentTurn:
@@ -34,7 +37,9 @@ def parse_agent_turn(text: str, family: str | Family) -> AgentTurn:
     bare = _bare_arguments_object(body)
     if bare is not None:
         return SearchTurn(bare)
-    return AssistantTurn(body)
+    # Lone surrogates would crash the save of the conversation, escapes would drive the user's terminal; an
+    # empty reply would show the user nothing at all.
+    return AssistantTurn(clean_text(body).strip() or EMPTY_REPLY)
 
 
 def _cut_at_stop(text: str, family: Family) -> str:
@@ -184,8 +189,11 @@ class _Reader:
         return match.group()
 
     def _object(self, depth: int) -> dict[str, Any]:
+        """The members read; a key given twice with different values is dropped (which one the model meant
+        is unknown: last-wins would be a guess)."""
         self.i += 1  # {
         result: dict[str, Any] = {}
+        ambiguous: set[str] = set()
         while True:
             try:
                 c = self._peek()
@@ -205,6 +213,10 @@ class _Reader:
                 value, _ = self.value(depth + 1)
             except _Incomplete:
                 return result
+            if key in ambiguous or (key in result and result[key] != value):
+                ambiguous.add(key)
+                result.pop(key, None)
+                continue
             result[key] = value
 
     def _array(self, depth: int) -> list[Any]:

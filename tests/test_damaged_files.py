@@ -27,6 +27,8 @@ DAMAGED = {
     "bookings-a-list": b'{"bookings": [{"hotel_id": 3}]}',
     "conversations-a-list": b'{"conversations": []}',
     "schema-version-abc": b'{"meta": {"1": {"component": "bookings", "schema_version": "abc"}}}',
+    # one byte changed in a table name: the file is valid JSON, but the bookings (or conversations) are gone
+    "table-renamed": b'{"bookinGs": {"1": {"hotel_id": 3}}, "conversationS": {}}',
 }
 
 
@@ -134,9 +136,11 @@ def test_a_damaged_hotel_record_is_rebuilt_from_the_database_and_bookings_stay(o
     tables = db.storage.read()
     del tables["hotels"]["1"]["name"]  # a hotel without a name
     tables["hotels"]["6"]["price"] = "cheap"
+    tables["hotels"]["7"]["namE"] = tables["hotels"]["7"].pop("name")
     db.storage.write(tables)
     store = HotelStore.open(learn_facilities=False)
     assert store.get(0)["name"] == "北京贵都大酒店" and isinstance(store.get(5)["price"], float)
+    assert "name" in store.get(6)
     assert [b.id for b in Bookings(store).list()] == made
 
 
@@ -157,6 +161,16 @@ def test_one_damaged_booking_is_reported_and_the_others_listed(own_cache: Path, 
     cancel = run("bookings", "--cancel", str(second))
     assert cancel.exit_code == 1 and cancel.output.startswith(f"error: booking {second} ")
     assert cancel.output.count("\n") == 1
+
+
+def test_a_booking_with_a_field_we_do_not_know_is_reported_not_read_without_it(own_cache: Path):
+    first, second, third = book_three()
+    db = open_db(own_cache / STORE_FILE)
+    tables = db.storage.read()
+    tables["bookings"][str(second)]["guesT"] = tables["bookings"][str(second)].pop("guest")  # one byte changed
+    db.storage.write(tables)
+    result = run("bookings")
+    assert f"warning: booking {second} in {own_cache / STORE_FILE} is damaged (unknown field 'guesT')" in result.output
 
 
 def test_a_conversation_with_bad_turns_is_skipped_and_reported_the_others_load(own_cache: Path, tmp_path: Path):

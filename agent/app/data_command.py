@@ -70,19 +70,19 @@ def repair() -> None:
     that cannot be read is renamed, byte for byte, to <name>.damaged-<time> beside it (never deleted, never
     overwritten), so that what it holds can still be recovered by hand; the next command starts a new one.
     Files that read well are left alone."""
-    from agent.app.history import HISTORY_FILE
+    from agent.app import history
     from agent.core.atomic_storage import damage, locked, move_aside
-    from agent.core.store import STORE_FILE
+    from agent.core.store import STORE_FILE, STORE_TABLES
 
     directory = datafiles.ensure_cache_dir()
     moved = 0
-    for name in (STORE_FILE, HISTORY_FILE):
+    for name, tables in ((STORE_FILE, STORE_TABLES), (history.HISTORY_FILE, history.TABLES)):
         path = directory / name
         if not path.exists():
             click.echo(f"absent    {path}")
             continue
         with locked(path):  # no writer is half-way through a write while the file is checked and moved
-            problem = damage(path)
+            problem = damage(path, tables)
             kept = move_aside(path) if problem is not None else None
         if kept is None:
             click.echo(f"ok        {path}")

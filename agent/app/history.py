@@ -22,6 +22,7 @@ from agent.core.turns import AssistantTurn, Dialogue, UserTurn, turn_from_json, 
 
 HISTORY_FILE = "history.json"
 TABLE = "conversations"
+TABLES = (TABLE,)  # the only table of the history file (besides meta); any other name in it is damage
 SCHEMA = Schema("conversations", 1)
 
 
@@ -67,6 +68,9 @@ class Conversation:
         """The conversation stored as `doc`; DataFormatError naming what is wrong (a file edited by hand, or
         written by a program that is not this one)."""
         name = clean_line(repr(doc.get("id", "?")))[:40]
+        unknown = sorted(set(doc) - set(_FIELDS))
+        if unknown:  # a field renamed by damage: reading on without it would drop what it held
+            raise DataFormatError(f"conversation {name} is damaged (unknown field {clean_line(repr(unknown[0]))[:40]})")
         for key, kinds in _FIELDS.items():
             if not isinstance(doc.get(key), kinds):
                 raise DataFormatError(f"conversation {name} is damaged ({key} is {_kind(doc.get(key))})")
@@ -112,12 +116,12 @@ class ConversationHistory:
     def __init__(self, path: Path):
         self.path = Path(path)
         with locked(self.path):
-            ensure_schema(open_db(self.path), SCHEMA)
+            ensure_schema(open_db(self.path, TABLES), SCHEMA)
 
     def _table(self):
         # A fresh TinyDB per operation: a Table caches its next document id, which another process (a second
         # chat window) may have used in the meantime.
-        return open_db(self.path).table(TABLE)
+        return open_db(self.path, TABLES).table(TABLE)
 
     @classmethod
     def open(cls) -> ConversationHistory:

@@ -25,7 +25,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,15 +85,22 @@ class AtomicJSONStorage(Storage):
     The file is opened for each read and write rather than held open: after a replace an open handle would
     still point at the old file. Extra keyword arguments go to `json.dumps` (default: readable UTF-8)."""
 
-    def __init__(self, path: str | os.PathLike[str], create_dirs: bool = True, **json_kwargs: Any):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        create_dirs: bool = True,
+        tables: Collection[str] | None = None,
+        **json_kwargs: Any,
+    ):
         super().__init__()
         self.path = Path(path)
+        self.tables = tables
         if create_dirs:
             ensure_dir(self.path.parent)
         self.json_kwargs = {"ensure_ascii": False, **json_kwargs}
 
     def read(self) -> dict[str, dict[str, Any]] | None:
-        return read_tables(self.path)
+        return read_tables(self.path, self.tables)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         text = json.dumps(data, **self.json_kwargs)
@@ -106,9 +113,11 @@ class AtomicJSONStorage(Storage):
         write_atomically(self.path, text)
 
 
-def read_tables(path: Path) -> dict[str, dict[str, Any]] | None:
+def read_tables(path: Path, tables: Collection[str] | None = None) -> dict[str, dict[str, Any]] | None:
     """The tables of the TinyDB file at `path` ({table: {doc_id: document}}), or None when there is no file.
-    DamagedFileError when the file is not one we could have written; StorageError when it cannot be read."""
+    DamagedFileError when the file is not one we could have written (with `tables`, the names a file may hold:
+    another name is a damaged one, whose documents would otherwise silently vanish); StorageError when it
+    cannot be read."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -126,6 +135,10 @@ def read_tables(path: Path) -> dict[str, dict[str, Any]] | None:
     except strict_json.JSONError as e:
         raise DamagedFileError(path, f"not valid JSON ({e})") from None
     problem = _shape_problem(data)
+    if problem is None and tables is not None:
+        unknown = sorted(set(data) - set(tables) - {META_TABLE})
+        if unknown:
+            problem = f"it holds a table {unknown[0]!r} that hotel-agent does not keep there"
     if problem is not None:
         raise DamagedFileError(path, problem)
     return data
@@ -155,10 +168,11 @@ def _json_kind(value: Any) -> str:
     return kinds.get(type(value), "number")
 
 
-def damage(path: str | os.PathLike[str]) -> str | None:
-    """What is wrong with the TinyDB file at `path`, or None when it reads well (or is absent)."""
+def damage(path: str | os.PathLike[str], tables: Collection[str] | None = None) -> str | None:
+    """What is wrong with the TinyDB file at `path` (that may hold `tables`), or None when it reads well (or
+    is absent)."""
     try:
-        read_tables(Path(path))
+        read_tables(Path(path), tables)
     except DamagedFileError as e:
         return e.problem
     return None
@@ -242,9 +256,10 @@ def remove_stale_temp_files(path: str | os.PathLike[str]) -> int:
     return removed
 
 
-def open_db(path: str | os.PathLike[str]) -> TinyDB:
-    """A TinyDB on `path` with atomic writes."""
-    return TinyDB(path, storage=AtomicJSONStorage)
+def open_db(path: str | os.PathLike[str], tables: Collection[str] | None = None) -> TinyDB:
+    """A TinyDB on `path` with atomic writes; `tables`, when given, are the only tables the file may hold
+    (besides the meta table)."""
+    return TinyDB(path, storage=AtomicJSONStorage, tables=tables)
 
 
 @contextlib.contextmanager

@@ -17,10 +17,11 @@ from agent.core.atomic_storage import Schema, ensure_schema, locked
 from agent.core.dates import check_in_date
 from agent.core.errors import DataFormatError, UserError
 from agent.core.schema import guest_name, nights_count
-from agent.core.store import HotelStore
+from agent.core.store import STORE_TABLES, HotelStore
 from agent.core.text import clean_line
 
 BOOKINGS_TABLE = "bookings"
+assert BOOKINGS_TABLE in STORE_TABLES
 BOOKINGS_SCHEMA = Schema(BOOKINGS_TABLE, 1)
 CONFIRMED = "confirmed"
 CANCELLED = "cancelled"
@@ -41,6 +42,9 @@ class Booking:
     def from_document(cls, doc_id: int, doc: Mapping[str, Any]) -> Booking:
         """The booking stored as `doc`; DataFormatError naming the first field that is missing or of the wrong
         kind (a file edited by hand, or by a program that is not this one)."""
+        unknown = sorted(set(doc) - {name for name, _, _ in _FIELDS})
+        if unknown:  # a field renamed by damage: reading on without it would drop what it held
+            raise DataFormatError(f"booking {doc_id} is damaged (unknown field {_shown(unknown[0])})")
         for name, kinds, required in _FIELDS:
             value = doc.get(name)
             if (value is None and required) or (

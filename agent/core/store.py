@@ -49,6 +49,8 @@ from agent.core.search_result import SearchResult
 
 STORE_FILE = "hotels.json"
 HOTELS_TABLE = "hotels"
+# Every table of the store file (agent.core.bookings keeps "bookings" here); any other name in it is damage.
+STORE_TABLES = (HOTELS_TABLE, "bookings")
 HOTELS_SCHEMA = Schema("hotels", 1)
 NO_PRICE = -1.0
 # Cheapest to dearest: relaxing `type` prefers the neighbouring class.
@@ -109,10 +111,14 @@ _RECORD_TYPES: dict[str, type | tuple[type, ...]] = {
 
 
 def is_hotel_record(doc: Mapping[str, Any]) -> bool:
-    """True when `doc` has every field of `hotel_record`'s output, each of its type."""
-    return all(
-        isinstance(doc.get(key), kind) and not isinstance(doc.get(key), bool) for key, kind in _RECORD_TYPES.items()
-    ) and all(isinstance(f, str) for f in doc["facilities"])
+    """True when `doc` has exactly the fields of `hotel_record`'s output, each of its type."""
+    return (
+        set(doc) == set(_RECORD_TYPES)
+        and all(
+            isinstance(doc.get(key), kind) and not isinstance(doc.get(key), bool) for key, kind in _RECORD_TYPES.items()
+        )
+        and all(isinstance(f, str) for f in doc["facilities"])
+    )
 
 
 def read_source(path: Path) -> list[dict[str, Any]]:
@@ -242,7 +248,7 @@ class HotelStore:
         path = path or datafiles.ensure_cache_dir() / STORE_FILE
         with locked(path):
             remove_stale_temp_files(path)
-            db = open_db(path)
+            db = open_db(path, STORE_TABLES)
             ensure_schema(db, HOTELS_SCHEMA)
             records = cls._load_or_build(db, source)
         train = None

@@ -202,3 +202,12 @@ def test_a_damaged_conversation_can_be_deleted_by_its_id(own_cache: Path):
     result = run("history", "--delete", "bad0")
     assert result.exit_code == 0 and result.output.strip() == "deleted bad0001"
     assert "warning" not in run("history").output
+
+
+def test_showing_a_damaged_conversation_says_what_is_wrong_with_it(own_cache: Path):
+    save_two(ConversationHistory.open())
+    open_db(own_cache / HISTORY_FILE).table("conversations").insert({"id": "bad0001", "turns": 5})
+    result = run("history", "--show", "bad0")
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert result.output.startswith(f"error: conversation 'bad0001' in {own_cache / HISTORY_FILE} is damaged (")
+    assert "history --delete" in result.output

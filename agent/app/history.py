@@ -162,6 +162,16 @@ class ConversationHistory:
     def get(self, id_prefix: str) -> Conversation:
         """The conversation whose id starts with `id_prefix` (as `hotel-agent history` prints it)."""
         matches = [c for c in self.all() if c.id.startswith(id_prefix)]
+        if not matches:  # perhaps a damaged one: say so rather than that there is none
+            stored = self.stored_id(id_prefix)
+            doc = self._table().get(Query().id == stored)
+            try:
+                Conversation.from_json(dict(doc or {}))
+            except DataFormatError as e:
+                where = str(e).replace(" is damaged", f" in {self.path} is damaged", 1)
+                raise DataFormatError(
+                    f"{where}; `hotel-agent history --delete {clean_line(stored)}` removes it"
+                ) from None
         if len(matches) != 1:
             what = "no" if not matches else "more than one"
             raise UserError(f"{what} conversation has an id starting with {id_prefix!r} in {self.path}")

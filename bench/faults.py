@@ -236,6 +236,8 @@ def wrong_shapes(original: bytes, tables: tuple[str, ...]) -> Iterator[tuple[str
     data = json.loads(original)
     for table in (*tables, "meta"):
         for value in WRONG_VALUES:
+            if type(value) is dict:
+                continue  # an emptied table is a valid file that holds no data: an edit, not damage anyone can see
             yield f"table {table} = {value!r}", json.dumps({**data, table: value}, ensure_ascii=False).encode()
         for doc_id, doc in data[table].items():
             for key in doc:

@@ -211,3 +211,11 @@ def test_showing_a_damaged_conversation_says_what_is_wrong_with_it(own_cache: Pa
     assert result.exit_code == 1 and result.output.count("\n") == 1
     assert result.output.startswith(f"error: conversation 'bad0001' in {own_cache / HISTORY_FILE} is damaged (")
     assert "history --delete" in result.output
+
+
+def test_a_conversation_whose_id_is_not_text_does_not_stop_the_others_being_shown(own_cache: Path):
+    older, newer = save_two(ConversationHistory.open())
+    open_db(own_cache / HISTORY_FILE).table("conversations").insert({"id": {"x": 1}, "turns": []})
+    result = run("history", "--show", older)
+    assert result.exit_code == 0 and "第1次" in result.output, result.output
+    assert run("history", "--delete", newer).output.strip() == f"deleted {newer}"

@@ -184,8 +184,8 @@ class ConversationHistory:
     def stored_id(self, id_prefix: str) -> str:
         """The id, starting with `id_prefix`, of a stored conversation, damaged or not: what `--delete` takes,
         so that a damaged conversation can be removed by the user who was told about it."""
-        ids = {d.get("id") for d in self._table().all()}
-        matches = sorted(i for i in ids if isinstance(i, str) and i.startswith(id_prefix))
+        ids = {d.get("id") for d in self._table().all() if isinstance(d.get("id"), str)}  # damage may make it a list
+        matches = sorted(i for i in ids if i.startswith(id_prefix))
         if len(matches) != 1:
             what = "no" if not matches else "more than one"
             raise UserError(f"{what} conversation has an id starting with {id_prefix!r} in {self.path}")

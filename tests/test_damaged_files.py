@@ -192,6 +192,7 @@ def test_a_conversation_with_bad_turns_is_skipped_and_reported_the_others_load(o
 
     resumed = run("--plain", "--continue", input="谢谢\n")
     assert resumed.exit_code == 0, resumed.output
+    assert "warning: conversation 'bad' in" in resumed.output
     assert ConversationHistory.open().get(older).dialogue[2] == UserTurn("谢谢")
 
 

@@ -40,7 +40,12 @@ def run_chat(backend: str, plain: bool, continue_last: bool, **backend_options: 
     loop = DialogueLoop(create(backend, chat_only=True, **backend_options), HotelStore.open())
     history = ConversationHistory.open()
     model = backend_options.get("model")
-    last = history.last() if continue_last else None
+    last = None
+    if continue_last:  # the newest conversation that reads well; damaged ones are named, not resumed
+        listing = history.listing()
+        last = listing.conversations[0] if listing.conversations else None
+        for problem in listing.damaged:
+            print(f"warning: {problem}", file=sys.stderr)
     # --continue appends to the last conversation (as the TUI does); otherwise a new one, saved once it has a turn
     conversation = (
         replace(last, backend=backend, model=model or last.model)

@@ -196,10 +196,20 @@ def test_an_empty_reply_is_shown_as_something(raw: str, family: str):
     assert turn == AssistantTurn(EMPTY_REPLY) and EMPTY_REPLY.strip()
 
 
+def test_no_text_at_all_is_a_stopped_generation_not_an_empty_reply():
+    assert parse_agent_turn("", "glm4") == AssistantTurn("")
+
+
 @settings(max_examples=500, deadline=None)
 @given(text=st.text(alphabet=st.characters(codec=None), max_size=60), family=st.sampled_from(sorted(FAMILIES)))
 def test_every_turn_is_clean_text_that_can_be_saved(text: str, family: str):
     turn = parse_agent_turn(text, family)
     content = json.dumps(turn.arguments, ensure_ascii=False) if isinstance(turn, SearchTurn) else turn.content
-    assert content.strip() and content == clean_text(content)
+    assert (content.strip() or not text) and content == clean_text(content)
     content.encode("utf-8")
+
+
+def test_streamed_text_is_cleaned_as_the_finished_reply_is():
+    raw = "\n好的\x00，\x1b[2J电话是\ud800。"
+    shown = display_text(raw, "glm4")
+    assert shown is not None and parse_agent_turn(raw, "glm4").content.startswith(shown.strip())

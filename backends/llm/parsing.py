@@ -20,7 +20,7 @@ _FENCE = re.compile(r"```[A-Za-z0-9_-]*\s*\n?(.*?)(?:```|$)", re.S)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _FACILITY_SPLIT = re.compile(r"[,，、;；/]+|\s+")
 MAX_DEPTH = 20  # deeper nesting is never a search_hotels call; the limit keeps recursion bounded
-# What the user sees when the model's reply is empty (it said nothing, or only special tokens): true, and a cue.
+# What the user sees when the model's reply is empty (only whitespace or special tokens): true, and a cue.
 EMPTY_REPLY = "抱歉，我没能生成回复，请再说一次。"
 
 
@@ -28,7 +28,8 @@ def parse_agent_turn(text: str, family: str | Family) -> AgentTurn:
     """The turn a model wrote after the family's generation prompt (stop tokens may be included)."""
     family = get_family(family)
     role, body = split_role(_cut_at_stop(text, family), family)
-    body = _strip_special(body, family).strip()
+    # Lone surrogates would crash the save of the conversation, escapes would drive the user's terminal.
+    body = clean_text(_strip_special(body, family)).strip()
     if body.startswith(TOOL_NAME):
         return SearchTurn(salvage_arguments(body[len(TOOL_NAME) :]))
     if role == "search":
@@ -37,9 +38,9 @@ def parse_agent_turn(text: str, family: str | Family) -> AgentTurn:
     bare = _bare_arguments_object(body)
     if bare is not None:
         return SearchTurn(bare)
-    # Lone surrogates would crash the save of the conversation, escapes would drive the user's terminal; an
-    # empty reply would show the user nothing at all.
-    return AssistantTurn(clean_text(body).strip() or EMPTY_REPLY)
+    # A model that answered with nothing but whitespace or special tokens would show the user nothing at all;
+    # no text at all is a generation stopped before its first token (the front end says it was stopped).
+    return AssistantTurn(body or (EMPTY_REPLY if text else ""))
 
 
 def _cut_at_stop(text: str, family: Family) -> str:
@@ -323,7 +324,7 @@ def display_text(raw: str, family: str | Family) -> str | None:
     role, body = split_role(_cut_at_stop(raw, family), family)
     if family.template != "glm4.jinja" and role != "assistant":
         return None
-    body = _strip_special(body, family).lstrip()
+    body = clean_text(_strip_special(body, family)).lstrip()  # as parse_agent_turn will show it
     if (
         not body
         or body.startswith("{")

@@ -355,12 +355,25 @@ def tally_damaged_file(
     if result.exit_code != 0:
         tally.add("clean" if one_error_line(result) else "traceback", lost, note)
         return
-    listed = sum(1 for line in result.output.splitlines() if row.match(line))
+    listed = listed_rows(result.output, row)
     reported = result.output.count("warning: ")
     if listing_command(result) and listed + reported < expected:
         tally.add("reset", lost, note)
         return
     tally.add("ok", lost, note)
+
+
+def listed_rows(output: str, row: re.Pattern[str]) -> int:
+    """The rows of a listing: bookings by their pattern; conversations are every line after the header but the
+    warnings (damage may have changed an id into anything, and the row is still listed)."""
+    lines = output.splitlines()
+    if row is CONVERSATION_ROW:
+        return (
+            sum(1 for line in lines[1:] if not line.startswith("warning: "))
+            if lines and lines[0].startswith("id ")
+            else 0
+        )
+    return sum(1 for line in lines if row.match(line))
 
 
 def listing_command(result: Result) -> bool:
@@ -735,9 +748,7 @@ def tally_unwritable(tally: Tally, cache: Path, why: str) -> None:
         if escaped(result):
             tally.add("traceback", lost, note)
         elif result.exit_code == 0:
-            listed = sum(
-                1 for line in result.output.splitlines() if BOOKING_ROW.match(line) or CONVERSATION_ROW.match(line)
-            )
+            listed = listed_rows(result.output, BOOKING_ROW if args[0] == "bookings" else CONVERSATION_ROW)
             short = (
                 args[0] in ("bookings", "history")
                 and len(args) == 1

@@ -90,6 +90,7 @@ class Tally:
 class Matrix:
     probes: dict[str, Tally] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    facts: list[str] = field(default_factory=list)  # what the table cannot show (printed before the summary)
 
     def probe(self, name: str) -> Tally:
         return self.probes.setdefault(name, Tally())
@@ -105,6 +106,7 @@ class Matrix:
             lines.extend(f"{'':{width}}  ! {note}" for note in t.notes[:3])
         for name, why in self.skipped.items():
             lines.append(f"{name:{width}}  skipped: {why}")
+        lines.extend(self.facts)
         total = sum(t.tried for t in self.probes.values())
         tracebacks = sum(t.tracebacks for t in self.probes.values())
         resets = sum(t.resets for t in self.probes.values())
@@ -542,12 +544,33 @@ def hostile_booking_probe(matrix: Matrix, healthy: Path, rng: random.Random, cou
 # --- probes: processes killed and racing ------------------------------------------------------------------------
 
 BOOK_FOREVER = """
-import sys
+import os, time
 from agent.core.bookings import Bookings
 from agent.core.store import HotelStore
+
+class SlowDisk:
+    # Writes go out in flushed 32 KB pieces, 1 ms apart, so that a kill can land inside one (a store write is
+    # otherwise one fast system call, and most kills would hit the time between bookings).
+    def __init__(self, f):
+        self._f = f
+    def write(self, data):
+        for i in range(0, len(data), 32768):
+            self._f.write(data[i:i + 32768]); self._f.flush(); time.sleep(0.001)
+            if i == 0:
+                print("writing", flush=True)
+        return len(data)
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        return self._f.__exit__(*exc)
+
 bookings = Bookings(HotelStore.open(learn_facilities=False))
+fdopen = os.fdopen
+os.fdopen = lambda *args, **kwargs: SlowDisk(fdopen(*args, **kwargs))
 for i in range(100000):
-    print(bookings.book(i % 1000, guest="guest %d" % i).id, flush=True)
+    print(bookings.book(i % 1000, guest="guest %d" % i).id, flush=True)  # printed once it is on disk
 """
 
 
@@ -563,20 +586,23 @@ def kill_booking_probe(matrix: Matrix, healthy: Path, rng: random.Random, count:
     from agent.core.store import HotelStore
 
     tally = matrix.probe("kill -9 while booking")
+    mid_write = 0
     for _ in range(count):
         with copy_of(healthy) as cache:
             child = python(BOOK_FOREVER, cache, stderr=subprocess.PIPE)
             confirmed: list[int] = []
-            wanted = rng.randint(1, 40)
+            wanted = rng.randint(1, 30)
             assert child.stdout is not None
             for line in child.stdout:
-                confirmed.append(int(line))
-                if len(confirmed) >= wanted:
-                    time.sleep(rng.random() * 0.05)  # land anywhere in the next write
+                if line.strip() != "writing":
+                    confirmed.append(int(line))
+                elif len(confirmed) >= wanted:
+                    time.sleep(rng.random() * 0.03)  # anywhere in the write, its fsync or its rename
                     break
             child.send_signal(signal.SIGKILL)
             child.wait()
             stderr = child.stderr.read() if child.stderr else ""
+            mid_write += bool(list(cache.glob(".*.tmp")))  # the kill interrupted a write
             if "Traceback" in stderr:
                 tally.add("traceback", note=stderr.strip().splitlines()[-1])
                 continue
@@ -589,6 +615,7 @@ def kill_booking_probe(matrix: Matrix, healthy: Path, rng: random.Random, count:
             duplicated = len(listed) - len(set(listed))
             contiguous = listed == list(range(1, len(listed) + 1))
             tally.add("ok" if contiguous else "reset", missing + duplicated, f"{len(confirmed)} confirmed")
+    matrix.facts.append(f"(kill -9 while booking: {mid_write} of {count} kills landed in the middle of a write)")
 
 
 def small_data(directory: Path) -> Path:
@@ -602,6 +629,7 @@ def small_data(directory: Path) -> Path:
 
 def kill_eval_probe(matrix: Matrix, healthy: Path, rng: random.Random, count: int) -> None:
     tally = matrix.probe("kill -9 during eval, then --resume")
+    midway = 0
     with copy_of(healthy) as cache:
         data = small_data(cache)
         command = [sys.executable, "-m", "evalharness", "run", "--backend", "gold", "--data", str(data)]
@@ -615,9 +643,14 @@ def kill_eval_probe(matrix: Matrix, healthy: Path, rng: random.Random, count: in
             child = subprocess.Popen(
                 [*command, "--out", str(out)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
             )
-            time.sleep(1.0 + rng.random() * 1.5)
+            predictions = out / "predictions.jsonl"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not (predictions.is_file() and predictions.stat().st_size):
+                time.sleep(0.01)
+            time.sleep(rng.random() * 0.8)  # 24 samples at 0.05 s each: land anywhere in the run
             child.send_signal(signal.SIGKILL)
             child.wait()
+            midway += not (out / "summary.json").exists()
             resumed = subprocess.run(
                 [*command, "--out", str(out), "--resume"], cwd=REPO, capture_output=True, text=True, env=os.environ
             )
@@ -631,6 +664,7 @@ def kill_eval_probe(matrix: Matrix, healthy: Path, rng: random.Random, count: in
             lost = len(set(range(24)) - set(ids)) + len(ids) - len(set(ids))
             metrics = json.loads((out / "summary.json").read_text(encoding="utf-8"))["metrics"]
             tally.add("ok" if metrics == reference else "reset", lost, f"round {round_}")
+    matrix.facts.append(f"(kill -9 during eval: {midway} of {count} runs were killed before their summary)")
 
 
 BOOK_SOME = """

@@ -13,7 +13,6 @@ from agent.app.cli import main
 from agent.app.history import HISTORY_FILE, SCHEMA, ConversationHistory
 from agent.core.atomic_storage import SchemaTooNewError, meta_set, open_db
 from agent.core.codecs import read_dialogues
-from agent.core.errors import DataFormatError
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 
 DIALOGUE = Dialogue(
@@ -77,9 +76,12 @@ def test_history_from_a_newer_version_is_refused(own_cache: Path):
 
 def test_a_damaged_conversation_is_reported_not_crashed_on(own_cache: Path):
     history = ConversationHistory.open()
+    good = saved(history)
     open_db(own_cache / HISTORY_FILE).table("conversations").insert({"id": "bad", "turns": [{"role": "x"}]})
-    with pytest.raises(DataFormatError, match="conversation 'bad' is damaged"):
-        history.all()
+    listing = history.listing()
+    assert [c.id for c in listing.conversations] == [good.id] == [c.id for c in history.all()]
+    assert len(listing.damaged) == 1 and "conversation 'bad' in" in listing.damaged[0]
+    assert "(started is missing)" in listing.damaged[0]
 
 
 def test_history_command_lists_conversations_newest_first(own_cache: Path):

@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.core.schema import ARGUMENT_KEYS, validate_arguments
+from agent.core.text import clean_text
 from agent.core.turns import AssistantTurn, BookTurn, CancelTurn, SearchTurn
-from backends.llm.parsing import display_text, loads_lenient, parse_agent_turn, salvage_arguments
+from backends.llm.parsing import EMPTY_REPLY, display_text, loads_lenient, parse_agent_turn, salvage_arguments
 from prompts.families import FAMILIES
 
 
@@ -200,3 +201,54 @@ def test_display_text_never_shows_a_booking_call_being_written():
 def test_a_search_near_a_place_is_parsed_like_the_other_arguments():
     turn = parse_agent_turn('\nsearch_hotels\n{"near": "故宫", "type": "经济型"}<|observation|>', "glm4")
     assert turn == SearchTurn({"near": "故宫", "type": "经济型"})
+
+
+def test_a_key_given_twice_with_different_values_is_refused_not_last_wins():
+    assert salvage_arguments('{"type": "经济型", "name": "如家", "type": "豪华型"}') == {"name": "如家"}
+    assert salvage_arguments('{"type": "经济型", "type": "豪华型", "type": "经济型"}') == {}
+
+
+def test_a_key_given_twice_with_the_same_value_is_kept():
+    assert salvage_arguments('{"type": "经济型", "type": "经济型"}') == {"type": "经济型"}
+
+
+@pytest.mark.parametrize(
+    "raw, family",
+    [
+        ('search_hotels\n{"name": "\\ud800如家", "facilities": ["\\udfff"]}', "glm4"),
+        ("\n\ud800好的\x1b[2J\x1b[31m，电话是010-1234。", "glm4"),
+        ("assistant\n推荐\\ud800如家\x07。<|im_end|>", "qwen2"),
+    ],
+)
+def test_lone_surrogates_and_control_characters_never_reach_a_turn(raw: str, family: str):
+    turn = parse_agent_turn(raw, family)
+    text = json.dumps(turn.arguments if isinstance(turn, SearchTurn) else turn.content, ensure_ascii=False)
+    text.encode("utf-8")  # raises on a lone surrogate
+    assert not any(c in text for c in "\x1b\x07")
+
+
+@pytest.mark.parametrize(
+    "raw, family", [("<|assistant|>", "glm4"), ("\n \n<|user|>", "glm4"), ("assistant\n", "qwen2")]
+)
+def test_an_empty_reply_is_shown_as_something(raw: str, family: str):
+    turn = parse_agent_turn(raw, family)
+    assert turn == AssistantTurn(EMPTY_REPLY) and EMPTY_REPLY.strip()
+
+
+def test_no_text_at_all_is_a_stopped_generation_not_an_empty_reply():
+    assert parse_agent_turn("", "glm4") == AssistantTurn("")
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec=None), max_size=60), family=st.sampled_from(sorted(FAMILIES)))
+def test_every_turn_is_clean_text_that_can_be_saved(text: str, family: str):
+    turn = parse_agent_turn(text, family)
+    content = json.dumps(turn.arguments, ensure_ascii=False) if isinstance(turn, SearchTurn) else turn.content
+    assert (content.strip() or not text) and content == clean_text(content)
+    content.encode("utf-8")
+
+
+def test_streamed_text_is_cleaned_as_the_finished_reply_is():
+    raw = "\n好的\x00，\x1b[2J电话是\ud800。"
+    shown = display_text(raw, "glm4")
+    assert shown is not None and parse_agent_turn(raw, "glm4").content.startswith(shown.strip())

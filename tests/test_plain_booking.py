@@ -154,11 +154,10 @@ def test_a_line_just_over_the_message_limit_is_one_error_line(real):
     assert lines[0].startswith("! the message is too long (2,010 characters") and len(dialogue) == 2
 
 
-def test_a_line_that_is_not_utf8_is_one_error_line_and_the_chat_goes_on(real):
-    damaged = b"\xff\xfe\xe4\xbd\n".decode("utf-8", errors="surrogateescape")
+def test_bytes_that_are_not_utf8_reach_the_dialogue_as_replacement_characters(real):
+    damaged = b"\xff\xfe hi\n".decode("utf-8", errors="surrogateescape")
     lines, dialogue = chat(real, damaged + "谢谢\n")
-    assert lines[0] == "! line 1 is not UTF-8 text; skipped"
-    assert [t.content for t in dialogue if t.role == "user"] == ["谢谢"]
+    assert [t.content for t in dialogue if t.role == "user"] == ["\ufffd\ufffd hi", "谢谢"]
 
 
 def test_a_backend_crash_is_one_error_line_and_the_chat_goes_on(real):

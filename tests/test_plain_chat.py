@@ -140,3 +140,21 @@ def test_hotels_near_places_in_plain_mode(session_cache):
     assert replies[0].startswith("助手: 故宫附近的酒店有")
     assert replies[1].startswith("助手: 西直门地铁站附近") and "经济型" in lines[lines.index(searches[1]) + 2]
     assert "三里屯" in replies[2]
+
+
+def test_input_that_is_not_utf8_is_answered_and_saved(own_cache):
+    script = "帮我找一家经济型酒店\n".encode() + b"\xff\xfe hi \x1b[2J\n" + "电话是多少\n".encode()
+    done = subprocess.run(
+        [sys.executable, "-m", "agent.app.cli", "--backend", "rules", "--plain"],
+        input=script,
+        capture_output=True,
+        env=dict(os.environ, HOTEL_AGENT_CACHE=str(own_cache)),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert done.stdout.decode().count("助手: ") == 3
+    from agent.app.history import ConversationHistory
+    from agent.core.turns import UserTurn
+
+    users = [t.content for t in ConversationHistory.open().last().dialogue if isinstance(t, UserTurn)]
+    assert users[1] == "\ufffd\ufffd hi [2J"  # undecodable bytes shown as such, the escape character dropped

@@ -56,6 +56,11 @@ def test_hotel_without_price_shows_a_dash():
         ('["经济型"]', "error: arguments must be a JSON object"),
         ('{"type": "五星级"}', "error: argument 'type' must be one of"),
         ('{"price_range_lower": 500, "price_range_upper": 100}', "is greater than"),
+        ('{"price_range_lower": ' + "9" * 400 + "}", "far too large a number"),
+        ('{"price_range_lower": ' + "9" * 5_000 + "}", "too many digits"),
+        ("[" * 60_000, "nested too deeply"),
+        ('{"type": "经济型", "type": "豪华型"}', "'type' appears twice"),
+        ('{"facilities": ' + '["无线网络", ' * 50 + '"早餐"' + "]" * 50 + "}", "must be a string, got list"),
     ],
 )
 def test_bad_arguments_are_one_error_line_and_exit_1(arguments: str, message: str):
@@ -104,3 +109,26 @@ def test_search_near_an_unknown_place_is_one_error_line():
     assert result.output.strip().splitlines() == [
         "error: unknown place '火星基地': no attraction, restaurant, hotel or subway station of that name"
     ]
+
+
+def test_search_never_prints_terminal_escapes(own_cache: Path):
+    store = HotelStore.open(learn_facilities=False)
+    # the hotels table of a hand-edited store file: names come back from it as they are
+    store.db.table("hotels").update({"name": "\x1b[2J\x1b[31m恶意酒店\x9b"}, doc_ids=[25])
+    result = run("search", '{"name": "恶意酒店", "facilities": ["\\u001b[2J宠物\\u0007乐园"]}')
+    assert result.exit_code == 0, result.output
+    assert "恶意酒店" in result.output and "宠物乐园" in result.output
+    assert not any(c in result.output for c in "\x1b\x07\x9b")
+
+
+def test_bookings_never_prints_terminal_escapes(own_cache: Path):
+    store = HotelStore.open(learn_facilities=False)
+    booking = Bookings(store).book(24, guest="张三")
+    # a file edited by hand (or by an older version) may hold anything: the listing still prints it safely
+    store.db.table("bookings").update(
+        {"guest": "\x1b[2J\x1b[31m李四\x9b", "hotel_name": "酒店\r\n伪造"}, doc_ids=[booking.id]
+    )
+    result = run("bookings")
+    assert result.exit_code == 0, result.output
+    assert "李四" in result.output and not any(c in result.output for c in "\x1b\x9b\r")
+    assert len(result.output.splitlines()) == 3  # header, one booking, the count

@@ -8,12 +8,15 @@ import click
 
 from agent.app.search_command import display_width
 from agent.core.bookings import CANCELLED, Booking
+from agent.core.text import clean_line
 
 HEADERS = ("id", "status", "hotel", "check-in", "nights", "guest", "booked at (UTC)")
 
 
 def _row(booking: Booking) -> list[str]:
-    return [
+    """The table cells of one booking, each on one line with no control characters: the store file may have
+    been edited by hand, and a terminal would run the escape sequences in it."""
+    cells = [
         str(booking.id),
         booking.status,
         booking.hotel_name,
@@ -22,6 +25,7 @@ def _row(booking: Booking) -> list[str]:
         booking.guest or "—",
         booking.created.replace("T", " ").replace("+00:00", ""),
     ]
+    return [clean_line(cell) or "—" for cell in cells]
 
 
 def render_bookings(bookings: Sequence[Booking]) -> list[str]:
@@ -46,7 +50,10 @@ def bookings(cancel_id: int | None) -> None:
     book = Bookings.open()
     if cancel_id is not None:
         cancelled = book.cancel(cancel_id)
-        click.echo(f"cancelled booking {cancelled.id}: {cancelled.hotel_name}")
+        click.echo(f"cancelled booking {cancelled.id}: {clean_line(cancelled.hotel_name)}")
         return
-    for line in render_bookings(book.list()):
+    listing = book.listing()
+    for line in render_bookings(listing.bookings):
         click.echo(line)
+    for problem in listing.damaged:  # after the table, so that they are the last thing read
+        click.echo(f"warning: {problem}", err=True)

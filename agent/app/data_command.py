@@ -1,4 +1,4 @@
-"""`hotel-agent data download|check|path`."""
+"""`hotel-agent data download|check|path|repair`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from agent.core.errors import DataMissingError
 
 @click.group()
 def data() -> None:
-    """Fetch and verify the CrossWOZ hotel database and the course's dialogue splits."""
+    """Fetch and verify the CrossWOZ hotel database and the course's dialogue splits; repair the cache."""
 
 
 @data.command()
@@ -60,3 +60,34 @@ def check() -> None:
     if bad:
         raise DataMissingError(f"{bad} data file(s) missing or corrupt in {directory}; {datafiles.FIX_HINT}")
     click.echo(f"all {len(datafiles.DATA_FILES)} files verified in {directory}")
+
+
+@data.command()
+def repair() -> None:
+    """Keep damaged files of the cache dir aside and let new ones start.
+
+    Checks the store (hotels.json: the hotels and your bookings) and the chat history (history.json). A file
+    that cannot be read is renamed, byte for byte, to <name>.damaged-<time> beside it (never deleted, never
+    overwritten), so that what it holds can still be recovered by hand; the next command starts a new one.
+    Files that read well are left alone."""
+    from agent.app import history
+    from agent.core.atomic_storage import damage, locked, move_aside
+    from agent.core.store import STORE_FILE, STORE_TABLES
+
+    directory = datafiles.ensure_cache_dir()
+    moved = 0
+    for name, tables in ((STORE_FILE, STORE_TABLES), (history.HISTORY_FILE, history.TABLES)):
+        path = directory / name
+        if not path.exists():
+            click.echo(f"absent    {path}")
+            continue
+        with locked(path):  # no writer is half-way through a write while the file is checked and moved
+            problem = damage(path, tables)
+            kept = move_aside(path) if problem is not None else None
+        if kept is None:
+            click.echo(f"ok        {path}")
+        else:
+            moved += 1
+            click.echo(f"moved     {path} to {kept.name} ({problem}); a new one starts with the next command")
+    if not moved:
+        click.echo(f"nothing to repair in {directory}")

@@ -30,7 +30,10 @@ def export(out: Path, rating: str) -> None:
     """Write one JSONL line per rated reply to OUT: the dialogue up to that reply in the GLM-4 `messages`
     format (as in train.glm4.jsonl) plus a `feedback` object {rating, conversation, backend, model, at}.
     `--rating up` gives lines ready to join the training data."""
-    lines = list(rated_lines(ConversationHistory.open().all(), None if rating == "all" else rating))  # type: ignore[arg-type]
+    listing = ConversationHistory.open().listing()
+    lines = list(rated_lines(listing.conversations, None if rating == "all" else rating))  # type: ignore[arg-type]
+    for problem in listing.damaged:
+        click.echo(f"warning: {problem}; not exported", err=True)
     try:
         write_jsonl(out, lines)
     except OSError as e:

@@ -6,6 +6,7 @@ import click
 
 from agent.app.history import ConversationHistory
 from agent.core.codecs import dialogue_to_json_line
+from agent.core.text import clean_line
 from agent.core.turns import AssistantTurn, ReturnTurn, SearchTurn, UserTurn
 
 
@@ -29,9 +30,9 @@ def history(show_id: str | None, as_json: bool, delete_id: str | None) -> None:
     first message. `hotel-agent --continue` resumes the newest one."""
     store = ConversationHistory.open()
     if delete_id is not None:
-        conversation = store.get(delete_id)
-        store.delete(conversation.id)
-        click.echo(f"deleted {conversation.id}")
+        conversation_id = store.stored_id(delete_id)  # a damaged conversation can be deleted too
+        store.delete(conversation_id)
+        click.echo(f"deleted {clean_line(conversation_id)}")
         return
     if show_id is not None:
         conversation = store.get(show_id)
@@ -41,25 +42,30 @@ def history(show_id: str | None, as_json: bool, delete_id: str | None) -> None:
         for turn in conversation.dialogue:
             click.echo(_describe(turn))
         return
-    conversations = store.all()
-    if not conversations:
+    listing = store.listing()
+    if not listing.conversations:
         click.echo(f"no saved conversations in {store.path}")
-        return
-    click.echo(f"{'id':12}  {'updated (UTC)':16}  {'backend':14}  turns  rated  first message")
-    for c in conversations:
+    else:
+        click.echo(f"{'id':12}  {'updated (UTC)':16}  {'backend':14}  turns  rated  first message")
+    for c in listing.conversations:
         rated = "".join("+" if f.rating == "up" else "-" for f in c.feedback)
+        updated = clean_line(c.updated[:16].replace("T", " "))
         click.echo(
-            f"{c.id:12}  {c.updated[:16].replace('T', ' '):16}  {c.backend:14}  {len(c.dialogue):5}  "
-            f"{rated or '·':5}  {c.title}"
+            f"{clean_line(c.id):12}  {updated:16}  {clean_line(c.backend):14}  {len(c.dialogue):5}  "
+            f"{rated or '·':5}  {clean_line(c.title)}"
         )
+    for problem in listing.damaged:
+        click.echo(f"warning: {problem}; `hotel-agent history --delete ID` removes it", err=True)
 
 
 def _describe(turn) -> str:
+    """One turn as one line of text, with no control characters (the history file may hold anything)."""
     if isinstance(turn, UserTurn):
-        return f"user:      {turn.content}"
+        return f"user:      {clean_line(turn.content)}"
     if isinstance(turn, SearchTurn):
-        return f"search:    {turn.arguments}"
+        return f"search:    {clean_line(str(turn.arguments))}"
     if isinstance(turn, ReturnTurn):
-        return f"return:    {len(turn.records)} hotel(s): " + ", ".join(str(r.get("name")) for r in turn.records)
+        names = ", ".join(clean_line(str(r.get("name"))) for r in turn.records)
+        return f"return:    {len(turn.records)} hotel(s): {names}"
     assert isinstance(turn, AssistantTurn)
-    return f"assistant: {turn.content}"
+    return f"assistant: {clean_line(turn.content)}"

@@ -8,7 +8,6 @@ exchange. A booking or a cancellation asked for in the chat is written only afte
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -23,7 +22,7 @@ from agent.app.outcomes import (
     question,
 )
 from agent.core.errors import UserError
-from agent.core.text import MAX_MESSAGE_CHARS, clean_line
+from agent.core.text import MAX_MESSAGE_CHARS, clean_line, clean_text
 from agent.core.turns import Dialogue
 from agent.dialogue.actions import BookingProposal, Proposal
 from agent.dialogue.loop import (
@@ -53,11 +52,10 @@ _TRAILING_PUNCTUATION = "。！!.，,～~ "
 # A line longer than this is not read into memory: it cannot be a message (the loop's limit, plus room for
 # the spaces and line ending the loop strips).
 _LINE_LIMIT = MAX_MESSAGE_CHARS + 64
-_NOT_TEXT = re.compile(r"[\ud800-\udfff]")  # what surrogateescape makes of bytes that are not UTF-8
 
 
 class BadLine(UserError):
-    """An input line that cannot be a message (too long, not UTF-8); it has been read and is skipped."""
+    """An input line that cannot be a message (too long); it has been read and is skipped."""
 
 
 def run_plain(backend: str, continue_last: bool, **backend_options: Any) -> None:
@@ -76,7 +74,12 @@ def run_plain(backend: str, continue_last: bool, **backend_options: Any) -> None
     loop = DialogueLoop(create(backend, chat_only=True, **backend_options), store, bookings)
     history = ConversationHistory.open()
     model = backend_options.get("model")
-    last = history.last() if continue_last else None
+    last = None
+    if continue_last:  # the newest conversation that reads well; damaged ones are named, not resumed
+        listing = history.listing()
+        last = listing.conversations[0] if listing.conversations else None
+        for problem in listing.damaged:
+            print(f"! warning: {problem}", flush=True)
     # --continue appends to the last conversation (as the TUI does); otherwise a new one, saved once it has a turn
     conversation = (
         replace(last, backend=backend, model=model or last.model)
@@ -88,9 +91,8 @@ def run_plain(backend: str, continue_last: bool, **backend_options: Any) -> None
         nonlocal conversation
         conversation = history.save(replace(conversation, dialogue=dialogue))
 
-    if hasattr(sys.stdin, "reconfigure"):
-        # Bytes that are not UTF-8 become surrogates we can spot and skip, instead of ending the chat.
-        sys.stdin.reconfigure(errors="surrogateescape")
+    if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 become U+FFFD, not a UnicodeDecodeError
+        sys.stdin.reconfigure(errors="replace")
     try:
         chat_lines(loop, sys.stdin, sys.stdout, conversation.dialogue, interactive=sys.stdin.isatty(), on_exchange=save)
     except KeyboardInterrupt:  # Ctrl-C ends the chat like EOF does, without a traceback
@@ -114,9 +116,8 @@ class LineReader:
             while (rest := self.lines.readline(1 << 16)) and not rest.endswith("\n"):
                 pass  # skip the rest of the line, a chunk at a time
             raise BadLine(f"line {self.number} is too long (over {MAX_MESSAGE_CHARS:,} characters); skipped")
-        if _NOT_TEXT.search(line):
-            raise BadLine(f"line {self.number} is not UTF-8 text; skipped")
-        return line.strip()
+        # no lone surrogates (undecodable bytes) or terminal escapes past this door: shown as U+FFFD, dropped
+        return clean_text(line).strip()
 
 
 def chat_lines(

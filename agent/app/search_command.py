@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
+from agent.core import strict_json
 from agent.core.errors import ArgumentError, UserError
 from agent.core.places import KIND_LABELS, REASON_TEXT
 from agent.core.search_result import SearchResult
 from agent.core.store import has_price
+from agent.core.text import clean_line
 
 COLUMNS = ("name", "type", "price", "rating", "subway", "phone")
 HEADERS = {"name": "酒店", "type": "类型", "price": "价格", "rating": "评分", "subway": "地铁", "phone": "电话"}
@@ -29,12 +30,13 @@ def _pad(text: str, width: int) -> str:
 
 
 def _cell(record: dict[str, Any], column: str) -> str:
+    """One table cell on one line, with no control characters: a store file may hold anything."""
     value = record.get(column)
     if column == "price":
         return f"{value:g}" if has_price(record) else "—"
     if column == "rating":
         return f"{value:.1f}" if isinstance(value, (int, float)) else "—"
-    return str(value) if value not in (None, "") else "—"
+    return (clean_line(str(value)) or "—") if value is not None else "—"
 
 
 def render_table(records: Sequence[dict[str, Any]], reasons: Sequence[str] = ()) -> list[str]:
@@ -60,7 +62,7 @@ def render_result(result: SearchResult, total: int) -> list[str]:
     if result.relaxed:
         lines.append(f"no hotel meets every constraint; dropped: {', '.join(result.relaxed)} (closest hotels first)")
     if result.unmapped:
-        lines.append(f"facilities not understood, ignored: {'、'.join(result.unmapped)}")
+        lines.append(f"facilities not understood, ignored: {clean_line('、'.join(result.unmapped))}")
     if not result.records:
         lines.append("no hotel found")
         return lines
@@ -71,12 +73,16 @@ def render_result(result: SearchResult, total: int) -> list[str]:
 
 
 def parse_arguments(text: str) -> dict[str, Any]:
+    """The JSON object in `text`, read strictly (agent.core.strict_json: a duplicate key is refused, never
+    last-wins); ArgumentError otherwise."""
     try:
-        arguments = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ArgumentError(f"arguments are not valid JSON: {e.msg} at column {e.colno}") from None
+        arguments = strict_json.loads(text)
+    except strict_json.JSONError as e:
+        raise ArgumentError(f"arguments are not valid JSON: {e}") from None
     if not isinstance(arguments, dict):
-        raise ArgumentError(f'arguments must be a JSON object like \'{{"type": "经济型"}}\', got {text.strip()!r}')
+        shown = clean_line(text)
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        raise ArgumentError(f'arguments must be a JSON object like \'{{"type": "经济型"}}\', got {shown!r}')
     return arguments
 
 

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from tinydb.table import Table
 
 from agent.core.atomic_storage import Schema, ensure_schema, locked
 from agent.core.dates import check_in_date
-from agent.core.errors import UserError
+from agent.core.errors import DataFormatError, UserError
 from agent.core.schema import guest_name, nights_count
-from agent.core.store import HotelStore
+from agent.core.store import STORE_TABLES, HotelStore
+from agent.core.text import clean_line
 
 BOOKINGS_TABLE = "bookings"
+assert BOOKINGS_TABLE in STORE_TABLES
 BOOKINGS_SCHEMA = Schema(BOOKINGS_TABLE, 1)
 CONFIRMED = "confirmed"
 CANCELLED = "cancelled"
@@ -38,6 +40,19 @@ class Booking:
 
     @classmethod
     def from_document(cls, doc_id: int, doc: Mapping[str, Any]) -> Booking:
+        """The booking stored as `doc`; DataFormatError naming the first field that is missing or of the wrong
+        kind (a file edited by hand, or by a program that is not this one)."""
+        unknown = sorted(set(doc) - {name for name, _, _ in _FIELDS})
+        if unknown:  # a field renamed by damage: reading on without it would drop what it held
+            raise DataFormatError(f"booking {doc_id} is damaged (unknown field {_shown(unknown[0])})")
+        for name, kinds, required in _FIELDS:
+            value = doc.get(name)
+            if (value is None and required) or (
+                value is not None and (isinstance(value, bool) or not isinstance(value, kinds))
+            ):
+                raise DataFormatError(f"booking {doc_id} is damaged ({name} is {_shown(value)})")
+        if doc["status"] not in (CONFIRMED, CANCELLED):
+            raise DataFormatError(f"booking {doc_id} is damaged (status is {_shown(doc['status'])})")
         return cls(
             id=doc_id,
             hotel_id=doc["hotel_id"],
@@ -48,6 +63,32 @@ class Booking:
             check_in=doc.get("check_in"),
             nights=doc.get("nights"),
         )
+
+
+# (field, the type it must have, whether it must be there) of a stored booking.
+_FIELDS: tuple[tuple[str, type, bool], ...] = (
+    ("hotel_id", int, True),
+    ("hotel_name", str, True),
+    ("created", str, True),
+    ("status", str, True),
+    ("guest", str, False),
+    ("check_in", str, False),
+    ("nights", int, False),
+)
+
+
+def _shown(value: Any) -> str:
+    """A stored value in an error line: one line, short, no control characters."""
+    text = clean_line(repr(value))
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every booking that reads well, oldest first, and one line for each that does not."""
+
+    bookings: list[Booking]
+    damaged: list[str]
 
 
 class Bookings:
@@ -100,23 +141,38 @@ class Bookings:
     def cancel(self, booking_id: int) -> Booking:
         with locked(self.store.path):
             table = self._table()
-            doc = table.get(doc_id=booking_id) if isinstance(booking_id, int) else None
-            if doc is None:
-                raise UserError(f"no booking with id {booking_id!r}; `hotel-agent bookings` lists them")
-            if doc["status"] == CANCELLED:
-                raise UserError(f"booking {booking_id} ({doc['hotel_name']}) is already cancelled")
+            booking = self._stored(table, booking_id)
+            if booking.status == CANCELLED:
+                raise UserError(f"booking {booking_id} ({clean_line(booking.hotel_name)}) is already cancelled")
             table.update({"status": CANCELLED}, doc_ids=[booking_id])
-        return Booking.from_document(booking_id, {**doc, "status": CANCELLED})
+        return replace(booking, status=CANCELLED)
 
     def get(self, booking_id: int) -> Booking:
-        doc = self._table().get(doc_id=booking_id) if isinstance(booking_id, int) else None
+        return self._stored(self._table(), booking_id)
+
+    def _stored(self, table: Table, booking_id: int) -> Booking:
+        doc = table.get(doc_id=booking_id) if isinstance(booking_id, int) and not isinstance(booking_id, bool) else None
         if doc is None:
             raise UserError(f"no booking with id {booking_id!r}; `hotel-agent bookings` lists them")
-        return Booking.from_document(booking_id, doc)
+        try:
+            return Booking.from_document(booking_id, doc)
+        except DataFormatError as e:
+            raise DataFormatError(f"{e}; it was left as it is in {self.store.path}: fix it there by hand") from None
+
+    def listing(self) -> Listing:
+        """Every booking that reads well, oldest first, and a line for each damaged one (never dropped
+        silently, never deleted: the file keeps it for a person to fix)."""
+        bookings, damaged = [], []
+        for doc in sorted(self._table().all(), key=lambda d: d.doc_id):
+            try:
+                bookings.append(Booking.from_document(doc.doc_id, doc))
+            except DataFormatError as e:
+                damaged.append(str(e).replace(" is damaged", f" in {self.store.path} is damaged", 1))
+        return Listing(bookings, damaged)
 
     def list(self) -> list[Booking]:
-        """Every booking, oldest first."""
-        return sorted((Booking.from_document(d.doc_id, d) for d in self._table().all()), key=lambda b: b.id)
+        """Every booking that reads well, oldest first (`listing` also names the damaged ones)."""
+        return self.listing().bookings
 
 
 def booking_to_json(booking: Booking) -> dict[str, Any]:

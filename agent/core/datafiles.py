@@ -16,7 +16,8 @@ from pathlib import Path
 
 import platformdirs
 
-from agent.core.errors import DataMissingError
+from agent.core.atomic_storage import ensure_dir
+from agent.core.errors import DataMissingError, StorageError
 
 CROSSWOZ_URL = "https://raw.githubusercontent.com/thu-coai/CrossWOZ/master/data/crosswoz/database/"
 COURSE_URL = "https://raw.githubusercontent.com/agiclass/Student_Experiments/v8/data/"
@@ -109,6 +110,17 @@ def data_dir() -> Path:
 def cache_dir() -> Path:
     env = os.environ.get("HOTEL_AGENT_CACHE")
     return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("hotel-agent"))
+
+
+def ensure_cache_dir() -> Path:
+    """The cache dir, created when absent; StorageError (one line, naming HOTEL_AGENT_CACHE) when it cannot be
+    a directory."""
+    directory = cache_dir()
+    try:
+        ensure_dir(directory)
+    except StorageError as e:
+        raise StorageError(f"{e}; set HOTEL_AGENT_CACHE to a directory for hotel-agent's files") from None
+    return directory
 
 
 def data_path(relative: str) -> Path:

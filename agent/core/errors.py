@@ -27,3 +27,8 @@ class ArgumentError(UserError):
 
 class DataMissingError(UserError):
     """A data file is absent or corrupt; the message says how to fix it."""
+
+
+class StorageError(UserError):
+    """A file could not be read or written (a full disk, a read-only or missing directory, a path that is a
+    file): one line naming it. A failed write leaves the file as it was."""

@@ -23,10 +23,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from agent.core.atomic_storage import write_atomically
+from agent.core.atomic_storage import ensure_dir, write_atomically
 from agent.core.codecs import read_dialogues
 from agent.core.datafiles import sha256_of
+from agent.core.errors import StorageError
 from agent.core.turns import ReturnTurn, SearchTurn
 
 # Assumed share of training searches whose records lack the phrase's facility anyway (relaxed searches, label
@@ -215,21 +217,17 @@ def load_facility_map(
     sha = sha256_of(train_path)
     cache = cache_dir / "facility_map.json" if cache_dir is not None else None
     if cache is not None and cache.is_file():
-        try:
-            cached = json.loads(cache.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            cached = {}
+        cached = _read_cache(cache)
         if (
             cached.get("version") == CACHE_VERSION
             and cached.get("train_sha256") == sha
             and cached.get("facilities") == list(names)
             and cached.get("parameters") == _parameters()
         ):
-            return FacilityMap(names, {p: tuple(fs) for p, fs in cached["learned"].items()})
+            return FacilityMap(names, cached["learned"])
     learned = learn_phrase_map(observations_from_file(train_path, hotel_facilities), hotel_facilities)
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(
+        _save_cache(
             cache,
             json.dumps(
                 {
@@ -244,3 +242,25 @@ def load_facility_map(
             ),
         )
     return FacilityMap(names, learned)
+
+
+def _read_cache(path: Path) -> dict[str, Any]:
+    """The cached map ({} when the file is unreadable or not of our making: it is learned again then)."""
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        learned = cached["learned"]
+        if not all(isinstance(fs, list) and all(isinstance(f, str) for f in fs) for fs in learned.values()):
+            return {}
+        cached["learned"] = {p: tuple(fs) for p, fs in learned.items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return {}
+    return cached
+
+
+def _save_cache(path: Path, text: str) -> None:
+    """Write the cache when the cache dir allows; a read-only or full one only costs learning again next time."""
+    try:
+        ensure_dir(path.parent)
+        write_atomically(path, text)
+    except StorageError:
+        pass

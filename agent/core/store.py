@@ -54,6 +54,8 @@ from agent.core.search_result import NearPlace, SearchResult
 
 STORE_FILE = "hotels.json"
 HOTELS_TABLE = "hotels"
+# Every table of the store file (agent.core.bookings keeps "bookings" here); any other name in it is damage.
+STORE_TABLES = (HOTELS_TABLE, "bookings")
 HOTELS_SCHEMA = Schema("hotels", 1)
 NO_PRICE = -1.0
 # Cheapest to dearest: relaxing `type` prefers the neighbouring class.
@@ -97,6 +99,31 @@ def hotel_record(hotel_id: int, raw: Mapping[str, Any]) -> dict[str, Any]:
         raise DataFormatError(
             f"hotel {hotel_id} lacks a field or has a bad value ({e!r})", path=datafiles.HOTEL_DB
         ) from None
+
+
+# What each field of a hotel record holds (price -1.0 when the database has none).
+_RECORD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "type": str,
+    "address": str,
+    "subway": str,
+    "phone": str,
+    "facilities": list,
+    "price": (int, float),
+    "rating": (int, float),
+    "hotel_id": int,
+}
+
+
+def is_hotel_record(doc: Mapping[str, Any]) -> bool:
+    """True when `doc` has exactly the fields of `hotel_record`'s output, each of its type."""
+    return (
+        set(doc) == set(_RECORD_TYPES)
+        and all(
+            isinstance(doc.get(key), kind) and not isinstance(doc.get(key), bool) for key, kind in _RECORD_TYPES.items()
+        )
+        and all(isinstance(f, str) for f in doc["facilities"])
+    )
 
 
 def read_source(path: Path) -> list[dict[str, Any]]:
@@ -227,11 +254,10 @@ class HotelStore:
         The facility map is learned from the training dialogues when they are present (cached by their
         sha256); without them, phrases are matched to facility names by similarity only."""
         source = datafiles.data_path(datafiles.HOTEL_DB)
-        path = path or datafiles.cache_dir() / STORE_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = path or datafiles.ensure_cache_dir() / STORE_FILE
         with locked(path):
             remove_stale_temp_files(path)
-            db = open_db(path)
+            db = open_db(path, STORE_TABLES)
             ensure_schema(db, HOTELS_SCHEMA)
             records = cls._load_or_build(db, source)
         train = None
@@ -247,9 +273,12 @@ class HotelStore:
     def _load_or_build(db: TinyDB, source: Path) -> list[dict[str, Any]]:
         sha = datafiles.sha256_of(source)
         if meta_get(db, HOTELS_TABLE).get("source_sha256") == sha:
-            stored = sorted(db.table(HOTELS_TABLE).all(), key=lambda d: d["hotel_id"])
-            if stored and [d["hotel_id"] for d in stored] == list(range(len(stored))):
-                return [dict(d) for d in stored]
+            stored = db.table(HOTELS_TABLE).all()
+            # The hotels are derived from the source: a record damaged in the file is rebuilt, not trusted.
+            if stored and all(is_hotel_record(d) for d in stored):
+                stored = sorted(stored, key=lambda d: d["hotel_id"])
+                if [d["hotel_id"] for d in stored] == list(range(len(stored))):
+                    return [dict(d) for d in stored]
         records = read_source(source)
         # Hotels and their source's sha in one write; the bookings table is carried over untouched.
         replace_tables(

@@ -16,6 +16,7 @@ from typing import Any
 
 from agent.core.errors import ArgumentError
 from agent.core.schema import HOTEL_TYPES, PROPERTIES, RANGES, TOOL_NAMES, TOOLS, validate_arguments
+from agent.core.text import clean_text
 from agent.core.turns import CALL_BY_TOOL, CALL_TYPES, AgentTurn, AssistantTurn, BookTurn, CancelTurn, SearchTurn
 from prompts.families import MODEL_ROLES, Family, get_family
 
@@ -23,13 +24,16 @@ _FENCE = re.compile(r"```[A-Za-z0-9_-]*\s*\n?(.*?)(?:```|$)", re.S)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _FACILITY_SPLIT = re.compile(r"[,，、;；/]+|\s+")
 MAX_DEPTH = 20  # deeper nesting is never a search_hotels call; the limit keeps recursion bounded
+# What the user sees when the model's reply is empty (only whitespace or special tokens): true, and a cue.
+EMPTY_REPLY = "抱歉，我没能生成回复，请再说一次。"
 
 
 def parse_agent_turn(text: str, family: str | Family) -> AgentTurn:
     """The turn a model wrote after the family's generation prompt (stop tokens may be included)."""
     family = get_family(family)
     role, body = split_role(_cut_at_stop(text, family), family)
-    body = _strip_special(body, family).strip()
+    # Lone surrogates would crash the save of the conversation, escapes would drive the user's terminal.
+    body = clean_text(_strip_special(body, family)).strip()
     for tool, turn_type in CALL_BY_TOOL.items():
         if body.startswith(tool):
             return _call(turn_type, body[len(tool) :])
@@ -39,7 +43,9 @@ def parse_agent_turn(text: str, family: str | Family) -> AgentTurn:
     bare = _bare_arguments_object(body)
     if bare is not None:
         return SearchTurn(bare)
-    return AssistantTurn(body)
+    # A model that answered with nothing but whitespace or special tokens would show the user nothing at all;
+    # no text at all is a generation stopped before its first token (the front end says it was stopped).
+    return AssistantTurn(body or (EMPTY_REPLY if text else ""))
 
 
 _CALL_BY_ROLE = {t.role: t for t in CALL_TYPES}
@@ -202,8 +208,11 @@ class _Reader:
         return match.group()
 
     def _object(self, depth: int) -> dict[str, Any]:
+        """The members read; a key given twice with different values is dropped (which one the model meant
+        is unknown: last-wins would be a guess)."""
         self.i += 1  # {
         result: dict[str, Any] = {}
+        ambiguous: set[str] = set()
         while True:
             try:
                 c = self._peek()
@@ -223,6 +232,10 @@ class _Reader:
                 value, _ = self.value(depth + 1)
             except _Incomplete:
                 return result
+            if key in ambiguous or (key in result and result[key] != value):
+                ambiguous.add(key)
+                result.pop(key, None)
+                continue
             result[key] = value
 
     def _array(self, depth: int) -> list[Any]:
@@ -329,7 +342,7 @@ def display_text(raw: str, family: str | Family) -> str | None:
     role, body = split_role(_cut_at_stop(raw, family), family)
     if family.template != "glm4.jinja" and role != "assistant":
         return None
-    body = _strip_special(body, family).lstrip()
+    body = clean_text(_strip_special(body, family)).lstrip()  # as parse_agent_turn will show it
     if (
         not body
         or body.startswith("{")

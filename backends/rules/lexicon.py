@@ -13,8 +13,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from agent.core.atomic_storage import ensure_dir, write_atomically
 from agent.core.codecs import read_dialogues
 from agent.core.datafiles import HOTEL_DB, TRAIN, cache_dir, data_path, sha256_of
+from agent.core.errors import StorageError
 from agent.core.turns import AssistantTurn, SearchTurn, UserTurn
 
 LEXICON_VERSION = 4  # bump when the mining changes, so stale caches are rebuilt
@@ -205,16 +207,17 @@ def load_lexicon() -> Lexicon:
     if path.is_file():
         try:
             lexicon = Lexicon.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, TypeError):
-            lexicon = None  # a stale or damaged cache is rebuilt below
+        except (OSError, ValueError, TypeError, RecursionError):
+            lexicon = None  # a stale, damaged or unreadable cache is rebuilt below
     if lexicon is None:
         lexicon = mine(train, db)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(lexicon.to_json(), ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
-        for stale in path.parent.glob("lexicon-*.json"):  # mined by older code or data: never read again
-            if stale != path:
-                stale.unlink(missing_ok=True)
+        try:  # 0600 like every file of the cache; a read-only or full cache dir only costs mining next time
+            ensure_dir(path.parent)
+            write_atomically(path, json.dumps(lexicon.to_json(), ensure_ascii=False))
+            for stale in path.parent.glob("lexicon-*.json"):  # mined by older code or data: never read again
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+        except (StorageError, OSError):
+            pass
     _CACHED[key] = lexicon
     return lexicon

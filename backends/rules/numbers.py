@@ -71,10 +71,27 @@ _RANGE_SEP = r"多?\s*(?:-|－|—|~|～|到|至|和|、)\s*"
 _PRICE_UNIT = r"\s*(?:元|块钱|块|rmb|RMB)?"
 _RATING_UNIT = r"\s*分?"
 
+# The patterns above backtrack over a run of digits, numerals or spaces from every position the run offers:
+# quadratic in the run's length (cubic for spaces between two `\s*`), minutes to hours for one long message.
+# No price or rating has more than MAX_NUMBER_RUN digits in a row, and no pattern tells MAX_SPACE_RUN spaces
+# from more, so `_bounded` cuts longer runs before matching and every match attempt does bounded work.
+MAX_NUMBER_RUN = 16
+MAX_SPACE_RUN = 8
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_NUMBER_RUN + 1},}}|[{CN_NUMERAL}]{{{MAX_NUMBER_RUN + 1},}}")
+_LONG_SPACE = re.compile(rf"\s{{{MAX_SPACE_RUN + 1},}}")
+NOT_A_NUMBER = "\ufffc"  # what a run too long to be a number becomes: no pattern reads it as one
+
+
+def _bounded(text: str) -> str:
+    """`text` with runs of digits or Chinese numerals too long to be a number replaced by NOT_A_NUMBER and
+    runs of whitespace cut to MAX_SPACE_RUN; the same for every message a person writes."""
+    text = _LONG_NUMBER.sub(NOT_A_NUMBER, text)
+    return _LONG_SPACE.sub(lambda m: m.group()[:MAX_SPACE_RUN], text)
+
 
 def parse_price(text: str) -> Bounds | None:
     """The price constraint in `text`, or None. Numbers under 50 are not prices (they are ratings or counts)."""
-    text = text.replace("，", ",")
+    text = _bounded(text).replace("，", ",")
     # 五六百 / 四五百: two adjacent digits before a unit mean a range of that unit.
     m = re.search(r"([一二两三四五六七八九])([一二三四五六七八九])(百|千)", text)
     if m and _DIGITS[m.group(2)] > _DIGITS[m.group(1)]:
@@ -121,6 +138,7 @@ def parse_price(text: str) -> Bounds | None:
 
 def parse_rating(text: str) -> Bounds | None:
     """The rating constraint in `text`, or None: 4.5分以上 → lower 4.5; 评分是5分 → exactly 5; 四分半 → 4.5."""
+    text = _bounded(text)
     text = re.sub(
         r"([一二三四五12345])(分|星)半", lambda m: f"{(to_number(m.group(1)) or 0.0) + 0.5:g}{m.group(2)}", text
     )

@@ -116,9 +116,10 @@ def test_a_choice_is_confirmed_with_a_closing(backend):
     assert "入住愉快" in reply(backend, dialogue)
 
 
-def test_thanks_get_a_closing_without_a_search(backend):
+def test_thanks_get_a_closing_without_a_search_that_presumes_no_booking(backend):
     dialogue = after_search(A).with_turn(AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("谢谢，再见"))
-    assert "愉快" in reply(backend, dialogue)
+    text = reply(backend, dialogue)
+    assert "再见" in text and "入住愉快" not in text
 
 
 def test_replies_never_name_a_hotel_outside_the_records(backend):

@@ -4,31 +4,61 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.core.errors import UserError
-from agent.core.turns import AssistantTurn, Dialogue, SearchTurn, UserTurn
+from agent.core.turns import AgentTurn, AssistantTurn, CancelTurn, Dialogue, ResultTurn, SearchTurn, UserTurn
 from backends.base import Prediction, TextCallback
 from backends.registry import register
+from backends.rules.booking import booking_turn, is_decision
+from backends.rules.booking_replies import result_reply
+from backends.rules.fallbacks import CHINESE_ONLY, CLARIFY, GREETING, is_greeting, not_chinese, understood
 from backends.rules.lexicon import Lexicon, lexicon_cache_key, load_lexicon
 from backends.rules.nlg import TemplateBank, generate
-from backends.rules.nlu import understand
+from backends.rules.nlu import Understanding, understand
 from backends.rules.policy import decide
+from backends.rules.references import Reference, focus, points_at_one, resolve, shown_rows
+from backends.rules.relaxations import Lifted, lifted, unsaid
 
 
-def last_user_text(dialogue: Dialogue) -> str:
-    for turn in reversed(dialogue.turns):
-        if isinstance(turn, UserTurn):
-            return turn.content
-    return ""
+@dataclass(frozen=True)
+class Message:
+    """The latest user message as the rules read it."""
+
+    text: str
+    understanding: Understanding
+    reference: Reference  # the shown rows it points at
+    lift: Lifted  # the constraints it lifts
 
 
-def shown_records(dialogue: Dialogue) -> list[dict[str, Any]]:
-    """Records the user has seen before the latest user message (what "这家" / "哪个" refer to)."""
-    turns = dialogue.turns
-    last_user = max((i for i, t in enumerate(turns) if isinstance(t, UserTurn)), default=len(turns))
-    return Dialogue(turns[:last_user]).last_records() if isinstance(turns[-1], UserTurn) else dialogue.last_records()
+def _cannot_act(message: Message, dialogue: Dialogue) -> str | None:
+    """The reply to a message the search-or-reply rules cannot act on (another language, nothing about hotels, a
+    row beyond the table, a constraint lifted that was never set), or None."""
+    text, understanding, reference, lift = message.text, message.understanding, message.reference, message.lift
+    if not_chinese(text):
+        return CHINESE_ONLY
+    if reference.out_of_range is not None:
+        return f"列表里只有{len(shown_rows(dialogue))}家酒店，请问您说的是第几家？"
+    if lift.unset and not lift and not understanding.slots:
+        return f"好的，目前的条件里本来就没有{'、'.join(lift.unset)}的要求。"
+    if not lift and not understood(text, understanding, reference.explicit or points_at_one(text)):
+        return GREETING if is_greeting(text) else CLARIFY
+    return None
+
+
+def _rows(reference: Reference, understanding: Understanding, dialogue: Dialogue) -> tuple[list[int] | None, bool]:
+    """(the shown rows a follow-up is about when the user pointed at them without naming them — 第二家, 这家, or an
+    elliptical 地址呢？ right after talking about one hotel —, whether the reply should name the hotel). None: let
+    the reply find the names itself."""
+    if reference.how == "ordinal" or (reference.how == "name" and not understanding.shown_mentions):
+        return list(reference.indices), True
+    if reference.how == "focus":
+        return list(reference.indices), False  # 这家酒店的评分？ is answered 这家酒店的评分是…
+    if not reference.how and understanding.attributes and not understanding.shown_mentions:
+        current = focus(dialogue)
+        return ([current], True) if current is not None else (None, False)
+    return None, False
 
 
 @dataclass
@@ -61,12 +91,43 @@ class RulesBackend:
     ) -> list[Prediction]:
         return [Prediction(self.next_turn(d)) for d in dialogues]
 
-    def next_turn(self, dialogue: Dialogue) -> SearchTurn | AssistantTurn:
-        understanding = understand(last_user_text(dialogue), self.lexicon, shown_records(dialogue))
-        decision = decide(dialogue, understanding)
+    def next_turn(self, dialogue: Dialogue) -> AgentTurn:
+        """The agent's next step, first rule that applies: the reply to a booking / cancellation result; the
+        booking flow's call or question; an honest answer to what cannot be read; else the data's search-or-reply
+        decision over the shown hotels."""
+        last = dialogue.turns[-1] if dialogue.turns else None
+        if isinstance(last, ResultTurn):
+            call = dialogue.turns[-2] if len(dialogue.turns) > 1 else None
+            return AssistantTurn(result_reply(last.result, cancelling=isinstance(call, CancelTurn)))
+        booking = booking_turn(dialogue, self.lexicon)
+        if booking is not None:
+            return booking
+        message = self._read(dialogue)
+        if isinstance(last, UserTurn):
+            fallback = _cannot_act(message, dialogue)
+            if fallback is not None:
+                return AssistantTurn(fallback)
+        decision = decide(dialogue, message.understanding, message.lift)
         if decision.search is not None:
             return SearchTurn(decision.search)
-        return AssistantTurn(generate(dialogue, self.bank, list(understanding.facility_question)))
+        return AssistantTurn(self._reply(message, dialogue))
+
+    def _read(self, dialogue: Dialogue) -> Message:
+        text = dialogue.last_user_text()
+        understanding = understand(unsaid(text), self.lexicon, dialogue.shown_records())
+        reference = resolve(text, dialogue)
+        if reference.how == "name" and set(understanding.slots) == {"name"}:
+            # 速8的电话？ about a shown 速8: a question about that row, not a search for every 速8.
+            understanding = replace(understanding, slots={})
+        return Message(text, understanding, reference, lifted(text, dialogue.last_search()))
+
+    def _reply(self, message: Message, dialogue: Dialogue) -> str:
+        rows, name_it = _rows(message.reference, message.understanding, dialogue)
+        # The data's farewell to a decision (好的，祝您入住愉快！) presumes a booking: kept for decisions until they
+        # start the booking flow; every other reply may presume one only when one was made.
+        booked = bool(dialogue.bookings()) or is_decision(message.text, message.reference, self.lexicon)
+        facilities = list(message.understanding.facility_question)
+        return generate(dialogue, self.bank, facilities, rows, name_hotel=name_it, booked=booked)
 
     def signature(self) -> dict[str, Any]:
         return {"backend": self.name, "lexicon": lexicon_cache_key()}

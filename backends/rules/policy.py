@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.core.turns import Dialogue, ReturnTurn
 from backends.rules.nlu import Understanding
+from backends.rules.relaxations import Lifted, wanted, without
 from backends.rules.state import changes_state, last_search, update_state
 
 
@@ -21,11 +22,15 @@ class Decision:
     search: dict[str, Any] | None  # arguments when the agent should search, else None (reply)
 
 
-def decide(dialogue: Dialogue, understanding: Understanding) -> Decision:
+def decide(dialogue: Dialogue, understanding: Understanding, lift: Lifted | None = None) -> Decision:
+    """Search (with the state carried and `lift`ed constraints taken out) or reply."""
     if not dialogue.turns or isinstance(dialogue.turns[-1], ReturnTurn):
         return Decision(None)  # a search just returned: answer with its records
     previous = last_search(dialogue)
     mentioned = dict(understanding.slots)
+    if previous is not None and lift:
+        # 价格不限 / 不要求健身房了: the same search without them, plus whatever else the message asks for.
+        return Decision(update_state(without(previous, lift), wanted(mentioned, lift)))
     if previous is None:
         # The first request is always a search, even one with no constraint yet ("帮我找个酒店").
         if understanding.thanks and not mentioned or understanding.bye and not mentioned:

@@ -174,3 +174,11 @@ def test_no_reply_claims_what_did_not_happen(chat):
     ]:
         chat.say(text, confirm=text != "取消刚才的预订")
     assert chat.corrected() == []
+
+
+def test_deciding_on_a_counted_hotel_starts_booking_it(chat):
+    second = chat.table[1]["name"]
+    reply = chat.say("我决定入住第二家了")
+    assert "入住人姓名" in reply and second in reply
+    chat.say("张三，12月1日，两晚")
+    assert [b.hotel_name for b in chat.booked()] == [second]

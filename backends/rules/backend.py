@@ -13,11 +13,13 @@ from backends.base import Prediction, TextCallback
 from backends.registry import register
 from backends.rules.booking import booking_turn, is_decision
 from backends.rules.booking_replies import result_reply
+from backends.rules.facility_check import facility_answer
 from backends.rules.fallbacks import CHINESE_ONLY, CLARIFY, GREETING, is_greeting, not_chinese, understood
 from backends.rules.lexicon import Lexicon, lexicon_cache_key, load_lexicon
 from backends.rules.nlg import TemplateBank, generate
 from backends.rules.nlu import Understanding, understand
 from backends.rules.policy import decide
+from backends.rules.questions import about_shown
 from backends.rules.references import Reference, focus, points_at_one, resolve, shown_rows
 from backends.rules.relaxations import Lifted, lifted, unsaid
 
@@ -30,6 +32,7 @@ class Message:
     understanding: Understanding
     reference: Reference  # the shown rows it points at
     lift: Lifted  # the constraints it lifts
+    about_shown: bool = False  # a question about the hotels shown (雅悦酒店有没有健身房？): no new search
 
 
 def _cannot_act(message: Message, dialogue: Dialogue) -> str | None:
@@ -45,6 +48,18 @@ def _cannot_act(message: Message, dialogue: Dialogue) -> str | None:
     if not lift and not understood(text, understanding, reference.explicit or points_at_one(text)):
         return GREETING if is_greeting(text) else CLARIFY
     return None
+
+
+def _facility_answer(message: Message, phrases: list[str], dialogue: Dialogue) -> str | None:
+    """有没有X about the hotel the message points at (named when the user named or counted it), or about every
+    row of the table when it points at none."""
+    shown = shown_rows(dialogue)
+    reference = message.reference
+    if reference.indices:
+        records = [shown[i] for i in reference.indices]
+        subject = records[0]["name"] if reference.how in ("ordinal", "name") else "这家酒店"
+        return facility_answer(phrases, records, message.text, subject=subject, together=len(records) > 1 or None)
+    return facility_answer(phrases, shown, message.text, together=len(shown) > 1)
 
 
 def _rows(reference: Reference, understanding: Understanding, dialogue: Dialogue) -> tuple[list[int] | None, bool]:
@@ -107,7 +122,7 @@ class RulesBackend:
             fallback = _cannot_act(message, dialogue)
             if fallback is not None:
                 return AssistantTurn(fallback)
-        decision = decide(dialogue, message.understanding, message.lift)
+        decision = decide(dialogue, message.understanding, message.lift, about_shown=message.about_shown)
         if decision.search is not None:
             return SearchTurn(decision.search)
         return AssistantTurn(self._reply(message, dialogue))
@@ -119,9 +134,16 @@ class RulesBackend:
         if reference.how == "name" and set(understanding.slots) == {"name"}:
             # 速8的电话？ about a shown 速8: a question about that row, not a search for every 速8.
             understanding = replace(understanding, slots={})
-        return Message(text, understanding, reference, lifted(text, dialogue.last_search()))
+        previous = dialogue.last_search()
+        asks = about_shown(text, understanding, reference, previous, shown_rows(dialogue))
+        return Message(text, understanding, reference, lifted(text, previous), asks)
 
     def _reply(self, message: Message, dialogue: Dialogue) -> str:
+        facilities_asked = message.understanding.slots.get("facilities")
+        if message.about_shown and facilities_asked:
+            answer = _facility_answer(message, list(facilities_asked), dialogue)
+            if answer is not None:
+                return answer
         rows, name_it = _rows(message.reference, message.understanding, dialogue)
         # The data's farewell to a decision (好的，祝您入住愉快！) presumes a booking: kept for decisions until they
         # start the booking flow; every other reply may presume one only when one was made.

@@ -80,14 +80,6 @@ def _surely_lacks(record: dict[str, Any], phrase: str) -> bool:
     return bool(named) and not any(f in (record.get("facilities") or []) for f in named)
 
 
-def _facility_of(record: dict[str, Any], phrase: str) -> str | None:
-    """The record's facility that the user's phrase most likely means, or None when none is close."""
-    from agent.core.facilities import similarity
-
-    best = max(((similarity(phrase, f), f) for f in record.get("facilities") or []), default=(0.0, None))
-    return best[1] if best[0] >= 0.5 else None
-
-
 def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
     """The kind of follow-up a user message is (for a reply without a new search)."""
     from backends.rules.nlu import ATTRIBUTE_WORDS, BYE, CHOICE, COMPARE, THANKS
@@ -394,17 +386,9 @@ def facility_answer(phrases: list[str], records: list[dict[str, Any]], user: str
         if re.search(r"什么设施|哪些设施|其他设施|设施有哪些", user):
             return "这家酒店提供的设施有" + "、".join(records[0].get("facilities") or []) + "。"
         return None
+    from backends.rules.facility_check import facility_answer as answer  # the store's facility map: loaded once
 
-    match = _facility_of
-    phrase = phrases[0]
-    if len(records) == 1 or not re.search(r"哪|谁|这些|这几|这两|都", user):
-        found = match(records[0], phrase)
-        return f"是的，这家酒店提供{found}。" if found else f"抱歉，这家酒店没有{phrase}。"
-    having = [(r["name"], match(r, phrase)) for r in records]
-    having = [(n, f) for n, f in having if f]
-    if not having:
-        return f"抱歉，这几家酒店都没有{phrase}。"
-    return "、".join(n for n, _ in having) + ("都" if len(having) > 1 else "") + f"提供{having[0][1]}。"
+    return answer(phrases, records, user)
 
 
 _YES = re.compile(r"^(是的|是呀|是啊|对的|对|有的|当然|必须的|没错)")

@@ -22,11 +22,16 @@ class Decision:
     search: dict[str, Any] | None  # arguments when the agent should search, else None (reply)
 
 
-def decide(dialogue: Dialogue, understanding: Understanding, lift: Lifted | None = None) -> Decision:
-    """Search (with the state carried and `lift`ed constraints taken out) or reply."""
+def decide(
+    dialogue: Dialogue, understanding: Understanding, lift: Lifted | None = None, *, about_shown: bool = False
+) -> Decision:
+    """Search (with the state carried and `lift`ed constraints taken out) or reply. `about_shown`: the message is
+    a question about the hotels shown (see backends.rules.questions), answered from their records."""
     if not dialogue.turns or isinstance(dialogue.turns[-1], ReturnTurn):
         return Decision(None)  # a search just returned: answer with its records
     previous = last_search(dialogue)
+    if previous is not None and about_shown:
+        return Decision(None)
     mentioned = dict(understanding.slots)
     if previous is not None and lift:
         # 价格不限 / 不要求健身房了: the same search without them, plus whatever else the message asks for.

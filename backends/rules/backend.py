@@ -145,8 +145,8 @@ class RulesBackend:
             if answer is not None:
                 return answer
         rows, name_it = _rows(message.reference, message.understanding, dialogue)
-        # The data's farewell to a decision (好的，祝您入住愉快！) presumes a booking: kept for decisions until they
-        # start the booking flow; every other reply may presume one only when one was made.
+        # The data's farewell to a decision (好的，祝您入住愉快！) presumes a booking: kept for the decisions that
+        # do not start booking (booking.DECISIONS_BOOK_ALL); every other reply presumes one only when one was made.
         booked = bool(dialogue.bookings()) or is_decision(message.text, message.reference, self.lexicon)
         facilities = list(message.understanding.facility_question)
         return generate(dialogue, self.bank, facilities, rows, name_hotel=name_it, booked=booked)

@@ -46,6 +46,6 @@ def about_shown(
     if _WANTS_OTHERS.search(text) or reference.how not in answered:
         return False  # 我想找一家评分4.5以上的 / 有没有带泳池的酒店: a search, even after a question
     changed = {k for k in slots if changes_state(previous, {k: slots[k]})}
-    if changed <= {"facilities"}:
-        return "facilities" in slots
+    if "facilities" in slots and changed <= {"facilities"}:
+        return True
     return ANSWERS_RECORD_FIELDS and reference.how in ("ordinal", "name")

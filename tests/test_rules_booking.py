@@ -182,3 +182,21 @@ def test_deciding_on_a_counted_hotel_starts_booking_it(chat):
     assert "入住人姓名" in reply and second in reply
     chat.say("张三，12月1日，两晚")
     assert [b.hotel_name for b in chat.booked()] == [second]
+
+
+@pytest.mark.parametrize("answer", ["王小明", "我是王小明", "名字还是王小明"])
+def test_the_name_given_as_an_answer(chat, answer):
+    chat.say("帮我订第一家，12月1日入住，一晚")
+    chat.say(answer)
+    assert [b.guest for b in chat.booked()] == ["王小明"]
+
+
+def test_asking_for_my_bookings_lists_those_made(chat):
+    chat.say("帮我订第二家，两晚，12月1日入住，名字张三")
+    reply = chat.say("我的预订有哪些？")
+    assert chat.table[1]["name"] in reply and "张三" in reply and chat.proposals == []
+
+
+def test_cancelling_an_unknown_number_asks_again_without_claiming(chat):
+    reply = chat.say("取消5号预订")
+    assert "没有找到" in reply and chat.corrected() == []

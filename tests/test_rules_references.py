@@ -100,3 +100,10 @@ def test_a_branch_name_picks_one_of_two_hotels_of_a_chain():
 def test_a_search_that_found_nothing_leaves_the_previous_table():
     dialogue = shown("北京甲乙酒店", "北京丙丁饭店").with_turn(UserTurn("有泳池吗"), ReturnTurn([]), UserTurn("第二家"))
     assert resolve("第二家", dialogue).one == 1
+
+
+def test_comparing_two_counted_hotels_leaves_the_third_out(chat):
+    first, second, third = chat.table
+    reply = chat.say("第一家和第二家哪个便宜？")
+    cheaper = min((first, second), key=lambda r: r["price"])
+    assert cheaper["name"] in reply and third["name"] not in reply

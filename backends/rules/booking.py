@@ -24,8 +24,16 @@ from agent.core.turns import (
     SearchTurn,
     UserTurn,
 )
-from backends.rules.booking_replies import ask_for, choose_among, found, not_found, nothing_to_cancel, request_dropped
-from backends.rules.booking_slots import Details, find_details, looks_like_name
+from backends.rules.booking_replies import (
+    ask_for,
+    bookings_made,
+    choose_among,
+    found,
+    not_found,
+    nothing_to_cancel,
+    request_dropped,
+)
+from backends.rules.booking_slots import Details, answers_name, bare_name, find_details
 from backends.rules.lexicon import Lexicon
 from backends.rules.nlu import constraint_slots, find_name
 from backends.rules.references import Reference, resolve, short_forms, shown_rows
@@ -54,6 +62,10 @@ _BOOKING_ID = re.compile(
     r"(\d{1,9})\s*号(?:的)?(?:预订|预定|订单)|(?:预订|预定|订单)(?:号|编号)?\s*[#＃]?\s*(\d{1,9})|[#＃](\d{1,9})"
 )
 # "Go on" while details are missing: not a new request (the front end's confirm callback does the confirming).
+# 我的预订有哪些？ / 查看订单: what was booked in this conversation.
+_LIST = re.compile(
+    r"(?:我的|哪些|查看|查询|看看|看一下|查一下|列出).{0,4}(?:预订|预定|订单)|(?:预订|预定|订单)(?:有哪些|列表|情况|记录)"
+)
 _ACK = re.compile(r"^(?:好的?|好吧|好啊|行|可以|嗯+|对|是的|没问题|ok|OK|确认|确定|订吧|订)[。！!~～.,，]*$")
 _CLOSING = re.compile(r"谢谢|多谢|感谢|再见|拜拜|没有(?:其他|别的)?(?:问题|事)了?|就这些")
 _FIELDS = ("hotel", "guest", "check_in", "nights")
@@ -161,9 +173,9 @@ def _fold_user(
         return opened.with_details(details), True, False
     if _DROP.search(text) and not details.any():
         return None, True, True
-    if details.any() or (asked_name and looks_like_name(text.strip())):
-        if asked_name and details.guest is None and looks_like_name(text.strip()):
-            details = replace(details, guest=text.strip())
+    if details.any() or (asked_name and answers_name(text)):
+        if asked_name and details.guest is None and answers_name(text):
+            details = replace(details, guest=bare_name(text))
         updated = request.with_details(details)
         if chooses and (request.hotel is None or asks_to_book(text)):
             updated = updated.with_reference(reference, shown, None)
@@ -252,6 +264,8 @@ def booking_turn(dialogue: Dialogue, lexicon: Lexicon) -> AgentTurn | None:
     """The next turn when the latest user message (or the search it led to) is about booking; else None."""
     last = dialogue.turns[-1] if dialogue.turns else None
     step = current_step(dialogue, lexicon)
+    if isinstance(last, UserTurn) and _LIST.search(last.content) and not _CANCEL.search(last.content):
+        return AssistantTurn(bookings_made(dialogue.bookings()))
     if isinstance(last, UserTurn):
         before = current_step(dialogue.before_last_user(), lexicon).request
         # 取消刚才的预订 cancels a booking; while details are being asked, 取消 / 不订了 drops the request instead.

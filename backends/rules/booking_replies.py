@@ -39,6 +39,17 @@ def choose_among(records: list[dict[str, Any]], out_of_range: int | None) -> str
     return f"{opening}请问您要预订哪一家：{listed}？"
 
 
+def bookings_made(bookings: list[dict[str, Any]]) -> str:
+    """The bookings still active in this conversation, from their results."""
+    if not bookings:
+        return "这次对话里您还没有预订。"
+    lines = [
+        f"{b['booking_id']}号预订：{b['hotel']}，{_date(b.get('check_in'))}入住，住{b.get('nights')}晚，入住人{b.get('guest')}"
+        for b in bookings
+    ]
+    return "这次对话里您的预订有：" + "；".join(lines) + "。"
+
+
 def not_found(name: str) -> str:
     return f"抱歉，没有找到“{name}”这家酒店，您可以换个名字，或者告诉我想找什么样的酒店。"
 
@@ -64,7 +75,7 @@ _FIELD_AGAIN = {
     "nights": "请告诉我住几晚（1到365晚）。",
     "guest": "请告诉我入住人姓名。",
     "hotel": "请告诉我要订哪一家酒店（可以说第几家，或酒店的名字）。",
-    "booking_id": "请告诉我要取消的预订号。",
+    "booking_id": "请告诉我要取消的是几号预订。",  # (预订号 alone reads as a booking made)
 }
 
 

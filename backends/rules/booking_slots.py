@@ -26,7 +26,7 @@ _CJK_NAME = r"[\u4e00-\u9fff·]{2,4}?"
 _LATIN_NAME = r"[A-Za-z][A-Za-z .'-]{0,29}[A-Za-z]"
 _NAME_END = r"(?=$|[，,。.！!？?、；;\s]|吧|呢|啊|哦|入住|住|预订|预定|订|的|两|一|\d)"
 _GUEST = re.compile(
-    rf"(?:入住人|住客|客人|姓名|名字|名称|预订人|联系人)(?:的?姓名)?\s*(?:是|叫|为|写|填|用)?\s*[:：]?\s*"
+    rf"(?:入住人|住客|客人|姓名|名字|名称|预订人|联系人)(?:的?姓名)?\s*(?:还是|也是|就是|都是|是|叫|为|写|填|用)?\s*[:：]?\s*"
     rf"({_LATIN_NAME}|{_CJK_NAME}){_NAME_END}"
     rf"|(?:我叫|我的名字是|本人)\s*({_LATIN_NAME}|{_CJK_NAME}){_NAME_END}"
     rf"|(?:用|以)\s*({_CJK_NAME})\s*的(?:名字|名义)"
@@ -71,6 +71,18 @@ def looks_like_name(text: str) -> bool:
     if not re.fullmatch(r"[\u4e00-\u9fff·]{2,4}", text) or _NOT_A_NAME.search(text):
         return False
     return text[0] in _SURNAMES or text.startswith(_COMPOUND_SURNAMES)
+
+
+_SELF = re.compile(r"^(?:我是|我姓名是|是|叫)")
+
+
+def answers_name(text: str) -> bool:
+    """A reply to "入住人姓名？" that is just the name: 张三 / 我是张三 / 是王小明."""
+    return looks_like_name(_SELF.sub("", text.strip()).rstrip("。.！!~～"))
+
+
+def bare_name(text: str) -> str:
+    return _SELF.sub("", text.strip()).rstrip("。.！!~～").strip()
 
 
 def find_guest(text: str, bare: bool = True) -> str | None:

@@ -138,6 +138,8 @@ def _followup(
         mentioned = [r for r in shown if _mentions(user, r["name"])]
     kind = reply_kind(user, shown)
     records = mentioned + [r for r in shown if r not in mentioned]
+    if referenced is not None and len(mentioned) > 1 and kind.startswith("compare"):
+        records = mentioned  # 第一家和第二家哪个便宜？ compares those two, not the whole table
     # Comparisons refer to records by rank, so a template saying "{n0} is higher" stays true.
     if kind == "compare-rating":
         records.sort(key=lambda r: -(r.get("rating") or 0))

@@ -111,6 +111,16 @@ def ordinal_row(text: str, count: int) -> tuple[int | None, int | None]:
     return (count - n if match.group(1) else n - 1), None
 
 
+def ordinal_rows(text: str, count: int) -> list[int]:
+    """Every row the text counts (第一家和第三家 → [0, 2]), in the order written."""
+    rows = []
+    for match in _ORDINAL.finditer(text):
+        row, _ = ordinal_row(match.group(0), count)
+        if row is not None and row not in rows:
+            rows.append(row)
+    return rows
+
+
 def points_at_one(text: str) -> bool:
     """这家 / 那家 / 刚才那个 …: the message points at a hotel without naming it."""
     return bool(_DEMONSTRATIVE.search(text))
@@ -167,7 +177,8 @@ def resolve(text: str, dialogue: Dialogue) -> Reference:
         return Reference()
     row, beyond = ordinal_row(text, len(shown))
     if row is not None:
-        return Reference((row,), "ordinal")
+        rows = ordinal_rows(text, len(shown))
+        return Reference(tuple(rows) if len(rows) > 1 else (row,), "ordinal")
     if beyond is not None:
         return Reference(how="ordinal", out_of_range=beyond)
     named = named_rows(text, shown)

@@ -36,7 +36,7 @@ from backends.rules.booking_replies import (
 from backends.rules.booking_slots import Details, answers_name, bare_name, find_details
 from backends.rules.lexicon import Lexicon
 from backends.rules.nlu import constraint_slots, find_name
-from backends.rules.references import Reference, resolve, short_forms, shown_rows
+from backends.rules.references import Reference, focus, resolve, short_forms, shown_rows
 
 # 帮我订 / 我要预订 / 预定 / 订这家 / 下单 (订 alone, but not 订餐 / 订票 / 订单)
 # (预定了 / 订了X: the user booked it already, elsewhere)
@@ -134,7 +134,9 @@ def is_decision(text: str, reference: Reference, lexicon: Lexicon) -> bool:
     return points and not constraint_slots(text, lexicon)
 
 
-def _opens(text: str, reference: Reference, details: Details, lexicon: Lexicon, shown: list[dict[str, Any]]) -> bool:
+def _opens(
+    text: str, reference: Reference, details: Details, lexicon: Lexicon, shown: list[dict[str, Any]], bare: str
+) -> bool:
     """Does this message (with no request open) ask to book? A booking verb with a hotel to book (a shown one, a
     name, or several shown to choose from) or with details; two details alone (12月1日入住两晚) when hotels are
     shown. A booking verb with search constraints and no hotel (再帮我预定一个评分4.5以上的) is a search."""
@@ -151,7 +153,8 @@ def _opens(text: str, reference: Reference, details: Details, lexicon: Lexicon, 
         if constraint_slots(text, lexicon):
             return False  # 明天帮我订一家4.5分以上的: a search first
         return details.any() or bool(shown) or find_name(text, lexicon) is not None
-    return bool(shown) and details.count() >= 2
+    # 12月1日入住两晚 / a bare 张三 after hotels were shown: nothing else reads them.
+    return bool(shown) and (details.count() >= 2 or answers_name(bare))
 
 
 def _fold_user(
@@ -161,15 +164,22 @@ def _fold_user(
     shown = shown_rows(dialogue)
     reference = resolve(text, dialogue)
     asked_name = request is not None and request.guest is None
-    details = find_details(_without_names(text, shown, lexicon), bare_name=asked_name or asks_to_book(text))
+    unnamed = _without_names(text, shown, lexicon)
+    details = find_details(unnamed, bare_name=asked_name or asks_to_book(text))
     chooses = reference.explicit and (asks_to_book(text) or not _QUESTION.search(text))
     if request is None:
-        if not _opens(text, reference, details, lexicon, shown):
+        if not _opens(text, reference, details, lexicon, shown, unnamed):
             return None, False, False
         name = find_name(text, lexicon) if not reference.explicit else None
         opened = Request().with_reference(reference, shown, name)
         if opened.hotel is None and opened.name is None and not opened.choices and shown:
-            opened = replace(opened, choices=tuple(shown))
+            # 帮我订 / 12月1日入住两晚 pointing at nothing: the hotel the conversation is about, else ask which.
+            current = focus(dialogue)
+            opened = (
+                replace(opened, hotel=shown[current]) if current is not None else replace(opened, choices=tuple(shown))
+            )
+        if details.guest is None and answers_name(unnamed):
+            details = replace(details, guest=bare_name(unnamed))
         return opened.with_details(details), True, False
     if _DROP.search(text) and not details.any():
         return None, True, True

@@ -154,7 +154,7 @@ def _opens(
             return False  # 明天帮我订一家4.5分以上的: a search first
         return details.any() or bool(shown) or find_name(text, lexicon) is not None
     # 12月1日入住两晚 / a bare 张三 after hotels were shown: nothing else reads them.
-    return bool(shown) and (details.count() >= 2 or answers_name(bare))
+    return bool(shown) and (details.count() >= 2 or answers_name(bare, latin=False))
 
 
 def _fold_user(
@@ -178,7 +178,7 @@ def _fold_user(
             opened = (
                 replace(opened, hotel=shown[current]) if current is not None else replace(opened, choices=tuple(shown))
             )
-        if details.guest is None and answers_name(unnamed):
+        if details.guest is None and answers_name(unnamed, latin=False):
             details = replace(details, guest=bare_name(unnamed))
         return opened.with_details(details), True, False
     if _DROP.search(text) and not details.any():

@@ -76,9 +76,10 @@ def looks_like_name(text: str) -> bool:
 _SELF = re.compile(r"^(?:我是|我姓名是|是|叫)")
 
 
-def answers_name(text: str) -> bool:
-    """A reply to "入住人姓名？" that is just the name: 张三 / 我是张三 / 是王小明."""
-    return looks_like_name(_SELF.sub("", text.strip()).rstrip("。.！!~～"))
+def answers_name(text: str, *, latin: bool = True) -> bool:
+    """A reply to "入住人姓名？" that is just the name: 张三 / 我是张三 / 是王小明 (/ Tom Smith, when `latin`)."""
+    name = bare_name(text)
+    return looks_like_name(name) and (latin or not name.isascii())
 
 
 def bare_name(text: str) -> str:

@@ -107,3 +107,22 @@ def test_comparing_two_counted_hotels_leaves_the_third_out(chat):
     reply = chat.say("第一家和第二家哪个便宜？")
     cheaper = min((first, second), key=lambda r: r["price"])
     assert cheaper["name"] in reply and third["name"] not in reply
+
+
+def test_two_counted_hotels_are_both_answered(chat):
+    first, _, third = chat.table
+    reply = chat.say("第一家和第三家的地址是什么？")
+    assert (
+        first["address"] in reply
+        and third["address"] in reply
+        and reply.index(first["name"]) < reply.index(third["name"])
+    )
+
+
+def test_a_chain_name_fitting_two_rows_answers_for_both(own_cache):
+    chat = open_chat()
+    chat.say("帮我找一家经济型酒店，要有国际长途电话")
+    chains = [r for r in chat.table if r["name"].startswith("锦江之星")]
+    assert len(chains) == 2
+    reply = chat.say("锦江之星的电话是多少？")
+    assert all(r["phone"] in reply for r in chains)

@@ -14,6 +14,7 @@ from backends.registry import register
 from backends.rules.booking import booking_turn, is_decision
 from backends.rules.booking_replies import result_reply
 from backends.rules.facility_check import facility_answer
+from backends.rules.facts import each_row
 from backends.rules.fallbacks import CHINESE_ONLY, CLARIFY, GREETING, is_greeting, not_chinese, understood
 from backends.rules.lexicon import Lexicon, lexicon_cache_key, load_lexicon
 from backends.rules.nlg import TemplateBank, generate
@@ -66,7 +67,12 @@ def _rows(reference: Reference, understanding: Understanding, dialogue: Dialogue
     """(the shown rows a follow-up is about when the user pointed at them without naming them — 第二家, 这家, or an
     elliptical 地址呢？ right after talking about one hotel —, whether the reply should name the hotel). None: let
     the reply find the names itself."""
-    if reference.how == "ordinal" or (reference.how == "name" and not understanding.shown_mentions):
+    several_by_one_name = reference.how == "name" and len(reference.indices) > 1 and not understanding.compare
+    if (
+        reference.how == "ordinal"
+        or (reference.how == "name" and not understanding.shown_mentions)
+        or several_by_one_name
+    ):
         return list(reference.indices), True
     if reference.how == "focus":
         return list(reference.indices), False  # 这家酒店的评分？ is answered 这家酒店的评分是…
@@ -145,6 +151,16 @@ class RulesBackend:
             if answer is not None:
                 return answer
         rows, name_it = _rows(message.reference, message.understanding, dialogue)
+        if (
+            rows
+            and len(rows) > 1
+            and name_it
+            and message.understanding.attributes
+            and not message.understanding.compare
+        ):
+            # 第一家和第三家的电话 / 锦江之星的电话 (two 锦江之星 shown): each row's, named.
+            shown = shown_rows(dialogue)
+            return each_row(message.understanding.attributes, [shown[i] for i in rows])
         # The data's farewell to a decision (好的，祝您入住愉快！) presumes a booking: kept for the decisions that
         # do not start booking (booking.DECISIONS_BOOK_ALL); every other reply presumes one only when one was made.
         booked = bool(dialogue.bookings()) or is_decision(message.text, message.reference, self.lexicon)

@@ -36,7 +36,7 @@ from backends.rules.booking_replies import (
 from backends.rules.booking_slots import Details, answers_name, bare_name, find_details
 from backends.rules.lexicon import Lexicon
 from backends.rules.nlu import constraint_slots, find_name
-from backends.rules.references import Reference, focus, resolve, short_forms, shown_rows
+from backends.rules.references import Reference, focus, points_at_one, resolve, short_forms, shown_rows
 
 # 帮我订 / 我要预订 / 预定 / 订这家 / 下单 (订 alone, but not 订餐 / 订票 / 订单)
 # (预定了 / 订了X: the user booked it already, elsewhere)
@@ -130,7 +130,9 @@ def is_decision(text: str, reference: Reference, lexicon: Lexicon) -> bool:
     statement that points at one hotel and sets no new constraint."""
     if not _DECISION.search(text) or re.search(r"[吗么？?]", text) or _CANCEL.search(text):
         return False
-    points = reference.one is not None or reference.ambiguous or find_name(text, lexicon) is not None
+    points = (
+        reference.one is not None or reference.ambiguous or points_at_one(text) or find_name(text, lexicon) is not None
+    )
     return points and not constraint_slots(text, lexicon)
 
 

@@ -95,7 +95,7 @@ def facility_answer(
         if not yes:
             return f"抱歉，{subject}没有{_joined(no)}。"
         return f"{subject}{_offers(yes)}，但没有{_joined(no)}。"
-    return "；".join(_each(phrase, records) for phrase in phrases) + "。"
+    return "；".join(dict.fromkeys(_each(phrase, records) for phrase in phrases)) + "。"
 
 
 def _each(phrase: str, records: list[dict[str, Any]]) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
+from backends.rules.places import near_reply
 
 _PLACEHOLDER = re.compile(r"\{(n|phone|address|subway|price|rating)(\d)\}")
 
@@ -474,6 +475,9 @@ def generate(
     """The reply for the dialogue's situation. `referenced`: the shown rows the user pointed at (see
     `situation`); `name_hotel`: prefer a phrasing that names the hotel (the user counted rows: 第二家的电话？);
     `booked`: False when no reply may presume a booking (none was made)."""
+    near = near_reply(dialogue, unmet)  # a search near a place just returned: its own wording (no train reply has one)
+    if near is not None:
+        return near
     key, records = situation(dialogue, referenced)
     kind = key[3:] if key.startswith("q0_") else key
     user = _last_user(dialogue)

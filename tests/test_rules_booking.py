@@ -200,3 +200,27 @@ def test_asking_for_my_bookings_lists_those_made(chat):
 def test_cancelling_an_unknown_number_asks_again_without_claiming(chat):
     reply = chat.say("取消5号预订")
     assert "没有找到" in reply and chat.corrected() == []
+
+
+def test_after_a_no_a_corrected_detail_is_proposed_again(chat):
+    chat.say("订第二家，12月1日入住，住两晚，入住人李四", confirm=False)
+    chat.say("日期改成12月2日，其他不变")
+    assert details(chat) == [(chat.table[1]["name"], "李四", "2026-12-02", 2, "confirmed")]
+
+
+def test_after_a_no_the_right_hotel_is_proposed_again(chat):
+    chat.say("订第二家，12月1日入住，住两晚，入住人李四", confirm=False)
+    chat.say(f"信息有误，应该是{chat.table[2]['name']}")
+    assert [b.hotel_name for b in chat.booked()] == [chat.table[2]["name"]]
+
+
+@pytest.mark.parametrize("guest", ["周明", "钱进", "高远"])
+def test_surnames_that_are_also_words_are_names(chat, guest):
+    chat.say(f"订第三家，明天入住，住一晚，入住人{guest}")
+    assert [b.guest for b in chat.booked()] == [guest]
+
+
+def test_that_one_i_will_take_books_it(chat):
+    chat.say("第三家的电话是多少？")
+    chat.say("那家我订了，王小明，12月10日入住，住三晚")
+    assert details(chat) == [(chat.table[2]["name"], "王小明", "2026-12-10", 3, "confirmed")]

@@ -54,3 +54,10 @@ def test_no_longer_requiring_a_facility_drops_only_it(own_cache):
 def test_only_what_the_search_holds_is_lifted():
     assert lifted("价格不限", {"type": "经济型"}).keys == frozenset()
     assert lifted("价格不限", {"price_range_upper": 500}).keys == {"price_range_upper"}
+
+
+def test_a_facility_named_before_it_is_dropped_is_dropped(own_cache):
+    chat = open_chat()
+    chat.say("要有健身房和游泳池的高档型酒店")
+    chat.say("游泳池不要求了")
+    assert chat.searches == [{"type": "高档型", "facilities": ["健身房"]}]

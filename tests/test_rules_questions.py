@@ -70,3 +70,9 @@ def test_a_record_without_it_offers_nothing(phrase):
 def test_which_hotels_have_it_names_each_and_those_without():
     reply = facility_answer(["早餐"], [WIFI_EVERYWHERE, NOTHING], "哪家有早餐？")
     assert reply == "北京甲乙酒店提供早餐服务免费，北京丙丁饭店没有早餐。"
+
+
+def test_a_facility_asked_with_where_it_is_is_still_that_facility(chat):
+    third = chat.table[2]
+    reply = chat.say("第三家房间里有吹风机吗")
+    assert ("吹风机" in third["facilities"]) == reply.startswith("是的") and "第三家" not in reply

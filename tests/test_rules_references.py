@@ -126,3 +126,26 @@ def test_a_chain_name_fitting_two_rows_answers_for_both(own_cache):
     assert len(chains) == 2
     reply = chat.say("锦江之星的电话是多少？")
     assert all(r["phone"] in reply for r in chains)
+
+
+def test_a_name_without_its_city_prefix_means_its_row(own_cache):
+    chat = open_chat()
+    chat.say("帮我找一家高档型酒店")
+    row = next(r for r in chat.table[1:] if r["name"].startswith("北京"))
+    assert row["phone"] in chat.say(f"{row['name'][2:]}的电话是多少？")
+
+
+def test_the_subway_question_gets_the_station_not_the_address(chat):
+    reply = chat.say("去第二家坐地铁在哪站下？")
+    assert chat.table[1]["subway"] in reply and chat.table[1]["address"] not in reply
+
+
+def test_two_facts_of_one_counted_hotel_are_both_given(chat):
+    reply = chat.say("把第二家的电话和地址都告诉我")
+    assert chat.table[1]["phone"] in reply and chat.table[1]["address"] in reply
+
+
+def test_a_hotel_asked_for_by_name_with_a_question_gets_the_answer(own_cache):
+    chat = open_chat()
+    reply = chat.say("我想了解一下北京饭店，它的地址在哪")
+    assert chat.searches == [{"name": "北京饭店"}] and chat.table[0]["address"] in reply

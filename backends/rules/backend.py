@@ -8,7 +8,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.core.errors import UserError
-from agent.core.turns import AgentTurn, AssistantTurn, CancelTurn, Dialogue, ResultTurn, SearchTurn, UserTurn
+from agent.core.turns import (
+    AgentTurn,
+    AssistantTurn,
+    CancelTurn,
+    Dialogue,
+    ResultTurn,
+    ReturnTurn,
+    SearchTurn,
+    UserTurn,
+)
 from backends.base import Prediction, TextCallback
 from backends.registry import register
 from backends.rules.booking import booking_turn, is_decision
@@ -21,7 +30,7 @@ from backends.rules.nlg import TemplateBank, generate
 from backends.rules.nlu import Understanding, understand
 from backends.rules.policy import decide
 from backends.rules.questions import about_shown
-from backends.rules.references import Reference, focus, points_at_one, resolve, shown_rows
+from backends.rules.references import Reference, focus, points_at_one, resolve, shown_rows, without_ordinals
 from backends.rules.relaxations import Lifted, lifted, unsaid
 
 
@@ -63,6 +72,18 @@ def _facility_answer(message: Message, phrases: list[str], dialogue: Dialogue) -
     return facility_answer(phrases, shown, message.text, together=len(shown) > 1)
 
 
+def _asked_with_the_name(message: Message, dialogue: Dialogue, text: str) -> str:
+    """我想了解一下北京饭店，它的地址在哪: the search by name found one hotel; its reply also gives what was asked."""
+    last, search = dialogue.turns[-1], dialogue.last_search() or {}
+    attributes = message.understanding.attributes
+    if not (isinstance(last, ReturnTurn) and len(last.records) == 1 and "name" in search and attributes):
+        return ""
+    if all(str(last.records[0].get(a)) in text for a in attributes):
+        return ""
+    ending = "" if text.endswith(("。", "！", "？", "!", "?")) else "？" if text.endswith(("吗", "呢")) else "。"
+    return ending + each_row(attributes, last.records)
+
+
 def _rows(reference: Reference, understanding: Understanding, dialogue: Dialogue) -> tuple[list[int] | None, bool]:
     """(the shown rows a follow-up is about when the user pointed at them without naming them — 第二家, 这家, or an
     elliptical 地址呢？ right after talking about one hotel —, whether the reply should name the hotel). None: let
@@ -74,8 +95,9 @@ def _rows(reference: Reference, understanding: Understanding, dialogue: Dialogue
         or several_by_one_name
     ):
         return list(reference.indices), True
-    if reference.how == "focus":
-        return list(reference.indices), False  # 这家酒店的评分？ is answered 这家酒店的评分是…
+    if reference.how in ("focus", "name"):
+        # 这家酒店的评分？ is answered 这家酒店的评分是…; 亚奥国际酒店 is the row of 北京亚奥国际酒店
+        return list(reference.indices), False
     if not reference.how and understanding.attributes and not understanding.shown_mentions:
         current = focus(dialogue)
         return ([current], True) if current is not None else (None, False)
@@ -135,13 +157,15 @@ class RulesBackend:
 
     def _read(self, dialogue: Dialogue) -> Message:
         text = dialogue.last_user_text()
-        understanding = understand(unsaid(text), self.lexicon, dialogue.shown_records())
+        understanding = understand(unsaid(without_ordinals(text)), self.lexicon, dialogue.shown_records())
         reference = resolve(text, dialogue)
         if reference.how == "name" and set(understanding.slots) == {"name"}:
             # 速8的电话？ about a shown 速8: a question about that row, not a search for every 速8.
             understanding = replace(understanding, slots={})
         previous = dialogue.last_search()
-        asks = about_shown(text, understanding, reference, previous, shown_rows(dialogue))
+        # (after a search this exchange ran, the reply is about its results, whatever the message asked)
+        just_asked = bool(dialogue.turns) and isinstance(dialogue.turns[-1], UserTurn)
+        asks = just_asked and about_shown(text, understanding, reference, previous, shown_rows(dialogue))
         return Message(text, understanding, reference, lifted(text, previous), asks)
 
     def _reply(self, message: Message, dialogue: Dialogue) -> str:
@@ -151,21 +175,23 @@ class RulesBackend:
             if answer is not None:
                 return answer
         rows, name_it = _rows(message.reference, message.understanding, dialogue)
+        attributes = message.understanding.attributes
         if (
             rows
-            and len(rows) > 1
             and name_it
-            and message.understanding.attributes
+            and attributes
+            and (len(rows) > 1 or len(attributes) > 1)
             and not message.understanding.compare
         ):
-            # 第一家和第三家的电话 / 锦江之星的电话 (two 锦江之星 shown): each row's, named.
+            # 第一家和第三家的电话 / 锦江之星的电话 (two shown) / 第二家的电话和地址: each asked fact, named.
             shown = shown_rows(dialogue)
-            return each_row(message.understanding.attributes, [shown[i] for i in rows])
+            return each_row(attributes, [shown[i] for i in rows])
         # The data's farewell to a decision (好的，祝您入住愉快！) presumes a booking: kept for the decisions that
         # do not start booking (booking.DECISIONS_BOOK_ALL); every other reply presumes one only when one was made.
         booked = bool(dialogue.bookings()) or is_decision(message.text, message.reference, self.lexicon)
         facilities = list(message.understanding.facility_question)
-        return generate(dialogue, self.bank, facilities, rows, name_hotel=name_it, booked=booked)
+        text = generate(dialogue, self.bank, facilities, rows, name_hotel=name_it, booked=booked)
+        return text + _asked_with_the_name(message, dialogue, text)
 
     def signature(self) -> dict[str, Any]:
         return {"backend": self.name, "lexicon": lexicon_cache_key()}

@@ -40,7 +40,8 @@ from backends.rules.references import Reference, focus, points_at_one, resolve, 
 
 # 帮我订 / 我要预订 / 预定 / 订这家 / 下单 (订 alone, but not 订餐 / 订票 / 订单)
 # (预定了 / 订了X: the user booked it already, elsewhere)
-_BOOK = re.compile(r"(?:预订|预定|(?<![预])订)(?![餐票单了])|下单|办理入住")
+# (预定了X: booked already; 那家我订了: a decision)
+_BOOK = re.compile(r"(?:预订|预定|(?<![预])订)(?![餐票单])(?!了[^，。！!,.；;\s])|下单|办理入住")
 # "I'll take it": 我决定入住X / 我愿意入住这个酒店 / 那就去X吧 / 就定X了 / X可以，我打算入住 (a choice, said as a
 # statement: 我想入住的酒店有wifi吗？ is a question).
 _DECISION = re.compile(
@@ -84,6 +85,7 @@ class Request:
     choices: tuple[dict[str, Any], ...] = ()
     out_of_range: int | None = None
     not_found: str | None = None  # a name a search found nothing for
+    declined: bool = False  # the user said no to the proposal: only a changed detail (日期改成12月2日) reopens it
 
     def missing(self) -> list[str]:
         values = {"hotel": self.hotel, "guest": self.guest, "check_in": self.check_in, "nights": self.nights}
@@ -165,6 +167,15 @@ def _fold_user(
     """(the request after the user message, whether the message spoke to it, whether it dropped it)."""
     shown = shown_rows(dialogue)
     reference = resolve(text, dialogue)
+    if request is not None and request.declined:
+        # After a no: 日期改成12月2日，其他不变 proposes again with the change; anything else starts afresh.
+        changed = find_details(_without_names(text, shown, lexicon), bare_name=False)
+        if (changed.any() or reference.explicit) and not _DROP.search(text):
+            reopened = replace(request.with_details(changed), declined=False)
+            if reference.explicit:  # 信息有误，应该是亚奥国际酒店
+                reopened = reopened.with_reference(reference, shown, None)
+            return reopened, True, False
+        request = None
     asked_name = request is not None and request.guest is None
     unnamed = _without_names(text, shown, lexicon)
     details = find_details(unnamed, bare_name=asked_name or asks_to_book(text))
@@ -215,7 +226,9 @@ def _without_names(text: str, shown: list[dict[str, Any]], lexicon: Lexicon) -> 
 
 
 def _fold_result(request: Request | None, result: dict[str, Any]) -> Request | None:
-    if request is None or "error" not in result or result.get("declined"):
+    if request is not None and result.get("declined"):
+        return replace(request, declined=True)
+    if request is None or "error" not in result:
         return None
     field = result.get("field")
     if field == "hotel":

@@ -40,11 +40,15 @@ _SURNAMES = frozenset(
     "全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
 _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "司徒", "夏侯", "尉迟", "长孙")
-# Words a bare segment must not hold to be a name (高档 starts with the surname 高, 谢谢 with 谢).
+# Words a bare segment must not hold to be a name (高档 starts with the surname 高, 谢谢 with 谢, 明天 with 明), and
+# characters no given name here has. Surnames that are also words (周, 钱, 高) stay names: 周明, 钱进.
 _NOT_A_NAME = re.compile(
-    r"谢|好|行|可以|确认|确定|是的|对|嗯|哦|啊|吧|呢|吗|酒店|宾馆|饭店|店|家|间|型|档|晚|天|号|日|月|周|星期|订|住"
-    r"|价|分|元|钱|电话|地址|地铁|设施|取消|不|没|算了|第|这|那|哪|什么|多少|帮|请|要|想|找|推荐|经济|舒适|豪华"
+    r"谢谢|好的|可以|确认|确定|是的|没问题|算了|不用|不要|取消|酒店|宾馆|饭店|经济|舒适|高档|豪华|电话|地址|地铁|设施"
+    r"|价格|价钱|多少|什么|明天|今天|后天|今晚|明晚|周末|星期|礼拜|下周|本周|这周|上午|下午|晚上|早上|中午|入住|预订|预定"
+    r"|[的吗呢吧了啊哦嗯家店间型档晚号订住价元这那哪第帮请想找\d]"
 )
+# After a cue word (入住人 / 名字是) only a question is no name: 名字是什么.
+_NOT_A_CUED_NAME = re.compile(r"什么|谁|多少|哪|吗|呢")
 _SEGMENT_SPLIT = re.compile(r"[，,。.！!？?、；;\s]+")
 
 
@@ -92,7 +96,7 @@ def find_guest(text: str, bare: bool = True) -> str | None:
     match = _GUEST.search(text)
     if match:
         name = next(g for g in match.groups() if g)
-        if not _NOT_A_NAME.search(name) or re.fullmatch(_LATIN_NAME, name):
+        if not _NOT_A_CUED_NAME.search(name):
             return name.strip()
     if bare:
         for segment in _SEGMENT_SPLIT.split(text):

@@ -39,6 +39,8 @@ def offered(record: dict[str, Any], phrase: str, facilities: FacilityMap | None 
     have = [str(f) for f in record.get("facilities") or []]
     facilities = facilities or facility_map()
     mapped = set(facilities.map(phrase))
+    # 房间里有吹风机 holds the database's 吹风机: that is what is asked.
+    mapped |= {f for f in facilities.facilities if len(canonical(f)) >= 2 and canonical(f) in canonical(phrase)}
     for family in _FAMILIES:
         if family in canonical(phrase) or any(family in canonical(f) for f in mapped):
             mapped |= {f for f in facilities.facilities if family in canonical(f)}
@@ -57,6 +59,15 @@ def offered(record: dict[str, Any], phrase: str, facilities: FacilityMap | None 
 
 
 _TOGETHER = re.compile(r"哪|谁|这些|这几|这两|这三|都|它们|他们")
+
+
+def _named(phrase: str) -> str:
+    """How to name what was asked in a no: the database's name inside the phrase (房间里有吹风机 → 吹风机), else the
+    phrase without a leading 有 / 提供."""
+    inside = [f for f in facility_map().facilities if len(canonical(f)) >= 2 and canonical(f) in canonical(phrase)]
+    if inside:
+        return max(inside, key=len)
+    return _MODIFIERS.sub("", phrase.strip()) or phrase
 
 
 def _joined(items: list[str]) -> str:
@@ -93,8 +104,8 @@ def facility_answer(
         if not no:
             return f"是的，{subject}{_offers(yes)}。"
         if not yes:
-            return f"抱歉，{subject}没有{_joined(no)}。"
-        return f"{subject}{_offers(yes)}，但没有{_joined(no)}。"
+            return f"抱歉，{subject}没有{_joined([_named(p) for p in no])}。"
+        return f"{subject}{_offers(yes)}，但没有{_joined([_named(p) for p in no])}。"
     return "；".join(dict.fromkeys(_each(phrase, records) for phrase in phrases)) + "。"
 
 
@@ -109,8 +120,8 @@ def _each(phrase: str, records: list[dict[str, Any]]) -> str:
         else:
             lacking.append(str(record["name"]))
     if not by_facility:
-        return f"抱歉，这几家酒店都没有{phrase}"
+        return f"抱歉，这几家酒店都没有{_named(phrase)}"
     parts = ["、".join(names) + ("都" if len(names) > 1 else "") + _offers([f]) for f, names in by_facility.items()]
     if lacking:
-        parts.append("、".join(lacking) + f"没有{phrase}")
+        parts.append("、".join(lacking) + f"没有{_named(phrase)}")
     return "，".join(parts)

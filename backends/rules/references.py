@@ -121,6 +121,13 @@ def ordinal_rows(text: str, count: int) -> list[int]:
     return rows
 
 
+def without_ordinals(text: str) -> str:
+    """The text with 第三家 / 最后一家 taken out, so 第三家房间里有吹风机 asks about 房间里有吹风机."""
+    for pattern in (_ORDINAL, _FIRST, _LAST):
+        text = pattern.sub("，", text)
+    return text
+
+
 def points_at_one(text: str) -> bool:
     """这家 / 那家 / 刚才那个 …: the message points at a hotel without naming it."""
     return bool(_DEMONSTRATIVE.search(text))

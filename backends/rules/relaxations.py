@@ -29,6 +29,10 @@ _DECLINE = re.compile(
     r"(?:不要求|不需要|不用|不必|无需|用不着|不要|不一定要|可以没有|没有也行)\s*(?:有|提供|带)?\s*"
     r"([^，。！？,.!?了也]{1,12})"
 )
+# 游泳池不要求了 / 早餐没有也行: the phrase before the words that drop it.
+_DECLINE_AFTER = re.compile(
+    r"([^，。！？,.!?]{1,12}?)\s*(?:也|就)?(?:不要求|不需要|不用|不必|可以没有|没有也行|没有也可以|无所谓|不重要)了?"
+)
 _SAME_FACILITY = 0.5
 
 
@@ -54,7 +58,7 @@ def lifted(text: str, previous: dict[str, Any] | None) -> Lifted:
     if _LIFTS["type"].search(text) or (not_type and str(previous.get("type", "")).startswith(not_type.group(1))):
         keys.add("type")
     facilities = []
-    for match in _DECLINE.finditer(text):
+    for match in [*_DECLINE.finditer(text), *_DECLINE_AFTER.finditer(text)]:
         declined = canonical(match.group(1))
         facilities += [p for p in previous.get("facilities") or [] if _same(declined, canonical(p))]
     subjects = {"price_range_lower": "价格", "rating_range_lower": "评分", "type": "类型"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rules_chat import Chat, open_chat
 
-from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, UserTurn
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.rules.references import ordinal_row, resolve, short_forms
 
 ASK = "我想找一家经济型酒店，要有无线网络"
@@ -149,3 +149,19 @@ def test_a_hotel_asked_for_by_name_with_a_question_gets_the_answer(own_cache):
     chat = open_chat()
     reply = chat.say("我想了解一下北京饭店，它的地址在哪")
     assert chat.searches == [{"name": "北京饭店"}] and chat.table[0]["address"] in reply
+
+
+def test_a_subway_word_inside_a_hotel_name_asks_no_subway():
+    from backends.rules.backend import RulesBackend
+
+    record = {"name": "格林豪泰(北京首都机场新国展地铁站店)", "phone": "010-80489988", "subway": "国展地铁站B口"}
+    dialogue = Dialogue(
+        [
+            UserTurn("找一家经济型酒店"),
+            SearchTurn({"type": "经济型"}),
+            ReturnTurn([record]),
+            AssistantTurn(f"推荐您去{record['name']}。"),
+            UserTurn(f"{record['name']}的电话是多少？"),
+        ]
+    )
+    assert record["phone"] in RulesBackend().next_turn(dialogue).content

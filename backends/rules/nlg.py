@@ -92,7 +92,7 @@ def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
             if any(w in user for w in ATTRIBUTE_WORDS[attribute]) or (attribute == "price" and "便宜" in user):
                 return "compare-" + attribute
         return "compare"
-    if "地铁" in user:
+    if "地铁" in re.sub(r"[(（][^)）]*[)）]|地铁站店", "", user):
         return "ask-subway"  # 坐地铁在哪站下 asks for the station, though 在哪 asks for an address elsewhere
     for attribute, words in ATTRIBUTE_WORDS.items():
         if any(w in user for w in words):

@@ -204,8 +204,9 @@ def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Unde
     if near:
         slots["near"] = near.query
     facilities = slots.get("facilities", [])
-    attributes = tuple(a for a, words in ATTRIBUTE_WORDS.items() if any(w in text for w in words))
-    if "subway" in attributes and not re.search(r"地址|位置", text):
+    # (asked of the message without the shown hotels' names: 格林豪泰(…地铁站店)的电话 asks for no subway)
+    attributes = tuple(a for a, words in ATTRIBUTE_WORDS.items() if any(w in unnamed for w in words))
+    if "subway" in attributes and not re.search(r"地址|位置", unnamed):
         attributes = tuple(a for a in attributes if a != "address")  # 坐地铁在哪站下: the station, not the address
     return Understanding(
         slots=slots,

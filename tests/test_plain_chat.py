@@ -44,7 +44,7 @@ def test_a_scripted_conversation_runs_end_to_end(session_cache):
 def test_line_mode_skips_blank_lines_and_stops_at_eof():
     import io
 
-    from agent.app.chat_command import chat_lines
+    from agent.app.plain import chat_lines
     from agent.core.search_result import SearchResult
     from agent.dialogue.loop import DialogueLoop
     from backends.registry import create

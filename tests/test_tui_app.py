@@ -5,6 +5,7 @@ A `wait_until` helper polls for a condition instead of sleeping; every test has 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import threading
@@ -14,22 +15,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Input
 
 from agent.app.history import ConversationHistory
-from agent.app.tui.app import HotelAgentApp, Services
-from agent.app.tui.booking_dialog import BookingDialog
+from agent.app.tui.app import HotelAgentApp
+from agent.app.tui.booking_dialog import BookingDialog, CancellationDialog
 from agent.app.tui.search_card import SearchCard
+from agent.app.tui.services import Services
 from agent.app.tui.transcript import AgentMessage, Note
+from agent.core.bookings import CANCELLED, Bookings
 from agent.core.codecs import read_dialogues
 from agent.core.errors import DataMissingError, UserError
 from agent.core.search_result import SearchResult
+from agent.core.store import HotelStore
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.base import Prediction
 
-from scripted_backend import ScriptedBackend
+from scripted_backend import ScriptedBackend, booking_clerk
 
 pytestmark = pytest.mark.asyncio
 SIZE = (110, 40)
+TODAY = dt.date.today()
 HOTELS = [
     {
         "name": "汉庭酒店(北京站店)",
@@ -66,15 +72,6 @@ class FakeStore:
 
     def find_by_name(self, text):
         return [h for h in HOTELS if text in h["name"]]
-
-
-class FakeBookings:
-    def __init__(self) -> None:
-        self.booked: list[tuple[dict[str, Any], dict[str, Any]]] = []
-
-    def book(self, record, **details):
-        self.booked.append((record, details))
-        return len(self.booked)
 
 
 class WaitsForCancel:
@@ -119,13 +116,13 @@ def services(
     kwargs = dict(
         create_backend=create,
         open_store=lambda: store or FakeStore(),
-        open_bookings=lambda _store: bookings or FakeBookings(),
+        open_bookings=lambda _store: bookings,  # None: booking calls are refused (the loop says so)
     )
     kwargs.update(overrides)
     return Services(**kwargs)
 
 
-async def wait_until(pilot, condition: Callable[[], Any], timeout: float = 5.0, what: str = "") -> None:
+async def wait_until(pilot, condition: Callable[[], Any], timeout: float = 15.0, what: str = "") -> None:
     """Let the app run until `condition()` is true; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -224,6 +221,21 @@ async def test_quitting_stops_a_running_generation(own_cache):
     assert backend.cancelled
 
 
+async def test_quitting_while_a_backend_loads_is_quiet(own_cache):
+    release = threading.Event()
+
+    def slow_create(name, **options):
+        release.wait(5)
+        return ScriptedBackend()
+
+    app = new_app(services(create_backend=slow_create))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.loading is not None)
+        await pilot.press("ctrl+q")
+        release.set()
+    assert not (own_cache / "tui.log").exists()
+
+
 async def test_up_recalls_the_previous_message(own_cache):
     async with new_app(services()).run_test(size=SIZE) as pilot:
         await started(pilot)
@@ -268,24 +280,211 @@ async def test_loading_shows_the_loaders_own_progress_bar(own_cache):
         assert str(app.status.render()).startswith("ready")
 
 
-# --- booking -------------------------------------------------------------------------------------------
+# --- booking by chat: the agent proposes, the form (prefilled) confirms -------------------------------------
+
+FIND = "帮我找一家有无线网络的经济型酒店"
+BOOK = "帮我订第二家，两晚，后天入住，名字张三"
 
 
-async def test_enter_on_a_result_row_books_that_hotel(own_cache):
-    bookings = FakeBookings()
-    async with new_app(services(bookings=bookings)).run_test(size=SIZE) as pilot:
+@pytest.fixture
+def real(own_cache: Path) -> tuple[HotelStore, Bookings]:
+    """The real store and bookings in this test's cache dir (what `hotel-agent bookings` reads)."""
+    store = HotelStore.open(learn_facilities=False)
+    return store, Bookings(store)
+
+
+def booking_app(real, **kwargs) -> HotelAgentApp:
+    """The app on the real store and bookings, with a scripted agent that books by chat (booking_clerk)."""
+    backend = ScriptedBackend(script=booking_clerk, stream=True)
+    return new_app(services({"scripted": backend}, store=real[0], bookings=real[1]), **kwargs)
+
+
+async def send(pilot, text: str) -> None:
+    """Type a message and send it, without waiting for the reply (which may wait for a form)."""
+    pilot.app.prompt.load_text(text)
+    await pilot.press("enter")
+
+
+def cancel_dialog_open(app: HotelAgentApp) -> bool:
+    return isinstance(app.screen, CancellationDialog) and bool(app.screen.query("#cancel-confirm"))
+
+
+def form_values(app: HotelAgentApp) -> tuple[str, str, str]:
+    return tuple(app.screen.query_one(f"#booking-{key}", Input).value for key in ("guest", "check-in", "nights"))
+
+
+async def book_by_chat(pilot) -> tuple[HotelAgentApp, str]:
+    """Search, ask for the second hotel, and confirm the form as the agent filled it; the hotel's name."""
+    app = await started(pilot)
+    await say(pilot, FIND)
+    second = app.dialogue.last_records()[1]["name"]
+    await send(pilot, BOOK)
+    await wait_until(pilot, lambda: dialog_open(app), what="the booking form")
+    await pilot.click("#booking-confirm")
+    await wait_until(pilot, lambda: not app.busy, what="the reply after the booking")
+    return app, second
+
+
+async def test_asking_to_book_in_the_chat_opens_the_form_prefilled(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
         app = await started(pilot)
-        await say(pilot, "帮我找一家经济型酒店")
+        await say(pilot, FIND)
+        await send(pilot, BOOK)
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking form")
+        assert app.screen.record == app.dialogue.last_records()[1]
+        assert form_values(app) == ("张三", (TODAY + dt.timedelta(days=2)).isoformat(), "2")
+        assert app.busy and real[1].list() == []  # the exchange waits for the answer; nothing written yet
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.busy)
+
+
+async def test_confirming_the_form_books_and_the_status_shows_the_booking_number(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
+        app, second = await book_by_chat(pilot)
+        [booking] = real[1].list()
+        assert (booking.hotel_name, booking.guest, booking.nights) == (second, "张三", 2)
+        assert str(app.status.render()).startswith(f"✔ booked #{booking.id}: {second}")
+        assert any(n.startswith(f"✔ booked #{booking.id}: {second}") for n in notes(app, "success"))
+        assert app.dialogue.bookings()[0]["booking_id"] == booking.id
+        assert f"预订号 {booking.id}" in app.query(AgentMessage).last().content
+    assert ConversationHistory.open().last().dialogue == app.dialogue
+
+
+async def test_the_booking_is_written_as_edited_in_the_form(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, FIND)
+        await send(pilot, BOOK)
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking form")
+        app.screen.query_one("#booking-guest", Input).value = "李四"
+        app.screen.query_one("#booking-check-in", Input).value = "大后天"
+        app.screen.query_one("#booking-nights", Input).value = "3"
+        await pilot.click("#booking-confirm")
+        await wait_until(pilot, lambda: not app.busy)
+    [booking] = real[1].list()
+    assert (booking.guest, booking.check_in, booking.nights) == ("李四", (TODAY + dt.timedelta(days=3)).isoformat(), 3)
+
+
+async def test_escape_in_a_proposed_booking_declines_and_writes_nothing(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, FIND)
+        await send(pilot, BOOK)
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking form")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.busy, what="the reply after declining")
+        assert real[1].list() == [] and app.dialogue.bookings() == []
+        assert "declined: nothing was booked" in notes(app, "dim")
+        assert "booked" not in str(app.status.render())
+        assert app.query(AgentMessage).last().content.startswith("抱歉，没有完成")
+
+
+async def test_a_booking_call_a_check_refuses_is_a_note_and_no_form(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, FIND)
+        await say(pilot, "帮我订第二家，两晚，后天入住")  # no guest name
+        assert not isinstance(app.screen, BookingDialog) and real[1].list() == []
+        assert "not booked: book_hotel: missing guest" in notes(app, "dim")
+
+
+async def test_cancelling_by_chat_asks_in_a_dialog_then_cancels(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
+        app, second = await book_by_chat(pilot)
+        await send(pilot, "取消刚才的预订")
+        await wait_until(pilot, lambda: cancel_dialog_open(app), what="the cancellation dialog")
+        assert second in str(app.screen.query_one("#cancel-booking").render())
+        await pilot.click("#cancel-confirm")
+        await wait_until(pilot, lambda: not app.busy, what="the reply after cancelling")
+        [booking] = real[1].list()
+        assert booking.status == CANCELLED and app.dialogue.bookings() == []
+        assert str(app.status.render()).startswith(f"✔ cancelled #{booking.id}: {second}")
+
+
+async def test_escape_in_the_cancellation_dialog_keeps_the_booking(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
+        app, _ = await book_by_chat(pilot)
+        await send(pilot, "取消刚才的预订")
+        await wait_until(pilot, lambda: cancel_dialog_open(app), what="the cancellation dialog")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.busy)
+        assert [b.status for b in real[1].list()] == ["confirmed"]
+        assert "declined: nothing was cancelled" in notes(app, "dim")
+
+
+async def test_quitting_while_the_form_is_open_books_nothing(own_cache, real):
+    app = booking_app(real)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await say(pilot, FIND)
+        await send(pilot, BOOK)
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking form")
+        await pilot.press("ctrl+q")
+    assert real[1].list() == []
+    assert not (own_cache / "tui.log").exists()  # a quiet exit: nothing crashed on the way out
+
+
+async def test_a_reply_claiming_a_booking_that_was_not_made_is_corrected_with_a_note(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, "谢谢")  # the clerk's closing claims a booking
+        assert "reply corrected: it claimed a booking that was not made" in notes(app, "dim")
+        assert app.query(AgentMessage).last().content.startswith("抱歉，我还没有为您预订")
+
+
+async def test_a_resumed_conversation_shows_its_bookings(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
+        _, second = await book_by_chat(pilot)
+    async with booking_app(real, continue_last=True).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await wait_until(pilot, lambda: app.query(AgentMessage), what="the resumed conversation")
+        assert any(n.startswith(f"✔ booked #1: {second}") for n in notes(app, "success"))
+
+
+# --- booking from a results table ----------------------------------------------------------------------
+
+
+async def fill_form(pilot, guest: str = "Li", check_in: str = "后天", nights: str = "1") -> None:
+    screen = pilot.app.screen
+    for key, value in (("guest", guest), ("check-in", check_in), ("nights", nights)):
+        screen.query_one(f"#booking-{key}", Input).value = value
+
+
+async def test_enter_on_a_result_row_books_that_hotel(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, FIND)
+        first = app.dialogue.last_records()[0]["name"]
         app.query_one(SearchCard).query_one("DataTable").focus()
         await pilot.press("enter")
         await wait_until(pilot, lambda: dialog_open(app), what="the booking dialog")
+        assert form_values(app) == ("", "", "")  # nothing proposed: the user fills it in
         for key in "Li":
             await pilot.press(key)
+        await fill_form(pilot, guest="Li")
         await pilot.click("#booking-confirm")
-        await wait_until(pilot, lambda: bookings.booked)
-        record, details = bookings.booked[0]
-        assert record["name"] == "汉庭酒店(北京站店)" and details["guest"] == "Li"
-        assert any("booked 汉庭酒店(北京站店)" in n for n in notes(app, "success"))
+        await wait_until(pilot, lambda: real[1].list())
+        [booking] = real[1].list()
+        assert (booking.hotel_name, booking.guest, booking.nights) == (first, "Li", 1)
+        assert str(app.status.render()).startswith(f"✔ booked #{booking.id}: {first}")
+
+
+async def test_a_booking_from_the_table_joins_the_dialogue_so_the_agent_can_cancel_it(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await say(pilot, FIND)
+        app.booking.open_manual(app.dialogue.last_records()[2])
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking dialog")
+        await fill_form(pilot)
+        await pilot.click("#booking-confirm")
+        await wait_until(pilot, lambda: app.dialogue.bookings(), what="the booking in the dialogue")
+        assert [t.role for t in app.dialogue][-2:] == ["book", "result"]
+        assert ConversationHistory.open().last().dialogue == app.dialogue  # saved at once
+        await send(pilot, "取消刚才的预订")  # the agent knows of the booking: it proposes to cancel it
+        await wait_until(pilot, lambda: cancel_dialog_open(app), what="the cancellation dialog")
+        await pilot.click("#cancel-confirm")
+        await wait_until(pilot, lambda: not app.busy)
+        assert [b.status for b in real[1].list()] == [CANCELLED]
 
 
 async def test_one_click_on_a_row_books_that_hotel(own_cache):
@@ -300,42 +499,40 @@ async def test_one_click_on_a_row_books_that_hotel(own_cache):
         assert app.screen.record["name"] == "北京贵都大酒店"
 
 
-async def test_saying_i_will_stay_there_opens_the_booking_dialog(own_cache):
-    bookings = FakeBookings()
-    async with new_app(services(bookings=bookings)).run_test(size=SIZE) as pilot:
+async def test_a_past_check_in_date_keeps_the_form_open(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
         app = await started(pilot)
-        await say(pilot, "帮我找一家经济型酒店")
-        await say(pilot, "好的，我决定入住这个酒店了。")
+        app.booking.open_manual(real[0].get(24))
         await wait_until(pilot, lambda: dialog_open(app), what="the booking dialog")
-        assert app.screen.record["name"] == "汉庭酒店(北京站店)"
-        app.screen.query_one("#booking-nights").value = "2"
-        await pilot.click("#booking-confirm")
-        await wait_until(pilot, lambda: bookings.booked)
-        assert bookings.booked[0][1]["nights"] == 2
-
-
-async def test_a_bad_check_in_date_keeps_the_dialog_open(own_cache):
-    bookings = FakeBookings()
-    async with new_app(services(bookings=bookings)).run_test(size=SIZE) as pilot:
-        app = await started(pilot)
-        app.open_booking(HOTELS[1])
-        await wait_until(pilot, lambda: dialog_open(app), what="the booking dialog")
-        app.screen.query_one("#booking-check-in").value = "明天"
+        await fill_form(pilot, check_in="2020-01-01")
         await pilot.click("#booking-confirm")
         await pilot.pause()
-        assert isinstance(app.screen, BookingDialog) and not bookings.booked
-        assert "not a date" in str(app.screen.query_one("#booking-error").render())
+        assert isinstance(app.screen, BookingDialog) and real[1].list() == []
+        assert "in the past" in str(app.screen.query_one("#booking-error").render())
 
 
-async def test_escape_in_the_dialog_books_nothing(own_cache):
-    bookings = FakeBookings()
-    async with new_app(services(bookings=bookings)).run_test(size=SIZE) as pilot:
+async def test_escape_in_the_form_books_nothing(own_cache, real):
+    async with booking_app(real).run_test(size=SIZE) as pilot:
         app = await started(pilot)
-        app.open_booking(HOTELS[0])
+        app.booking.open_manual(real[0].get(24))
         await wait_until(pilot, lambda: dialog_open(app), what="the booking dialog")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, BookingDialog))
-        assert not bookings.booked
+        assert real[1].list() == [] and len(app.dialogue) == 0
+
+
+async def test_a_row_picked_while_the_agent_replies_waits(own_cache, real):
+    release = threading.Event()
+    backend = ScriptedBackend(script=lambda d: release.wait(5) and AssistantTurn("好的。"))
+    async with new_app(services({"scripted": backend}, store=real[0], bookings=real[1])).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await send(pilot, "你好")
+        await wait_until(pilot, lambda: app.busy)
+        app.booking.open_manual(real[0].get(24))
+        await pilot.pause()
+        assert not isinstance(app.screen, BookingDialog)  # the reply would replace the dialogue, losing it
+        release.set()
+        await wait_until(pilot, lambda: not app.busy)
 
 
 # --- commands ------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def rules_backend(data_dir):
     return create("rules")
 
 
-async def wait_until(pilot, condition, timeout: float = 10.0, what: str = "") -> None:
+async def wait_until(pilot, condition, timeout: float = 20.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -70,6 +70,7 @@ async def test_ask_follow_up_and_book_on_the_rules_backend(own_cache, rules_back
         await pilot.press("down", "enter")  # the second hotel of the follow-up's results
         await wait_until(pilot, lambda: isinstance(app.screen, BookingDialog) and app.screen.query("#booking-nights"))
         app.screen.query_one("#booking-guest").value = "王小明"
+        app.screen.query_one("#booking-check-in").value = "后天"
         app.screen.query_one("#booking-nights").value = "2"
         await pilot.click("#booking-confirm")
         await wait_until(pilot, lambda: app.saved_bookings, what="the booking")
@@ -79,19 +80,25 @@ async def test_ask_follow_up_and_book_on_the_rules_backend(own_cache, rules_back
     assert ConversationHistory.open().last().dialogue == app.dialogue
 
 
-async def test_saying_i_decide_on_a_hotel_by_name_books_it(own_cache, rules_backend):
+@pytest.mark.xfail(strict=True, reason="the rules backend books by chat only once branch rules-dialogue (task F) lands")
+async def test_booking_by_chat_on_the_rules_backend_opens_the_form_prefilled(own_cache, rules_backend):
     services = Services(create_backend=lambda name, **options: rules_backend)
     async with HotelAgentApp("rules", services=services).run_test(size=(120, 45)) as pilot:
         app = pilot.app
         await wait_until(pilot, lambda: app.ready.is_set() and app.backend is not None, what="the rules backend")
-        await say(pilot, "帮我找一家经济型酒店")
-        name = app.dialogue.last_records()[0]["name"]
-        await say(pilot, f"好的，我决定入住{name}。")
-        await wait_until(pilot, lambda: isinstance(app.screen, BookingDialog) and app.screen.query("#booking-confirm"))
-        assert app.screen.record["name"] == name
+        await say(pilot, "我想找一家经济型酒店，要有无线网络")
+        second = app.dialogue.last_records()[1]["name"]
+        app.prompt.load_text("帮我订第二家，两晚，12月1日入住，名字张三")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, BookingDialog) or not app.busy, what="the form")
+        await wait_until(
+            pilot, lambda: not isinstance(app.screen, BookingDialog) or app.screen.query("#booking-confirm")
+        )
+        assert isinstance(app.screen, BookingDialog) and app.screen.record["name"] == second
+        assert app.screen.query_one("#booking-guest").value == "张三"
         await pilot.click("#booking-confirm")
-        await wait_until(pilot, lambda: app.saved_bookings, what="the booking")
-    assert [b.hotel_name for b in Bookings(HotelStore.open()).list()] == [name]
+        await wait_until(pilot, lambda: not app.busy and app.saved_bookings, what="the booking")
+    assert [(b.hotel_name, b.guest, b.nights) for b in Bookings(HotelStore.open()).list()] == [(second, "张三", 2)]
 
 
 async def test_hotels_near_places_on_the_rules_backend(own_cache, rules_backend):

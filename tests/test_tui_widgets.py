@@ -90,22 +90,39 @@ def test_repeated_messages_are_kept_once():
     assert history.entries == ["你好"]
 
 
-def test_booking_form_fields_are_all_optional():
-    request = parse_booking_form({"name": "汉庭"}, "  ", "", "")
-    assert (request.guest, request.check_in, request.nights) == (None, None, None)
+TODAY = date(2026, 11, 29)
 
 
-def test_booking_form_reads_date_and_nights():
-    request = parse_booking_form({"name": "汉庭"}, "张三", "2026-12-24", "3")
-    assert (request.guest, request.check_in, request.nights) == ("张三", date(2026, 12, 24), 3)
+@pytest.mark.parametrize("missing", ["guest", "check_in", "nights"])
+def test_booking_form_needs_every_field(missing):
+    fields = {"guest": "张三", "check_in": "2026-12-24", "nights": "3", missing: "  "}
+    with pytest.raises(UserError, match="missing"):
+        parse_booking_form({"name": "汉庭"}, fields["guest"], fields["check_in"], fields["nights"], TODAY)
+
+
+def test_booking_form_reads_dates_as_people_write_them():
+    proposal = parse_booking_form({"name": "汉庭"}, " 张三 ", "12月24日", "3", TODAY)
+    assert (proposal.hotel, proposal.guest, proposal.check_in, proposal.nights) == (
+        {"name": "汉庭"},
+        "张三",
+        date(2026, 12, 24),
+        3,
+    )
+    assert parse_booking_form({"name": "汉庭"}, "张三", "后天", "1", TODAY).check_in == date(2026, 12, 1)
 
 
 @pytest.mark.parametrize(
-    "check_in, nights, message", [("24/12", "", "not a date"), ("", "zero", "whole number"), ("", "0", "between 1 and")]
+    "check_in, nights, message",
+    [
+        ("24/12", "1", "not a date"),
+        ("2026-11-28", "1", "in the past"),
+        ("后天", "zero", "whole number"),
+        ("后天", "0", "from 1 to 365"),
+    ],
 )
 def test_booking_form_names_the_bad_field(check_in, nights, message):
     with pytest.raises(UserError, match=message):
-        parse_booking_form({"name": "汉庭"}, "", check_in, nights)
+        parse_booking_form({"name": "汉庭"}, "张三", check_in, nights, TODAY)
 
 
 def test_progress_line_is_the_latest_redraw_of_a_bar():

@@ -67,7 +67,7 @@ HELP = """\
 |---|---|
 | enter | send · shift+enter or ctrl+j: new line · up/down on the first/last line: earlier messages |
 | esc | stop the running generation |
-| f2, then up/down and enter (or a click on a row) | book that hotel (or say 我决定入住…) |
+| f2, then up/down and enter (or a click on a row) | book that hotel — or ask in the chat: 帮我订第二家，两晚，12月1日入住，名字张三 |
 | shift+tab then `+` / `-` | rate the focused agent reply 👍 / 👎 (saved for `hotel-agent feedback export`) |
 """
 

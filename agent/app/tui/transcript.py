@@ -7,9 +7,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from agent.app.feedback import Rating
+from agent.app.history import Conversation
+from agent.app.outcomes import result_text
+from agent.app.tui.search_card import SearchCard
+from agent.core.turns import AssistantTurn, BookTurn, CancelTurn, ResultTurn, ReturnTurn, SearchTurn, UserTurn
 
 RATING_MARK = {"up": "👍", "down": "👎"}
 
@@ -90,3 +95,28 @@ class Transcript(VerticalScroll):
     def add(self, *widgets) -> None:
         self.mount(*widgets)
         self.anchor()
+
+
+def conversation_widgets(conversation: Conversation) -> list[Widget]:
+    """A saved conversation as the transcript showed it: messages, search cards with their hotels, booking
+    notes, ratings."""
+    ratings = {f.turn: f.rating for f in conversation.feedback}
+    widgets: list[Widget] = []
+    turns = list(conversation.dialogue)
+    for index, turn in enumerate(turns):
+        following = turns[index + 1] if index + 1 < len(turns) else None
+        if isinstance(turn, UserTurn):
+            widgets.append(UserMessage(turn.content))
+        elif isinstance(turn, SearchTurn):
+            records = following.records if isinstance(following, ReturnTurn) else []
+            widgets.append(SearchCard(turn.arguments, records=records))
+        elif isinstance(turn, (BookTurn, CancelTurn)) and isinstance(following, ResultTurn):
+            done = following.ok
+            widgets.append(
+                Note(
+                    ("✔ " if done else "") + result_text(turn.role, following.result), kind="success" if done else "dim"
+                )
+            )
+        elif isinstance(turn, AssistantTurn):
+            widgets.append(AgentMessage(turn.content, turn=index, rating=ratings.get(index)))
+    return widgets

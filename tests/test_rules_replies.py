@@ -109,11 +109,12 @@ def test_a_facility_answer_comes_from_the_records_own_list():
     assert re.search("没有", facility_answer(["健身房"], [A], "这家有健身房吗"))
 
 
-def test_a_choice_is_confirmed_with_a_closing(backend):
+def test_a_choice_starts_booking_instead_of_a_farewell(backend):
     dialogue = after_search(A).with_turn(
         AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("好的，我决定入住北京甲乙酒店了。")
     )
-    assert "入住愉快" in reply(backend, dialogue)
+    text = reply(backend, dialogue)
+    assert "入住人姓名" in text and "入住愉快" not in text
 
 
 def test_thanks_get_a_closing_without_a_search_that_presumes_no_booking(backend):

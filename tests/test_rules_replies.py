@@ -98,10 +98,10 @@ def test_comparing_ratings_names_the_higher_one_as_higher(backend):
     assert "4.8" in text and "北京丙丁饭店" in text
 
 
-def test_a_facility_question_searches_with_it_as_the_data_does(backend):
-    # In train, "这家酒店有X吗" after results is a search with X far more often than a reply.
+def test_a_facility_question_about_the_hotel_shown_is_answered_not_searched(backend):
+    # In train, "这家酒店有X吗" after results is a search with X more often than a reply; a person wants the answer.
     dialogue = after_search(B).with_turn(AssistantTurn("推荐您去北京丙丁饭店。"), UserTurn("这家酒店有健身房吗？"))
-    assert backend.next_turn(dialogue) == SearchTurn({"type": "经济型", "facilities": ["健身房"]})
+    assert backend.next_turn(dialogue) == AssistantTurn("是的，这家酒店提供健身房。")
 
 
 def test_a_facility_answer_comes_from_the_records_own_list():

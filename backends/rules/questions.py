@@ -25,8 +25,8 @@ _RECORD_KEYS = frozenset(
 # the hotel just recommended (这家 / 酒店) has a facility, or whether a named one rates 4.5 or more, and test
 # samples score those searches: here only facility questions that name or count the hotel (雅悦酒店有没有健身房？ /
 # 第二家有wifi吗？), which that data rarely has, are answered (see the person-first branch for the rest).
-ANSWERED_REFERENCES = frozenset({"ordinal", "name"})
-ANSWERS_RECORD_FIELDS = False  # 第二家是经济型吗？ / X的评分是4.5以上吗？ answered too (not only facilities)
+ANSWERED_REFERENCES = frozenset({"ordinal", "name", "focus", "only", ""})
+ANSWERS_RECORD_FIELDS = True  # 第二家是经济型吗？ / X的评分是4.5以上吗？ answered too (not only facilities)
 
 
 def about_shown(

@@ -207,10 +207,6 @@ def test_a_piped_conversation_books_and_cancels_and_the_bookings_command_shows_i
     assert rows[-1] == "2 bookings, 1 active"
 
 
-RULES_REASON = "the rules backend books by chat only once branch rules-dialogue (task F) lands"
-
-
-@pytest.mark.xfail(strict=True, reason=RULES_REASON)
 def test_booking_by_chat_on_the_rules_backend(own_cache):
     script = "我想找一家经济型酒店，要有无线网络\n帮我订第二家，两晚，12月1日入住，名字张三\n是\n"
     done = hotel_agent(own_cache, "--backend", "rules", "--plain", script=script)
@@ -227,7 +223,6 @@ def test_booking_by_chat_on_the_rules_backend(own_cache):
     )
 
 
-@pytest.mark.xfail(strict=True, reason=RULES_REASON)
 def test_cancelling_by_chat_on_the_rules_backend(own_cache):
     script = "我想找一家经济型酒店，要有无线网络\n帮我订第二家，两晚，12月1日入住，名字张三\n是\n取消刚才的预订\n是\n"
     done = hotel_agent(own_cache, "--backend", "rules", "--plain", script=script)

@@ -98,10 +98,10 @@ def test_comparing_ratings_names_the_higher_one_as_higher(backend):
     assert "4.8" in text and "北京丙丁饭店" in text
 
 
-def test_a_facility_question_searches_with_it_as_the_data_does(backend):
-    # In train, "这家酒店有X吗" after results is a search with X far more often than a reply.
+def test_a_facility_question_about_the_hotel_shown_is_answered_not_searched(backend):
+    # In train, "这家酒店有X吗" after results is a search with X more often than a reply; a person wants the answer.
     dialogue = after_search(B).with_turn(AssistantTurn("推荐您去北京丙丁饭店。"), UserTurn("这家酒店有健身房吗？"))
-    assert backend.next_turn(dialogue) == SearchTurn({"type": "经济型", "facilities": ["健身房"]})
+    assert backend.next_turn(dialogue) == AssistantTurn("是的，这家酒店提供健身房。")
 
 
 def test_a_facility_answer_comes_from_the_records_own_list():
@@ -109,16 +109,18 @@ def test_a_facility_answer_comes_from_the_records_own_list():
     assert re.search("没有", facility_answer(["健身房"], [A], "这家有健身房吗"))
 
 
-def test_a_choice_is_confirmed_with_a_closing(backend):
+def test_a_choice_starts_booking_instead_of_a_farewell(backend):
     dialogue = after_search(A).with_turn(
         AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("好的，我决定入住北京甲乙酒店了。")
     )
-    assert "入住愉快" in reply(backend, dialogue)
+    text = reply(backend, dialogue)
+    assert "入住人姓名" in text and "入住愉快" not in text
 
 
-def test_thanks_get_a_closing_without_a_search(backend):
+def test_thanks_get_a_closing_without_a_search_that_presumes_no_booking(backend):
     dialogue = after_search(A).with_turn(AssistantTurn("推荐您去北京甲乙酒店。"), UserTurn("谢谢，再见"))
-    assert "愉快" in reply(backend, dialogue)
+    text = reply(backend, dialogue)
+    assert "再见" in text and "入住愉快" not in text
 
 
 def test_replies_never_name_a_hotel_outside_the_records(backend):

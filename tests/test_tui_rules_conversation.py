@@ -80,7 +80,6 @@ async def test_ask_follow_up_and_book_on_the_rules_backend(own_cache, rules_back
     assert ConversationHistory.open().last().dialogue == app.dialogue
 
 
-@pytest.mark.xfail(strict=True, reason="the rules backend books by chat only once branch rules-dialogue (task F) lands")
 async def test_booking_by_chat_on_the_rules_backend_opens_the_form_prefilled(own_cache, rules_backend):
     services = Services(create_backend=lambda name, **options: rules_backend)
     async with HotelAgentApp("rules", services=services).run_test(size=(120, 45)) as pilot:

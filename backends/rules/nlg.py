@@ -81,14 +81,6 @@ def _surely_lacks(record: dict[str, Any], phrase: str) -> bool:
     return bool(named) and not any(f in (record.get("facilities") or []) for f in named)
 
 
-def _facility_of(record: dict[str, Any], phrase: str) -> str | None:
-    """The record's facility that the user's phrase most likely means, or None when none is close."""
-    from agent.core.facilities import similarity
-
-    best = max(((similarity(phrase, f), f) for f in record.get("facilities") or []), default=(0.0, None))
-    return best[1] if best[0] >= 0.5 else None
-
-
 def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
     """The kind of follow-up a user message is (for a reply without a new search)."""
     from backends.rules.nlu import ATTRIBUTE_WORDS, BYE, CHOICE, COMPARE, THANKS
@@ -100,6 +92,8 @@ def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
             if any(w in user for w in ATTRIBUTE_WORDS[attribute]) or (attribute == "price" and "便宜" in user):
                 return "compare-" + attribute
         return "compare"
+    if "地铁" in re.sub(r"[(（][^)）]*[)）]|地铁站店", "", user):
+        return "ask-subway"  # 坐地铁在哪站下 asks for the station, though 在哪 asks for an address elsewhere
     for attribute, words in ATTRIBUTE_WORDS.items():
         if any(w in user for w in words):
             return "ask-" + attribute
@@ -112,8 +106,10 @@ def reply_kind(user: str, shown: list[dict[str, Any]]) -> str:
     return "other"
 
 
-def situation(dialogue: Dialogue) -> tuple[str, list[dict[str, Any]]]:
-    """(group key, the records the reply is about, in the order placeholders refer to them)."""
+def situation(dialogue: Dialogue, referenced: list[int] | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """(group key, the records the reply is about, in the order placeholders refer to them). `referenced`: the
+    shown rows the user's message points at (第二家, 这家 with a hotel in focus), when the caller resolved them;
+    without it, the rows the message names."""
     turns = dialogue.turns
     if turns and isinstance(turns[-1], ReturnTurn):
         records = turns[-1].records[:3]
@@ -132,14 +128,21 @@ def situation(dialogue: Dialogue) -> tuple[str, list[dict[str, Any]]]:
         # Which constraint was relaxed is part of the key: a template that says 评分不够 must not be
         # used where the price was the one relaxed.
         return f"ret{len(records)}{'-relaxed_' + '_'.join(failed) if failed else ''}", list(records)
-    return _followup(_last_user(dialogue), dialogue.last_records()[:3])
+    return _followup(_last_user(dialogue), dialogue.last_records()[:3], referenced)
 
 
-def _followup(user: str, shown: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+def _followup(
+    user: str, shown: list[dict[str, Any]], referenced: list[int] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """A follow-up about the records shown: its kind, and the records with those it names first."""
-    mentioned = [r for r in shown if _mentions(user, r["name"])]
+    if referenced is not None:
+        mentioned = [shown[i] for i in referenced if i < len(shown)]
+    else:
+        mentioned = [r for r in shown if _mentions(user, r["name"])]
     kind = reply_kind(user, shown)
     records = mentioned + [r for r in shown if r not in mentioned]
+    if referenced is not None and len(mentioned) > 1 and kind.startswith("compare"):
+        records = mentioned  # 第一家和第二家哪个便宜？ compares those two, not the whole table
     # Comparisons refer to records by rank, so a template saying "{n0} is higher" stays true.
     if kind == "compare-rating":
         records.sort(key=lambda r: -(r.get("rating") or 0))
@@ -246,6 +249,18 @@ def make_template(reply: str, records: list[dict[str, Any]]) -> str | None:
     if re.search(r"[\u4e00-\u9fff]{2,}(大酒店|饭店|宾馆|公寓|客栈|旅舍|旅馆)", stripped):
         return None
     return template
+
+
+def in_table_order(template: str) -> str:
+    """The template with its records renumbered by first mention, so a reply that lists several hotels lists
+    them in the order of the results table ("第二家" in the reply is the table's second row). Only for templates
+    whose records play the same part (a search's results); every field of a record moves with its name."""
+    order: list[str] = []
+    for m in _PLACEHOLDER.finditer(template):
+        if m.group(2) not in order:
+            order.append(m.group(2))
+    mapping = {old: str(new) for new, old in enumerate(order)}
+    return _PLACEHOLDER.sub(lambda m: "{" + m.group(1) + mapping[m.group(2)] + "}", template)
 
 
 def fill(template: str, records: list[dict[str, Any]]) -> str | None:
@@ -361,8 +376,11 @@ def _bleu4(hyp: list[dict], hyp_len: int, ref: list[dict], ref_len: int) -> floa
 _FALLBACK = {
     "ret0": "抱歉，没有找到符合您要求的酒店，您可以换个条件试试。",
     "choice": "好的，祝您入住愉快！",
-    "bye": "不客气，祝您入住愉快！",
+    "bye": "不客气，有需要随时找我，再见！",
 }
+# Farewells that presume a booking (the data's 好的，祝您入住愉快！ after a decision): said only when one was made.
+PRESUMES_BOOKING = re.compile(r"入住愉快|预[订定](?:成功|好了)|已.{0,4}预[订定]|订好了|帮您预[订定]")
+_NOT_BOOKED = "好的，还没有为您预订。如需预订，请告诉我要订哪家，以及入住人姓名、入住日期和住几晚。"
 
 
 def facility_answer(phrases: list[str], records: list[dict[str, Any]], user: str) -> str | None:
@@ -373,17 +391,9 @@ def facility_answer(phrases: list[str], records: list[dict[str, Any]], user: str
         if re.search(r"什么设施|哪些设施|其他设施|设施有哪些", user):
             return "这家酒店提供的设施有" + "、".join(records[0].get("facilities") or []) + "。"
         return None
+    from backends.rules.facility_check import facility_answer as answer  # the store's facility map: loaded once
 
-    match = _facility_of
-    phrase = phrases[0]
-    if len(records) == 1 or not re.search(r"哪|谁|这些|这几|这两|都", user):
-        found = match(records[0], phrase)
-        return f"是的，这家酒店提供{found}。" if found else f"抱歉，这家酒店没有{phrase}。"
-    having = [(r["name"], match(r, phrase)) for r in records]
-    having = [(n, f) for n, f in having if f]
-    if not having:
-        return f"抱歉，这几家酒店都没有{phrase}。"
-    return "、".join(n for n, _ in having) + ("都" if len(having) > 1 else "") + f"提供{having[0][1]}。"
+    return answer(phrases, records, user)
 
 
 _YES = re.compile(r"^(是的|是呀|是啊|对的|对|有的|当然|必须的|没错)")
@@ -455,11 +465,22 @@ def _requested_details(user: str, record: dict[str, Any], text: str) -> str:
     return ("，".join(details) + "。") if details else ""
 
 
-def generate(dialogue: Dialogue, bank: TemplateBank, facilities: list[str] | None = None) -> str:
+def generate(
+    dialogue: Dialogue,
+    bank: TemplateBank,
+    facilities: list[str] | None = None,
+    referenced: list[int] | None = None,
+    *,
+    name_hotel: bool = False,
+    booked: bool = True,
+) -> str:
+    """The reply for the dialogue's situation. `referenced`: the shown rows the user pointed at (see
+    `situation`); `name_hotel`: prefer a phrasing that names the hotel (the user counted rows: 第二家的电话？);
+    `booked`: False when no reply may presume a booking (none was made)."""
     near = near_reply(dialogue, unmet)  # a search near a place just returned: its own wording (no train reply has one)
     if near is not None:
         return near
-    key, records = situation(dialogue)
+    key, records = situation(dialogue, referenced)
     kind = key[3:] if key.startswith("q0_") else key
     user = _last_user(dialogue)
     if kind.startswith("ask-facility") or (kind.startswith(("ask-", "other", "compare")) and facilities):
@@ -469,17 +490,23 @@ def generate(dialogue: Dialogue, bank: TemplateBank, facilities: list[str] | Non
     answers_question = key.startswith("q0_") or not key.startswith("ret")
     truth = question_truth(user, records[0]) if answers_question and records else None
     for candidate_key in _fallback_keys(key):
-        for template in bank.by_key.get(candidate_key, []):
+        templates = bank.by_key.get(candidate_key, [])
+        if name_hotel:
+            # 第二家的电话？ is answered naming the hotel, so the user sees which row was meant.
+            templates = sorted(templates, key=lambda t: "{n0}" not in t)
+        for template in templates:
             if answers_question and not _acceptable(template, kind, truth):
                 continue
-            text = fill(template, records)
+            if not booked and PRESUMES_BOOKING.search(template):
+                continue
+            text = fill(in_table_order(template) if key.startswith("ret") else template, records)
             if text is not None:
                 return text + (_requested_details(user, records[0], text) if key.startswith("ret") and records else "")
     base = key.split("-")[0]
     if "relaxed" in key and records:
         return "抱歉，没有找到完全符合您要求的酒店，推荐您去" + "、".join(r["name"] for r in records) + "。"
     if base in _FALLBACK:
-        return _FALLBACK[base]
+        return _FALLBACK[base] if booked or not PRESUMES_BOOKING.search(_FALLBACK[base]) else _NOT_BOOKED
     if answers_question and records:
         return _summary(records[0])
     if records:

@@ -163,6 +163,7 @@ def find_name(text: str, lexicon: Lexicon) -> str | None:
                 tail
                 and re.search(r"[店馆]$", tail.group(1))
                 and not tail.group(1).startswith("这")
+                and not re.search(r"[哪几什有]", tail.group(1))  # 汉庭有哪些店 asks about 汉庭
                 and tail.group(1) not in ("酒店", "饭店", "宾馆")
             ):
                 return name + tail.group(1)
@@ -203,7 +204,10 @@ def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Unde
     if near:
         slots["near"] = near.query
     facilities = slots.get("facilities", [])
-    attributes = tuple(a for a, words in ATTRIBUTE_WORDS.items() if any(w in text for w in words))
+    # (asked of the message without the shown hotels' names: 格林豪泰(…地铁站店)的电话 asks for no subway)
+    attributes = tuple(a for a, words in ATTRIBUTE_WORDS.items() if any(w in unnamed for w in words))
+    if "subway" in attributes and not re.search(r"地址|位置", unnamed):
+        attributes = tuple(a for a in attributes if a != "address")  # 坐地铁在哪站下: the station, not the address
     return Understanding(
         slots=slots,
         shown_mentions=shown_mentions,

@@ -14,6 +14,7 @@ from typing import Any
 from agent.core.turns import Dialogue, ReturnTurn
 from backends.rules.nlu import Understanding
 from backends.rules.places import without_replaced_place
+from backends.rules.relaxations import Lifted, wanted, without
 from backends.rules.state import changes_state, last_search, update_state
 
 
@@ -22,11 +23,20 @@ class Decision:
     search: dict[str, Any] | None  # arguments when the agent should search, else None (reply)
 
 
-def decide(dialogue: Dialogue, understanding: Understanding) -> Decision:
+def decide(
+    dialogue: Dialogue, understanding: Understanding, lift: Lifted | None = None, *, about_shown: bool = False
+) -> Decision:
+    """Search (with the state carried and `lift`ed constraints taken out) or reply. `about_shown`: the message is
+    a question about the hotels shown (see backends.rules.questions), answered from their records."""
     if not dialogue.turns or isinstance(dialogue.turns[-1], ReturnTurn):
         return Decision(None)  # a search just returned: answer with its records
     previous = without_replaced_place(last_search(dialogue), understanding.slots)
+    if previous is not None and about_shown:
+        return Decision(None)
     mentioned = dict(understanding.slots)
+    if previous is not None and lift:
+        # 价格不限 / 不要求健身房了: the same search without them, plus whatever else the message asks for.
+        return Decision(update_state(without(previous, lift), wanted(mentioned, lift)))
     if previous is None:
         # The first request is always a search, even one with no constraint yet ("帮我找个酒店").
         if understanding.thanks and not mentioned or understanding.bye and not mentioned:

@@ -1,0 +1,203 @@
+"""Which shown hotel a message means: 第二家 / 最后一家 / 这家 / 刚才那个 / a shortened name.
+
+The hotels a user can point at are those the agent showed before the message (`Dialogue.shown_records()`), in the
+order of the results table. An ordinal counts rows of that table; a name or a short form of it (速8, 前门大栅栏店,
+龙鼎华鼎云酒店) picks the row it fits; 这家 / 那家 / 刚才那个 mean the hotel the conversation is about (the focus):
+the one the user last pointed at, or the only one the agent's last reply named, or the only one shown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from agent.core.dates import small_number
+from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, Turn, UserTurn
+
+_NUMBER = r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})"
+# 第二家 / 第2个 / 第三间 / 第一个酒店: a row of the table (a counter word or 酒店 must follow: 第一次 is no row).
+_ORDINAL = re.compile(rf"(倒数)?第\s*({_NUMBER})\s*(?:家|个|间|所|座|位|条|行|(?=酒店|宾馆|饭店))")
+_FIRST = re.compile(r"头一(?:家|个)|首家")
+_LAST = re.compile(r"最后(?:一|那|这)?(?:家|个|间)|最后的那?(?:家|个)|最后那(?:家|个)?酒店")
+# "this / that hotel": the focus of the conversation.
+_DEMONSTRATIVE = re.compile(
+    r"这家|那家|这一家|那一家|这个酒店|那个酒店|这间|那间|刚才那|刚刚那|上面那|前面那|该酒店|此酒店|这里|那里"
+    r"|这个(?=吧|了|$|[，。！？!?,])|那个(?=吧|了|$|[，。！？!?,])|(?<![其])它(?!们)"
+)
+_HOTEL_SUFFIX = re.compile(r"(?:大酒店|酒店|饭店|宾馆|公寓|旅馆|旅舍|客栈|大厦|招待所|民宿|连锁|快捷|商务)+$")
+# A short form that is a count of days or nights (7天 of 7天连锁酒店) would be read in "住7天".
+_GENERIC = frozenset({"国际", "商务", "假日", "精品", "主题", "青年", "国际大", "北京市"})
+_NOT_A_SHORT_NAME = re.compile(r"^\d+[天晚号日]?$|^北京$")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a message points at among the shown hotels.
+
+    `indices`: the rows meant (one for a resolved reference). `how`: "ordinal", "name", "focus", "only" (the one
+    hotel shown, no words needed) or "" (nothing); `out_of_range` names an ordinal beyond the table; `ambiguous`
+    is set when the message points (这家) but the conversation has no single hotel in focus."""
+
+    indices: tuple[int, ...] = ()
+    how: str = ""
+    out_of_range: int | None = None
+    ambiguous: bool = False
+
+    @property
+    def one(self) -> int | None:
+        return self.indices[0] if len(self.indices) == 1 else None
+
+    @property
+    def explicit(self) -> bool:
+        """The message itself names the hotel (an ordinal, a name, 这家 with a focus)."""
+        return self.how in ("ordinal", "name", "focus")
+
+
+def short_forms(name: str) -> list[str]:
+    """How people shorten a hotel's name: 速8酒店(北京前门大栅栏店) → 速8酒店, 速8, 北京前门大栅栏店, 前门大栅栏店 …
+    Longest first."""
+    forms = {name}
+    base = re.sub(r"[(（].*?[)）]", "", name).strip()
+    branch = re.search(r"[(（](.*?)[)）]", name)
+    for text in (base, branch.group(1) if branch else ""):
+        forms.add(text)
+        if text.startswith("北京"):
+            forms.add(text[2:])
+    for text in list(forms):
+        brand = _HOTEL_SUFFIX.sub("", text)
+        # 汉庭 of 汉庭酒店(西单店) and 龙鼎华鼎云 of 北京龙鼎华鼎云酒店, but not 国际 of 北京国际饭店: a brand left
+        # after dropping the city must be long enough to name one hotel.
+        shortest = 3 if name.startswith("北京") else 2
+        if brand != text and len(brand) >= shortest and brand not in _GENERIC:
+            forms.add(brand)
+    return sorted((f for f in forms if len(f) >= 2 and not _NOT_A_SHORT_NAME.search(f)), key=len, reverse=True)
+
+
+def named_rows(text: str, shown: list[dict[str, Any]]) -> list[int]:
+    """The rows whose name (or a short form of it) the text holds. A short form that the text holds only inside
+    another row's longer name does not count: 西单店 in 汉庭酒店(西单店) names that row, not every 汉庭."""
+    found: dict[int, str] = {}
+    for i, record in enumerate(shown):
+        for form in short_forms(str(record.get("name") or "")):
+            if form in text:
+                found[i] = form
+                break
+    return [
+        i
+        for i, form in found.items()
+        if not any(
+            len(other) > len(form) and form in other and text.count(form) <= text.count(other)
+            for j, other in found.items()
+            if j != i
+        )
+    ]
+
+
+def ordinal_row(text: str, count: int) -> tuple[int | None, int | None]:
+    """(row index, None) for 第二家 / 最后一家 / 倒数第二家 within a table of `count` rows; (None, n) when the
+    message says 第n家 beyond the table; (None, None) when it names no row by position."""
+    if _FIRST.search(text):
+        return (0, None) if count else (None, 1)
+    if _LAST.search(text):
+        return (count - 1, None) if count else (None, None)
+    match = _ORDINAL.search(text)
+    if match is None:
+        return None, None
+    n = small_number(match.group(2))
+    if n is None or n < 1:
+        return None, None
+    if n > count:
+        return None, n
+    return (count - n if match.group(1) else n - 1), None
+
+
+def ordinal_rows(text: str, count: int) -> list[int]:
+    """Every row the text counts (第一家和第三家 → [0, 2]), in the order written."""
+    rows = []
+    for match in _ORDINAL.finditer(text):
+        row, _ = ordinal_row(match.group(0), count)
+        if row is not None and row not in rows:
+            rows.append(row)
+    return rows
+
+
+def without_ordinals(text: str) -> str:
+    """The text with 第三家 / 最后一家 taken out, so 第三家房间里有吹风机 asks about 房间里有吹风机."""
+    for pattern in (_ORDINAL, _FIRST, _LAST):
+        text = pattern.sub("，", text)
+    return text
+
+
+def points_at_one(text: str) -> bool:
+    """这家 / 那家 / 刚才那个 …: the message points at a hotel without naming it."""
+    return bool(_DEMONSTRATIVE.search(text))
+
+
+def _seen(dialogue: Dialogue) -> tuple[Turn, ...]:
+    """The turns the user had seen when writing the latest message."""
+    if dialogue.turns and isinstance(dialogue.turns[-1], UserTurn):
+        return dialogue.before_last_user().turns
+    return dialogue.turns
+
+
+def _latest_table(turns: tuple[Turn, ...]) -> int | None:
+    """Index of the latest return that showed hotels: a search that found nothing leaves the previous table the
+    one on the screen."""
+    return max((i for i, t in enumerate(turns) if isinstance(t, ReturnTurn) and t.records), default=None)
+
+
+def shown_rows(dialogue: Dialogue) -> list[dict[str, Any]]:
+    """The rows of the latest results table the user had seen when writing the latest message, in table order."""
+    turns = _seen(dialogue)
+    index = _latest_table(turns)
+    return list(turns[index].records) if index is not None else []  # type: ignore[union-attr]  # a ReturnTurn
+
+
+def focus(dialogue: Dialogue) -> int | None:
+    """The shown row the conversation is about before the latest user message: the one the user last named or
+    counted, or the only one a later agent reply named; None when there is no single one."""
+    turns = _seen(dialogue)
+    start = _latest_table(turns)
+    if start is None:
+        return None
+    shown = turns[start].records  # type: ignore[union-attr]  # a ReturnTurn, found just above
+    current: int | None = None
+    for turn in turns[start + 1 :]:
+        if isinstance(turn, UserTurn):
+            row, _ = ordinal_row(turn.content, len(shown))
+            named = named_rows(turn.content, shown)
+            if row is not None:
+                current = row
+            elif len(named) == 1:
+                current = named[0]
+        elif isinstance(turn, AssistantTurn):
+            named = named_rows(turn.content, shown)
+            if len(named) == 1:
+                current = named[0]
+    return current
+
+
+def resolve(text: str, dialogue: Dialogue) -> Reference:
+    """The shown row(s) `text` (the latest user message of `dialogue`) points at."""
+    shown = shown_rows(dialogue)
+    if not shown:
+        return Reference()
+    row, beyond = ordinal_row(text, len(shown))
+    if row is not None:
+        rows = ordinal_rows(text, len(shown))
+        return Reference(tuple(rows) if len(rows) > 1 else (row,), "ordinal")
+    if beyond is not None:
+        return Reference(how="ordinal", out_of_range=beyond)
+    named = named_rows(text, shown)
+    if named:
+        return Reference(tuple(named), "name")
+    if points_at_one(text):
+        current = focus(dialogue)
+        if current is not None:
+            return Reference((current,), "focus")
+        if len(shown) == 1:
+            return Reference((0,), "only")
+        return Reference(ambiguous=True)
+    if len(shown) == 1:
+        return Reference((0,), "only")
+    return Reference()

@@ -1,0 +1,78 @@
+"""Questions about a shown hotel's facilities, answered yes or no from its own record (naming the facility it
+has), with no new search; a question asking for other hotels is still a search."""
+
+from __future__ import annotations
+
+import pytest
+from rules_chat import Chat, open_chat
+
+from backends.rules.facility_check import facility_answer, offered
+
+
+@pytest.fixture
+def chat(own_cache) -> Chat:
+    chat = open_chat()
+    chat.say("帮我找一家价格在400到500元之间、评分4.5分以上的经济型酒店")
+    assert chat.table[0]["name"] == "雅悦酒店(北京西直门店)"
+    return chat
+
+
+def test_a_named_hotel_without_the_facility_is_answered_no(chat):
+    assert "健身房" not in chat.table[0]["facilities"]
+    reply = chat.say("雅悦酒店有没有健身房")
+    assert reply.startswith("抱歉") and "没有健身房" in reply and chat.searches == []
+
+
+def test_a_named_hotel_with_the_facility_is_answered_yes_naming_its_own(chat):
+    reply = chat.say("雅悦酒店有wifi吗？")
+    assert reply.startswith("是的") and "部分房间提供wifi" in reply and chat.searches == []
+
+
+def test_a_counted_hotel_is_answered_from_its_row(chat):
+    second = chat.table[1]
+    reply = chat.say("第二家有没有早餐？")
+    assert second["name"] in reply and chat.searches == []
+    assert ("早餐服务" in reply) == ("早餐服务" in second["facilities"])
+
+
+def test_two_facilities_are_both_answered(chat):
+    reply = chat.say("第一家有会议室和健身房吗？")
+    assert "会议室" in reply and "没有健身房" in reply
+
+
+def test_asking_for_hotels_with_a_facility_is_a_search(chat):
+    chat.say("有没有带健身房的酒店？")
+    assert chat.searches and chat.searches[0]["facilities"] == ["健身房"]
+
+
+WIFI_EVERYWHERE = {"name": "北京甲乙酒店", "facilities": ["酒店各处提供wifi", "早餐服务免费", "残疾人设施"]}
+NOTHING = {"name": "北京丙丁饭店", "facilities": ["吹风机"]}
+
+
+@pytest.mark.parametrize(
+    "phrase, facility",
+    [
+        ("免费wifi", "酒店各处提供wifi"),
+        ("无线网络", "酒店各处提供wifi"),
+        ("早餐", "早餐服务免费"),
+        ("无障碍设施", "残疾人设施"),
+    ],
+)
+def test_what_people_ask_for_maps_to_the_records_facility(phrase, facility):
+    assert offered(WIFI_EVERYWHERE, phrase) == facility
+
+
+@pytest.mark.parametrize("phrase", ["健身房", "室外游泳池", "免费wifi", "停车"])
+def test_a_record_without_it_offers_nothing(phrase):
+    assert offered(NOTHING, phrase) is None
+
+
+def test_which_hotels_have_it_names_each_and_those_without():
+    reply = facility_answer(["早餐"], [WIFI_EVERYWHERE, NOTHING], "哪家有早餐？")
+    assert reply == "北京甲乙酒店提供早餐服务免费，北京丙丁饭店没有早餐。"
+
+
+def test_a_facility_asked_with_where_it_is_is_still_that_facility(chat):
+    third = chat.table[2]
+    reply = chat.say("第三家房间里有吹风机吗")
+    assert ("吹风机" in third["facilities"]) == reply.startswith("是的") and "第三家" not in reply

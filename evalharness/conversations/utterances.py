@@ -194,7 +194,7 @@ def correct_booking(name: str, wish: BookingWish, date: str, nights: str, rng: r
 
 
 def cancel(rng: random.Random) -> str:
-    return rng.choice(("帮我把刚订的取消", "刚才的预订不要了，取消吧", "取消这个预订"))
+    return rng.choice(("帮我把刚订的取消", "刚才的预订不要了，取消吧", "这个预订帮我取消掉"))
 
 
 def goodbye(rng: random.Random) -> str:

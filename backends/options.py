@@ -27,7 +27,7 @@ def backend_options(default_backend: str | None = "rules") -> Callable[[Callable
                     "--adapter",
                     default=None,
                     type=click.Path(),
-                    help="LoRA adapter directory (default: adapters/<backend-name>).",
+                    help="LoRA adapter directory (default: ./adapters/<backend-name>, else the one shipped for it).",
                 ),
                 click.option(
                     "--gguf-file", default=None, help="Load the base model from this GGUF file in --model's directory."

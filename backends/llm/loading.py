@@ -14,6 +14,7 @@ from typing import Any
 from agent.core.errors import UserError
 from backends.llm import smollm2
 from backends.llm.adapter_info import AdapterInfo, read_adapter_info
+from backends.llm.quiet_logs import quiet_bitsandbytes
 from prompts import RenderSettings, default_settings, template_hash
 from prompts.families import Family, get_family
 
@@ -126,6 +127,7 @@ class Loaded:
 
 
 def load(spec: LoadSpec) -> Loaded:
+    quiet_bitsandbytes()  # before transformers/peft import bitsandbytes (peft does whenever it is installed)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

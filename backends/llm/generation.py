@@ -1,5 +1,10 @@
 """Batched generation: left padding, KV cache, greedy by default, per-row stop at the family's stop tokens,
-optional streaming of reply text and cancellation between decoding steps."""
+optional streaming of reply text and cancellation between decoding steps.
+
+Streaming shows reply text only: ChatML and Llama-3 models write their own role first (`assistant\n...`,
+`search\n{...}`), so nothing is passed on until the role is known to be `assistant` (`display_text`). A
+cancelled generation ends after the decoding step under way, and leaves as its turn the reply text streamed so
+far (`stopped_turn`), never a role fragment or half a search."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agent.core.turns import AssistantTurn
 from backends.llm.parsing import display_text
 from prompts.families import Family
 
@@ -84,14 +90,28 @@ def generate_ids(
     return results
 
 
+def stopped_turn(raw: str, family: Family) -> AssistantTurn:
+    """The turn a cancelled generation leaves: the reply text it had streamed (`display_text`, less a
+    character cut in half), and nothing when it had not got past the role or was writing a search."""
+    return AssistantTurn((display_text(raw, family) or "").rstrip("\ufffd"))
+
+
 class ReplyStreamer:
     """A transformers streamer for a whole batch: decodes each row as it grows and passes on only reply
-    text (no role, no markup, nothing of a search call), as `on_text(index, new_text)`."""
+    text (no role, no markup, nothing of a search call), as `on_text(index, new_text)`. Once `cancel` is set
+    the text stops at the last whole character, as `stopped_turn` does."""
 
     def __init__(
-        self, tokenizer: Any, family: Family, stop_ids: Sequence[int], on_text: TextCallback, indices: Sequence[int]
+        self,
+        tokenizer: Any,
+        family: Family,
+        stop_ids: Sequence[int],
+        on_text: TextCallback,
+        indices: Sequence[int],
+        cancel: threading.Event | None = None,
     ):
         self.tokenizer, self.family, self.on_text, self.indices = tokenizer, family, on_text, list(indices)
+        self.cancel = cancel
         self.stops = set(stop_ids)
         self.rows: list[list[int]] = [[] for _ in self.indices]
         self.done = [False] * len(self.indices)
@@ -114,8 +134,9 @@ class ReplyStreamer:
             self._emit(row)
 
     def end(self) -> None:
+        cancelled = self.cancel is not None and self.cancel.is_set()
         for row in range(len(self.rows)):
-            self._emit(row, final=True)
+            self._emit(row, final=not cancelled)
 
     def _emit(self, row: int, final: bool = False) -> None:
         raw = self.tokenizer.decode(self.rows[row], skip_special_tokens=False)

@@ -35,18 +35,22 @@ def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 class Script:
     """Makes the model write `parts` (each a string tokenized on its own, so "ass" + "istant" are two
-    tokens), then repeat the last token: every forward pass has its logits forced to the next scripted token,
-    and takes STEP_S. `steps` counts the decoding steps run."""
+    tokens), then repeat the last token: every forward pass of generate() (the ones given position ids;
+    reading the prompt in chunks leaves them to the model) has its logits forced to the next scripted token,
+    and takes STEP_S. `steps` counts those decoding steps, `passes` every forward pass."""
 
     def __init__(self, backend: LLMBackend, parts: Sequence[str], *, cancel: threading.Event | None = None):
         tokenizer = backend.loaded.tokenizer
         self.ids = [i for part in parts for i in tokenizer.encode(part, add_special_tokens=False)]
         self.first_part = len(tokenizer.encode(parts[0], add_special_tokens=False))
         self.cancel = cancel  # set once the first part is written (Escape while the model writes its role)
-        self.steps = 0
-        backend.loaded.model.register_forward_hook(self._force)
+        self.steps = self.passes = 0
+        backend.loaded.model.register_forward_hook(self._force, with_kwargs=True)
 
-    def _force(self, module, args, output):
+    def _force(self, module, args, kwargs, output):
+        self.passes += 1
+        if "position_ids" not in kwargs:  # a chunk of the prompt
+            return output
         if self.cancel is not None and self.steps == self.first_part:
             self.cancel.set()
         token = self.ids[min(self.steps, len(self.ids) - 1)]
@@ -123,3 +127,32 @@ def test_a_reply_stopped_while_the_model_writes_its_role_is_empty_not_a_fragment
     prediction, pieces = stream(backend, cancel)
     assert pieces == [] and prediction.turn == AssistantTurn("")
     assert prediction.raw and "assistant".startswith(prediction.raw)  # the raw text keeps what was written
+
+
+@pytest.mark.parametrize("family", ROLE)
+def test_a_cancel_while_the_prompt_is_read_stops_before_the_first_token(model_dirs, family):
+    from backends.llm.generation import PREFILL_CHUNK
+
+    cancel = threading.Event()
+    backend, script = scripted(model_dirs, family, [*ROLE[family], *REPLY, END[family]])
+    prompt_length = len(backend.encode_prompt(ASK))
+    assert prompt_length > 3 * PREFILL_CHUNK  # the prompt-only prompt: system text and examples
+    backend.loaded.model.register_forward_hook(lambda *_: cancel.set())  # Escape during the first chunk
+    prediction, pieces = stream(backend, cancel)
+    assert script.passes == 1 and script.steps == 0  # one chunk read, no token generated
+    assert pieces == [] and prediction.turn == AssistantTurn("") and prediction.raw == ""
+
+
+@pytest.mark.parametrize("family", ROLE)
+def test_reading_the_prompt_in_chunks_gives_the_cache_of_reading_it_at_once(model_dirs, family):
+    import torch
+
+    from backends.llm.generation import prefill_rows
+
+    backend = create_backend(family, "prompt", model=str(model_dirs[family]))
+    prompt = backend.encode_prompt(ASK)[:300]
+    with torch.inference_mode():
+        whole = prefill_rows(backend.loaded.model, [prompt], len(prompt), chunk=len(prompt))
+        chunked = prefill_rows(backend.loaded.model, [prompt], len(prompt), chunk=7)
+    for a, b in zip(whole.layers, chunked.layers):
+        assert torch.allclose(a.keys, b.keys, atol=1e-5) and torch.allclose(a.values, b.values, atol=1e-5)

@@ -41,10 +41,12 @@ def generate_ids(
     prompts are left-padded so every row's last token sits at the same position and decoding steps run for
     the whole batch on one KV cache.
 
-    `prefill`: "batch" runs the padded prompts through the model together; "rows" runs each prompt alone
-    and stacks the caches (`prefill_rows`); "auto" (default) picks rows on CPU, batch elsewhere. On CPU a
-    padded batch needs an explicit attention mask, which sends attention to the unfused kernel: about 3x the
-    cost of the prompts run one by one (measured on the tiny models, 1 thread)."""
+    `prefill`: "batch" runs the padded prompts through the model together; "rows" runs each prompt alone,
+    a chunk at a time, and stacks the caches (`prefill_rows`); "auto" (default) picks rows on CPU and when a
+    `cancel` event is given, batch elsewhere. On CPU a padded batch needs an explicit attention mask, which
+    sends attention to the unfused kernel: about 3x the cost of the prompts run one by one (measured on the
+    tiny models, 1 thread). With `cancel`, reading the prompt stops within a chunk and decoding within a step;
+    a generation cancelled before its first token returns no tokens."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -61,10 +63,16 @@ def generate_ids(
             return torch.full((ids.shape[0],), stop, dtype=torch.bool, device=ids.device)
 
     device = model.device
+    nothing: list[list[int]] = [[] for _ in prompts]
     with torch.inference_mode():
         cache = None
-        if prefill == "rows" or (prefill == "auto" and device.type == "cpu" and len(prompts) > 1):
-            cache = prefill_rows(model, prompts, width)
+        # A prompt-only prompt (~1,400 tokens for SmolLM2) takes seconds to read on a CPU: read in chunks, a
+        # stop asked for meanwhile is honoured before the first token rather than after it.
+        interactive = cancel is not None
+        if prefill == "rows" or (prefill == "auto" and (interactive or (device.type == "cpu" and len(prompts) > 1))):
+            cache = prefill_rows(model, prompts, width, cancel=cancel)
+            if cache is None:
+                return nothing
         extra = {_cache_argument(model): cache} if cache is not None else {}
         output = model.generate(
             input_ids=input_ids.to(device),
@@ -150,20 +158,39 @@ class ReplyStreamer:
             self.sent[row] = text
 
 
-def prefill_rows(model: Any, prompts: Sequence[Sequence[int]], width: int) -> Any:
+# Tokens of a prompt read per forward pass when prefilling row by row: a cancel is seen between chunks
+# (~0.5 s apart for SmolLM2-135M on 2 busy CPU cores), and the chunks cost next to nothing over one pass.
+PREFILL_CHUNK = 128
+
+
+def prefill_rows(
+    model: Any,
+    prompts: Sequence[Sequence[int]],
+    width: int,
+    *,
+    cancel: threading.Event | None = None,
+    chunk: int = PREFILL_CHUNK,
+) -> Any:
     """The KV cache of every prompt but its last token, each computed alone (no padding, so the fused causal
     attention kernel), left-padded with zeros to `width - 1` and stacked into one batch cache. generate()
     then feeds only the last token of each row: positions come from the attention mask, as in the row's
-    own run, so the result equals prefilling the padded batch."""
+    own run, so the result equals prefilling the padded batch. Each prompt is read `chunk` tokens at a time
+    onto its own cache; None when `cancel` is set before the last chunk."""
     import torch
     import torch.nn.functional as F
     from transformers import DynamicCache
 
+    argument = _cache_argument(model)
     layers: list[tuple[list[Any], list[Any]]] = []
     for prompt in prompts:
-        ids = torch.tensor([list(prompt[:-1])], dtype=torch.long, device=model.device)
-        output = model(input_ids=ids, use_cache=True, logits_to_keep=1)
-        past = getattr(output, "cache", None) or output.past_key_values
+        context, past = list(prompt[:-1]), None
+        for start in range(0, len(context), chunk):
+            if cancel is not None and cancel.is_set():
+                return None
+            ids = torch.tensor([context[start : start + chunk]], dtype=torch.long, device=model.device)
+            earlier = {argument: past} if past is not None else {}
+            output = model(input_ids=ids, use_cache=True, logits_to_keep=1, **earlier)
+            past = getattr(output, "cache", None) or output.past_key_values
         pad = width - len(prompt)
         for index, layer in enumerate(past.layers):
             if index == len(layers):

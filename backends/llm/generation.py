@@ -183,12 +183,13 @@ def prefill_rows(
     argument = _cache_argument(model)
     layers: list[tuple[list[Any], list[Any]]] = []
     for prompt in prompts:
-        context, past = list(prompt[:-1]), None
+        context = list(prompt[:-1])
+        past: Any = None
         for start in range(0, len(context), chunk):
             if cancel is not None and cancel.is_set():
                 return None
             ids = torch.tensor([context[start : start + chunk]], dtype=torch.long, device=model.device)
-            earlier = {argument: past} if past is not None else {}
+            earlier: dict[str, Any] = {argument: past} if past is not None else {}
             output = model(input_ids=ids, use_cache=True, logits_to_keep=1, **earlier)
             past = getattr(output, "cache", None) or output.past_key_values
         pad = width - len(prompt)

@@ -10,7 +10,14 @@ import click
 BACKEND_OPTION_NAMES = ("model", "adapter", "gguf_file", "max_new_tokens", "device", "trust_remote_code")
 
 
-def backend_options(default_backend: str | None = "rules") -> Callable[[Callable], Callable]:
+def backend_options(
+    default_backend: str | None = "rules", *, harness_only: tuple[str, ...] = ()
+) -> Callable[[Callable], Callable]:
+    """The backend options as click decorators. `harness_only`: the registry's non-chat backends (gold,
+    reply-only) a harness accepts too, named in --backend's help (passed in, so --help imports no backend)."""
+    extra = f"; harness-only: {', '.join(harness_only)}" if harness_only else ""
+    lister = "hotel-agent backends --all" if harness_only else "hotel-agent backends"
+
     def decorate(f: Callable) -> Callable:
         for option in reversed(
             [
@@ -20,14 +27,15 @@ def backend_options(default_backend: str | None = "rules") -> Callable[[Callable
                     default=default_backend,
                     show_default=True,
                     required=default_backend is None,
-                    help="Backend name (rules, prompt-<family>, lora-<family>, qlora-<family>, ...).",
+                    help=f"Backend name (rules, prompt-<family>, lora-<family>, qlora-<family>{extra}); "
+                    f"`{lister}` lists them with what each needs.",
                 ),
                 click.option("--model", default=None, help="Base model: a hub id or a local directory (LLM backends)."),
                 click.option(
                     "--adapter",
                     default=None,
                     type=click.Path(),
-                    help="LoRA adapter directory (default: adapters/<backend-name>).",
+                    help="LoRA adapter directory (default: ./adapters/<backend-name>, else the one shipped for it).",
                 ),
                 click.option(
                     "--gguf-file", default=None, help="Load the base model from this GGUF file in --model's directory."

@@ -21,7 +21,7 @@ def main() -> None:
 
 
 @main.command()
-@backend_options(None)
+@backend_options(None, harness_only=("gold", "reply-only"))
 @click.option(
     "--data",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -159,7 +159,23 @@ def training_of(adapter: str | None) -> Training | None:
 
 
 def load_runs(run_dirs: Sequence[Path]) -> list[Row]:
-    return [row_of(str(d), load_summary(d)) for d in run_dirs]
+    """One row per run directory, named by its short label (`run_labels`)."""
+    return [row_of(label, load_summary(d)) for label, d in zip(run_labels(run_dirs), run_dirs)]
+
+
+def run_labels(run_dirs: Sequence[Path]) -> list[str]:
+    """Short names for runs in tables and legends: each directory's own name (`runs/<backend>-<stamp>` by
+    default), with as many parent folders as it takes to tell apart runs whose directories share a name
+    (sweep/a/out and sweep/b/out: a/out, b/out)."""
+    parts = [Path(d).resolve().parts for d in run_dirs]
+    depth = [1] * len(parts)
+    while True:
+        labels = [Path(*p[-k:]).as_posix() for p, k in zip(parts, depth)]
+        clashing = [i for i, label in enumerate(labels) if labels.count(label) > 1 and depth[i] < len(parts[i])]
+        if not clashing:  # all distinct, or the same directory given twice (nothing left to add)
+            return labels
+        for i in clashing:
+            depth[i] += 1
 
 
 def comparison_warnings(rows: Sequence[Row]) -> list[str]:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from backends.gold import GoldBackend
 from backends.reply_only import ReplyOnlyBackend
 from evalharness.cli import main
-from evalharness.compare import REFERENCE_ROWS
+from evalharness.compare import REFERENCE_ROWS, run_labels
 from evalharness.runner import RunOptions, evaluate
 
 
@@ -39,8 +39,8 @@ def test_compare_prints_one_row_per_run_with_the_reference_columns(samples: Path
     lines = result.output.splitlines()
     assert lines[0].startswith("| run | BLEU-4 | slot P | slot R | slot F1 | sacreBLEU zh | reply for search")
     assert "samples/s" in lines[0] and "warning" not in result.output
-    assert lines[2].startswith(f"| {gold} | 100.00 | 100.00 | 100.00 | 100.00 | 100.00 | 0 | 0 | 0 | 20 |")
-    assert lines[3].startswith(f"| {reply} |") and "| 0.00 | 0.00 | 0.00 |" in lines[3]
+    assert lines[2].startswith("| gold | 100.00 | 100.00 | 100.00 | 100.00 | 100.00 | 0 | 0 | 0 | 20 |")
+    assert lines[3].startswith("| reply |") and "| 0.00 | 0.00 | 0.00 |" in lines[3]
 
 
 def test_compare_warns_when_runs_used_different_data(samples: Path, tmp_path: Path):
@@ -67,6 +67,37 @@ def test_plot_writes_a_png(samples: Path, tmp_path: Path):
     result = compare(str(gold), "--with-reference", "--plot", str(tmp_path / "chart.png"))
     assert result.exit_code == 0, result.output
     assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_runs_are_labelled_by_their_directory_name_with_parents_only_to_tell_twins_apart(tmp_path: Path):
+    runs = [tmp_path / "sweep" / "a" / "out", tmp_path / "sweep" / "b" / "out", tmp_path / "lora-smollm2-20261129T1"]
+    assert run_labels(runs) == ["a/out", "b/out", "lora-smollm2-20261129T1"]
+    assert run_labels([tmp_path / "x", tmp_path / "x"]) == [(tmp_path / "x").resolve().as_posix()] * 2
+
+
+def test_the_plot_legend_uses_the_short_labels_and_every_bar_shows_its_value(samples: Path, tmp_path: Path):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from evalharness.compare import load_runs
+    from evalharness.plot import draw
+
+    rows = load_runs(
+        [
+            finished_run(ReplyOnlyBackend(), samples, tmp_path / "reply"),
+            finished_run(GoldBackend(samples), samples, tmp_path / "gold"),
+        ]
+    )
+    figure = draw(rows + [REFERENCE_ROWS[1]])
+    try:
+        [axes] = figure.axes
+        assert [t.get_text() for t in axes.get_legend().get_texts()] == ["reply", "gold", "reference: GLM4-9B QLoRA"]
+        values = [t.get_text() for t in axes.texts]
+        assert values[4:8] == ["100.0"] * 4  # gold's bars, in FIGURES order
+        assert values[8:] == ["67.4", "96.0", "96.7", "96.3"]  # the reference row's own figures
+        assert len(values) == 3 * 4
+    finally:
+        plt.close(figure)
 
 
 def test_a_run_without_summary_is_a_one_line_error(tmp_path: Path):
@@ -146,7 +177,7 @@ def test_an_adapter_retrained_since_the_run_leaves_its_training_columns_blank_wi
     summary["signature"]["backend"]["adapter_sha256"] = "0" * 64
     (run / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     output = compare(str(run)).output
-    assert f"warning: {run}: its adapter {tmp_path / 'adapter'} has other weights" in output
+    assert f"warning: run: its adapter {tmp_path / 'adapter'} has other weights" in output
     assert "| 60 |" not in output
 
 

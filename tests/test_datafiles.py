@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 import io
 
@@ -74,3 +75,25 @@ def test_the_place_databases_are_fetched_and_verified_like_the_others():
         file = datafiles.BY_PATH[path]
         assert file.url.endswith(path.split("/")[-1]) and len(file.sha256) == 64
         assert datafiles.check_file(file).ok
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: bound, read, released."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_download_offline_fails_in_one_line_naming_the_url_and_the_ways_out(monkeypatch, tmp_path):
+    base = f"http://127.0.0.1:{closed_port()}/"
+    unreachable = tuple(dataclasses.replace(f, url=base + f.path) for f in datafiles.DATA_FILES)
+    monkeypatch.setattr(datafiles, "DATA_FILES", unreachable)
+    monkeypatch.setenv("HOTEL_AGENT_DATA", str(tmp_path))
+    result = CliRunner().invoke(main, ["data", "download"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: could not download crosswoz/hotel_db.json from " + base)
+    assert "HOTEL_AGENT_DATA" in lines[0] and "hotel-agent data path" in lines[0] and "connect" in lines[0]
+    assert not any(tmp_path.rglob("*.part"))

@@ -116,5 +116,5 @@ def test_a_backend_refuses_an_old_transformers_before_loading_anything(monkeypat
 
     real = importlib.metadata.version
     monkeypatch.setattr(importlib.metadata, "version", lambda name: "4.44.2" if name == "transformers" else real(name))
-    with pytest.raises(UserError, match=r"transformers 4\.44\.2 is installed but hotel-agent needs transformers>=5\.2"):
+    with pytest.raises(UserError, match=r"transformers 4\.44\.2 is installed but hotel-agent needs transformers>=5\.6"):
         registry.create("prompt-qwen2", model=str(tmp_path))  # not even a model there: the version fails first

@@ -25,9 +25,9 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.app.plain import chat_lines
 from agent.app.cli import main
 from agent.app.history import HISTORY_FILE, ConversationHistory
+from agent.app.plain import chat_lines
 from agent.core.bookings import Bookings
 from agent.core.errors import UserError
 from agent.core.store import STORE_FILE, HotelStore

@@ -66,13 +66,12 @@ def test_qlora_smollm2_quantizes_a_dequantized_copy_of_the_gguf_and_generates(tm
 
 @pytest.mark.parametrize("method", ["lora", "qlora"])
 def test_the_committed_adapter_searches_for_a_plain_request(method):
-    """adapters/{lora,qlora}-smollm2 (trained on train.glm4) are what `hotel-agent --backend lora-smollm2` and
-    `--backend qlora-smollm2` serve."""
-    from pathlib import Path
-
+    """The shipped {lora,qlora}-smollm2 adapters (trained on train.glm4) are what `hotel-agent --backend
+    lora-smollm2` and `--backend qlora-smollm2` serve."""
     from backends.llm.backend import create_backend
+    from backends.llm.loading import SHIPPED_ADAPTER_ROOT
 
-    adapter = Path(__file__).resolve().parents[1] / "adapters" / f"{method}-smollm2"
+    adapter = SHIPPED_ADAPTER_ROOT / f"{method}-smollm2"
     backend = create_backend(
         "smollm2", method, model=str(GGUF.parent), gguf_file=GGUF.name, adapter=str(adapter), max_new_tokens=32
     )

@@ -29,17 +29,16 @@ def download(force: bool) -> None:
         if not force and datafiles.check_file(file, directory).ok:
             click.echo(f"ok        {file.path}")
             continue
-        with tqdm(desc=file.path, unit="B", unit_scale=True, leave=False) as bar:
+        # The bar is closed (and, on a terminal, wiped) before an error propagates, so `error: ...` starts a
+        # line of its own; disable=None: no bar at all when stderr is not a terminal (logs, pipes, CI).
+        with tqdm(desc=file.path, unit="B", unit_scale=True, leave=False, disable=None) as bar:
 
             def progress(n: int, total: int | None) -> None:
                 if total and bar.total != total:
                     bar.total = total
                 bar.update(n)
 
-            try:
-                datafiles.download_file(file, directory, progress)
-            except OSError as e:
-                raise DataMissingError(f"could not download {file.url}: {e}") from None
+            datafiles.download_file(file, directory, progress)
         click.echo(f"fetched   {file.path}")
     click.echo(f"data is in {directory}")
 

@@ -204,20 +204,42 @@ def read_blocks(stream, block_size: int = 1 << 16) -> Iterator[bytes]:
         yield block
 
 
+# Long enough for a slow mirror, short enough that a network that drops packets fails instead of hanging.
+DOWNLOAD_TIMEOUT_S = 60
+
+
+def _urlopen(url: str) -> object:
+    return urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S)
+
+
 def download_file(
     file: DataFile,
     directory: Path,
     progress: Callable[[int, int | None], None] | None = None,
-    opener: Callable[[str], object] = urllib.request.urlopen,
+    opener: Callable[[str], object] = _urlopen,
 ) -> Path:
-    """Fetch one file from its upstream URL into `directory`, verified and atomic (`write_verified`)."""
-    with opener(file.url) as response:  # type: ignore[attr-defined]
-        length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
-        return write_verified(
-            read_blocks(response),
-            directory / file.path,
-            sha256=file.sha256,
-            progress=progress,
-            total=int(length) if length else None,
-            source=file.url,
-        )
+    """Fetch one file from its upstream URL into `directory`, verified and atomic (`write_verified`).
+    A network failure is a DataMissingError that names the URL and the ways out (`download_error`)."""
+    try:
+        with opener(file.url) as response:  # type: ignore[attr-defined]
+            length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            return write_verified(
+                read_blocks(response),
+                directory / file.path,
+                sha256=file.sha256,
+                progress=progress,
+                total=int(length) if length else None,
+                source=file.url,
+            )
+    except OSError as e:  # urllib's URLError/HTTPError, timeouts, resets: all OSError
+        raise download_error(file, e) from None
+
+
+def download_error(file: DataFile, error: OSError) -> DataMissingError:
+    """One line: which URL failed and why, then the two ways out (a connection, or a data dir of one's own)."""
+    reason = getattr(error, "reason", None) or error  # URLError wraps the socket error: show that, not its repr
+    reason = getattr(reason, "strerror", None) or str(reason)
+    return DataMissingError(
+        f"could not download {file.path} from {file.url} ({reason}); connect to the internet and retry, or set "
+        f"HOTEL_AGENT_DATA to a directory that has the data files (`hotel-agent data path` shows the one in use)"
+    )

@@ -17,7 +17,7 @@ from agent.core.errors import UserError
 from agent.core.turns import Dialogue
 from backends.base import Prediction, TextCallback
 from backends.llm.encoding import encode_dialogue, pad_token_id, stop_token_ids
-from backends.llm.generation import GenerationSettings, ReplyStreamer, generate_ids
+from backends.llm.generation import GenerationSettings, ReplyStreamer, generate_ids, stopped_turn
 from backends.llm.loading import METHODS, Loaded, LoadSpec, adapter_sha256, load, resolve
 from backends.llm.parsing import parse_agent_turn
 from backends.registry import register
@@ -64,7 +64,7 @@ class LLMBackend:
                 break
             batch = order[start : start + self.generation.batch_size]
             streamer = (
-                ReplyStreamer(self.loaded.tokenizer, self.family, self.stop_ids, on_text, batch)
+                ReplyStreamer(self.loaded.tokenizer, self.family, self.stop_ids, on_text, batch, cancel)
                 if on_text is not None
                 else None
             )
@@ -79,6 +79,8 @@ class LLMBackend:
             )
             for index, ids in zip(batch, outputs):
                 raws[index] = self.loaded.tokenizer.decode(ids, skip_special_tokens=False)
+        if cancel is not None and cancel.is_set():  # stopped: keep only the reply text it streamed
+            return [Prediction(stopped_turn(raw, self.family), raw) for raw in raws]
         return [Prediction(parse_agent_turn(raw, self.family), raw) for raw in raws]
 
     def signature(self) -> dict[str, Any]:

@@ -17,13 +17,17 @@ from agent.core.errors import UserError
 from backends.llm import smollm2
 from backends.llm.adapter_info import AdapterInfo, read_adapter_info
 from backends.llm.precision import TORCH_DTYPE_NAMES, choose_precision, cuda_bf16_supported
+from backends.llm.quiet_logs import quiet_bitsandbytes
 from backends.llm.remote_code import check_remote_code, is_remote_code_refusal, read_model_config, remote_code_message
 from backends.llm.versions import require_transformers
 from prompts import RenderSettings, default_settings, template_hash
 from prompts.families import Family, get_family
 
 METHODS = ("prompt", "lora", "qlora")
-ADAPTER_ROOT = Path("adapters")
+# Adapters a user trained into ./adapters/<backend> (finetune's documented --out) are found there first;
+# the adapters the project ships live inside the installed package, so they are found from any directory.
+USER_ADAPTER_ROOT = Path("adapters")
+SHIPPED_ADAPTER_ROOT = Path(__file__).resolve().parent / "adapters"
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
 
@@ -59,8 +63,8 @@ def resolve(
     adapter_path: Path | None = None
     info: AdapterInfo | None = None
     if method != "prompt":
-        adapter_path = Path(adapter) if adapter is not None else ADAPTER_ROOT / backend
-        if not (adapter_path / "adapter_config.json").is_file():
+        adapter_path = Path(adapter) if adapter is not None else default_adapter(backend)
+        if not is_adapter_dir(adapter_path):
             raise UserError(
                 f"no LoRA adapter in {adapter_path} (adapter_config.json missing); train one with "
                 f"`finetune` or pass --adapter DIR"
@@ -76,6 +80,30 @@ def resolve(
     if gguf_file is not None and not (Path(model) / gguf_file).is_file():
         raise UserError(f"GGUF file {gguf_file} not found in {model}; pass --model DIR that contains it")
     return LoadSpec(backend, family, method, model, gguf_file, adapter_path, info, settings, device, trust_remote_code)
+
+
+def default_adapter(backend: str) -> Path:
+    """The adapter `--backend NAME` serves without --adapter: ./adapters/NAME when the user trained one there,
+    else the shipped one; UserError naming both places (and the shipped names) when neither has it."""
+    for root in (USER_ADAPTER_ROOT, SHIPPED_ADAPTER_ROOT):
+        if is_adapter_dir(root / backend):
+            return root / backend
+    shipped = ", ".join(shipped_adapters()) or "none"
+    raise UserError(
+        f"no LoRA adapter for {backend} in {USER_ADAPTER_ROOT / backend} or among the shipped adapters "
+        f"({shipped}); train one with `finetune` or pass --adapter DIR"
+    )
+
+
+def shipped_adapters() -> list[str]:
+    """Names of the backends whose adapter ships with the package (e.g. lora-smollm2)."""
+    if not SHIPPED_ADAPTER_ROOT.is_dir():
+        return []
+    return sorted(p.name for p in SHIPPED_ADAPTER_ROOT.iterdir() if is_adapter_dir(p))
+
+
+def is_adapter_dir(path: Path) -> bool:
+    return (path / "adapter_config.json").is_file()
 
 
 def _check_adapter(info: AdapterInfo | None, family: Family, adapter: Path) -> RenderSettings | None:
@@ -106,6 +134,7 @@ class Loaded:
 
 
 def load(spec: LoadSpec) -> Loaded:
+    quiet_bitsandbytes()  # before transformers/peft import bitsandbytes (peft does whenever it is installed)
     require_transformers()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -65,11 +65,13 @@ def completion_chunks(text: str, pieces: int = 1) -> list[Any]:
 
 
 class StubServer:
-    """`replies[path]` is a list consumed in order (the last one repeats); `models` answers GET /v1/models."""
+    """`replies[path]` is a list consumed in order (the last one repeats, or the whole list with `cycle=True`);
+    `models` answers GET /v1/models."""
 
     def __init__(self, models: tuple[str, ...] = ("stub-model",)):
         self.requests: list[Request] = []
         self.replies: dict[str, list[Reply]] = {}
+        self.cycling: set[str] = set()
         self.models = models
         self.disconnects = 0  # streams the client hung up on before the end
         self._lock = threading.Lock()
@@ -90,8 +92,9 @@ class StubServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def on(self, path: str, *replies: Reply) -> StubServer:
+    def on(self, path: str, *replies: Reply, cycle: bool = False) -> StubServer:
         self.replies["/v1" + path] = list(replies)
+        (self.cycling.add if cycle else self.cycling.discard)("/v1" + path)
         return self
 
     def bodies(self, path: str) -> list[Any]:
@@ -102,6 +105,8 @@ class StubServer:
             queue = self.replies.get(path)
             if not queue:
                 return Reply(status=404, body={"error": {"message": f"no route {path}"}})
+            if path in self.cycling:
+                queue.append(queue[0])
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
     def _handler(self) -> Callable[..., BaseHTTPRequestHandler]:

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from served_stub import Reply, StubServer, chat_chunks, completion_chunks
 
 from agent.core.turns import (
     AssistantTurn,
@@ -25,6 +24,8 @@ from agent.core.turns import (
 from backends.registry import create
 from backends.served.client import RetryPolicy, ServedClient, ServedError, display_url, normalize_base_url, url_warnings
 from backends.served.messages import WORD_JOINER, chat_messages, defuse
+
+from served_stub import Reply, StubServer, chat_chunks, completion_chunks
 
 HELLO = Dialogue([UserTurn("帮我找一家经济型酒店")])
 FAST = {"retries": 2, "timeout": 5.0}

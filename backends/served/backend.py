@@ -208,7 +208,8 @@ def create_served(
     client = ServedClient(base_url, api_key=api_key, timeout=timeout or DEFAULT_TIMEOUT_S)
     for warning in url_warnings(client.base_url):
         print(f"warning: {warning}", file=sys.stderr)
-    model = model or only_model(client)
+    listed = served_models(client)  # also tells at once when the server is not there
+    model = model or only_model(client, listed)
     template = None
     if mode == "template":
         spec = resolve_template(family=family, adapter=adapter, tokenizer=tokenizer, gguf_file=gguf_file, model=model)
@@ -226,12 +227,21 @@ def create_served(
     )
 
 
-def only_model(client: ServedClient) -> str:
-    """The one model the server lists (GET /models); UserError naming them when there are several or none."""
-    listing = client.get_json("/models")
+def served_models(client: ServedClient) -> list[str] | None:
+    """The model ids the server lists (GET /models), or None for a server without that endpoint."""
+    try:
+        listing = client.get_json("/models")
+    except ServedError as e:
+        if e.status in (404, 405):
+            return None
+        raise
     data = listing.get("data") if isinstance(listing, dict) else None
-    ids = [m["id"] for m in data or [] if isinstance(m, dict) and isinstance(m.get("id"), str)]
-    if len(ids) == 1:
+    return [m["id"] for m in data or [] if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+
+def only_model(client: ServedClient, ids: list[str] | None) -> str:
+    """The one model the server lists; UserError naming them when there are several or none."""
+    if ids is not None and len(ids) == 1:
         return ids[0]
     if not ids:
         raise UserError(f"the server at {client.shown_url} lists no models; pass --model NAME")

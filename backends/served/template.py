@@ -17,7 +17,7 @@ from typing import Any
 from agent.core.errors import UserError
 from agent.core.turns import AgentTurn, Dialogue
 from backends.llm.adapter_info import read_adapter_info
-from backends.llm.encoding import encode_segments
+from backends.llm.encoding import encode_segments, stop_token_ids
 from backends.llm.loading import LoadSpec, adapter_sha256, require_local_or_reachable, resolve
 from backends.llm.parsing import display_text, parse_agent_turn
 from backends.served.client import ServedClient, ServedError
@@ -107,6 +107,7 @@ class TemplatePrompts:
     def __init__(self, spec: TemplateSpec, tokenizer: Any, transport: str = TOKEN_IDS):
         self.spec, self.tokenizer, self.transport = spec, tokenizer, transport
         self._special = _special_tokens(tokenizer, spec.family)
+        self.stop_ids = stop_token_ids(tokenizer, spec.family)
 
     def segments(self, dialogue: Dialogue) -> list[Segment]:
         return render_segments(self.spec.family, dialogue, add_generation_prompt=True, settings=self.spec.settings)
@@ -157,6 +158,7 @@ def completion_payload(prompts: TemplatePrompts, dialogue: Dialogue, model: str,
         "temperature": 0,
         "max_tokens": max_tokens,
         "stop": list(family.stop_tokens),
+        "stop_token_ids": prompts.stop_ids,  # vLLM: stop on the family's stop tokens, not only the model's EOS
         # vLLM: keep the role markup the model writes (Llama-3's `search<|end_header_id|>`), our parser reads it
         "skip_special_tokens": False,
         "stream_options": {"include_usage": True},

@@ -391,9 +391,11 @@ def test_template_mode_sends_the_token_ids_our_encoder_makes_so_user_text_stays_
 
 
 def test_template_mode_falls_back_to_defused_text_for_a_server_that_refuses_token_ids(stub, tiny_qwen2_tokenizer):
+    # llama-cpp-python answers a token-id prompt with 500 and a validation error; a text prompt works
     stub.on(
         "/completions",
-        Reply(status=422, body={"detail": [{"msg": "Input should be a valid string"}]}),
+        Reply(status=500, body={"detail": [{"msg": "Input should be a valid string"}]}),
+        Reply(body={"choices": [{"text": "x"}]}),
         Reply(events=completion_chunks('search\n{"type": "经济型"}')),
     )
     backend = served(stub, served_mode="template", family="qwen2", tokenizer=str(tiny_qwen2_tokenizer))
@@ -415,3 +417,9 @@ def test_template_mode_needs_a_family_or_an_adapter(stub):
 def test_options_of_template_mode_are_refused_in_chat_mode(stub):
     with pytest.raises(Exception, match="--tokenizer applies to --served-mode template only"):
         served(stub, tokenizer="x")
+
+
+def test_a_server_that_refuses_both_prompt_forms_reports_the_token_id_error(stub, tiny_qwen2_tokenizer):
+    stub.on("/completions", Reply(status=404, body={"error": {"message": "model 'x' does not exist"}}))
+    with pytest.raises(ServedError, match="HTTP 404: model 'x' does not exist; check --base-url and --model"):
+        served(stub, served_mode="template", family="qwen2", tokenizer=str(tiny_qwen2_tokenizer))

@@ -166,15 +166,20 @@ def completion_payload(prompts: TemplatePrompts, dialogue: Dialogue, model: str,
 
 
 def accepts_token_ids(client: ServedClient, model: str) -> bool:
-    """Whether the server takes a list of token ids as the prompt: one 1-token completion. A 4xx answer is a
-    server that wants text; anything else that fails is reported as it is."""
+    """Whether the server takes a list of token ids as the prompt: one 1-token completion with ids, and when that
+    is refused, one with text. Servers refuse the ids in their own way (vLLM would not; llama-cpp-python answers
+    500 with a validation error), so the text probe decides: if text fails too, the ids' error is reported."""
     try:
         client.post_json("/completions", {"model": model, "prompt": [0], "max_tokens": 1, "temperature": 0})
-    except ServedError as e:
-        if e.status in (400, 415, 422):  # the request's shape was refused: a prompt must be text here
-            return False
-        raise
-    return True
+        return True
+    except ServedError as ids_error:
+        if ids_error.status is None:  # no answer at all (down, timed out): nothing to learn from a second try
+            raise
+        try:
+            client.post_json("/completions", {"model": model, "prompt": "a", "max_tokens": 1, "temperature": 0})
+        except ServedError:
+            raise ids_error from None
+        return False
 
 
 def _special_tokens(tokenizer: Any, family: Family) -> tuple[str, ...]:

@@ -31,12 +31,15 @@ REPO = Path(__file__).resolve().parents[1]
 SECRET = "sk-llamacpp-never-written"
 STARTUP_S = 180
 MAX_NEW_TOKENS = "32"  # enough for a search call or a short reply; keeps the suite's minutes down
+# Read before the session fixture points HOTEL_AGENT_CACHE at an empty test cache: the user's fetched copy.
+GGUF = smollm2.SMOLLM2.path()
 
 pytestmark = [
     pytest.mark.skipif(
         importlib.util.find_spec("llama_cpp") is None,
         reason="llama-cpp-python[server] is not installed (.ci/run builds it; docs/served.md says how)",
     ),
+    pytest.mark.skipif(not GGUF.is_file(), reason=f"SmolLM2 not fetched ({GGUF} missing); {smollm2.FETCH_HINT}"),
     pytest.mark.smollm2,
     pytest.mark.slow,
 ]
@@ -50,9 +53,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m llama_cpp.server` with SmolLM2 on 127.0.0.1:<free port>; its /v1 URL. Torn down at the end."""
-    if not smollm2.is_fetched():
-        pytest.skip(f"SmolLM2 is not fetched; {smollm2.FETCH_HINT}")
+    """`python -m llama_cpp.server` with SmolLM2 on 127.0.0.1:<free port>; its /v1 URL. Torn down at the end.
+    $HOTEL_AGENT_TEST_LLAMA_URL names one already running with SmolLM2 instead (debugging the tests)."""
+    if os.environ.get("HOTEL_AGENT_TEST_LLAMA_URL"):
+        yield os.environ["HOTEL_AGENT_TEST_LLAMA_URL"]
+        return
     port = _free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     command = [
@@ -60,13 +65,15 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "-m",
         "llama_cpp.server",
         "--model",
-        str(smollm2.SMOLLM2.path()),
+        str(GGUF),
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--n_ctx",
         "8192",
+        "--n_threads",  # llama-cpp-python's default is half the cores
+        str(os.cpu_count() or 1),
         "--verbose",
         "false",
     ]

@@ -107,6 +107,12 @@ def run(
     if not quiet:
         for line in summary_lines(result.summary):
             click.echo(line)
+        speed = result.summary["run"]
+        if speed.get("tokens_per_s"):
+            click.echo(
+                f"{speed['samples_per_s']} samples/s, {speed['generated_tokens']} tokens generated "
+                f"({speed['tokens_per_s']} tokens/s), concurrency {speed['concurrency']}"
+            )
     click.echo(f"wrote {out / 'predictions.jsonl'} and {out / 'summary.json'}")
     if result.metrics.failed:
         click.echo(

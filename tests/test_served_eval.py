@@ -206,3 +206,19 @@ def test_options_a_mode_does_not_take_are_one_line(small_data: Path, tmp_path: P
             str(tmp_path / "r"),
         )
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_a_run_through_a_server_prints_samples_and_tokens_per_second(small_data: Path, tmp_path: Path):
+    from click.testing import CliRunner
+
+    from evalharness.cli import main
+
+    with StubServer() as stub:
+        stub.on(
+            "/chat/completions",
+            Reply(events=[*chat_chunks("好的"), {"choices": [], "usage": {"completion_tokens": 3}}]),
+        )
+        args = ["run", "--backend", "served", "--base-url", stub.url, "--data", str(small_data), "--limit", "4"]
+        result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "run"), "--concurrency", "2"])
+    assert result.exit_code == 0, result.output
+    assert "12 tokens generated" in result.output and "tokens/s), concurrency 2" in result.output

@@ -79,7 +79,8 @@ def llama_server(threads: int) -> Iterator[str]:
         port = s.getsockname()[1]
     log = Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2.SMOLLM2.path())]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", str(threads)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192"]
+    command += ["--n_threads", str(threads), "--n_threads_batch", str(threads)]
     with log.open("w") as sink:
         process = subprocess.Popen([*command, "--verbose", "false"], stdout=sink, stderr=subprocess.STDOUT)
     try:

@@ -34,7 +34,7 @@ from typing import Any, Literal, NamedTuple
 
 import jinja2
 
-from agent.core.schema import HOTEL_TYPES, SEARCH_HOTELS_TOOL, TOOL_NAME, tool_json
+from agent.core.schema import BOOK_TOOL_NAME, HOTEL_TYPES, TOOL_NAME, TOOLS, tool_json
 from agent.core.turns import (
     AssistantTurn,
     BookTurn,
@@ -120,7 +120,7 @@ def _environment() -> jinja2.Environment:
         begin_output=lambda: _Markup(_BEGIN),
         end_output=lambda: _Markup(_END),
         model_roles=MODEL_ROLES,
-        tool=SEARCH_HOTELS_TOOL["function"],
+        tools=[tool["function"] for tool in TOOLS],
     )
     return env
 
@@ -141,16 +141,18 @@ def _special_pattern(family: Family) -> re.Pattern[str]:
 
 
 def _turn_context(turn: Turn, style: str) -> dict[str, str]:
+    """What a template sees of a turn: its role, its text, and for a tool call the tool's name."""
     if isinstance(turn, (UserTurn, AssistantTurn)):
-        text = turn.content
-    elif isinstance(turn, SearchTurn):
+        return {"role": turn.role, "text": turn.content}
+    if isinstance(turn, (SearchTurn, BookTurn, CancelTurn)):
         # The reference drops None-valued arguments before showing them.
         text = serialize_json({k: v for k, v in turn.arguments.items() if v is not None}, style)
-    elif isinstance(turn, ReturnTurn):
-        text = serialize_json(turn.records, style)
-    else:
-        raise TypeError(f"not a turn: {turn!r}")
-    return {"role": turn.role, "text": text}
+        return {"role": turn.role, "text": text, "tool": turn.tool}
+    if isinstance(turn, ReturnTurn):
+        return {"role": turn.role, "text": serialize_json(turn.records, style)}
+    if isinstance(turn, ResultTurn):
+        return {"role": turn.role, "text": serialize_json(turn.result, style)}
+    raise TypeError(f"not a turn: {turn!r}")
 
 
 def render_segments(
@@ -242,10 +244,14 @@ def render_text(
 
 
 def template_hash(family: str | Family, settings: RenderSettings | None = None) -> str:
-    """sha256 of the template source and the render settings: equal hashes mean identical prompts."""
+    """sha256 of the template source and the render settings (and, for a template that lists the tools, of
+    their schemas): equal hashes mean identical prompts."""
     family = get_family(family)
     settings = settings or default_settings(family)
-    payload = template_source(family.template) + "\n" + json.dumps(asdict(settings), ensure_ascii=False, sort_keys=True)
+    source = template_source(family.template)
+    payload = source + "\n" + json.dumps(asdict(settings), ensure_ascii=False, sort_keys=True)
+    if "tools" in source:  # a schema change (a new argument) changes what such a model is shown
+        payload += "\n" + json.dumps(TOOLS, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -258,8 +264,9 @@ def render_system_prompt(examples: Sequence[Sequence[str]] = ()) -> str:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     template = env.from_string(template_source("system_prompt.jinja"))
     return template.render(
-        tool_json=tool_json(indent=2),
-        tool_name=TOOL_NAME,
+        tools=[tool_json(indent=2, tool=tool) for tool in TOOLS],
+        search_tool=TOOL_NAME,
+        book_tool=BOOK_TOOL_NAME,
         hotel_types="、".join(HOTEL_TYPES),
         examples=[list(e) for e in examples],
     )

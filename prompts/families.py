@@ -133,7 +133,7 @@ FAMILIES: dict[str, Family] = {
 }
 
 # Turn roles the model produces; their text (and the stop token right after) is what training learns.
-MODEL_ROLES = ("search", "assistant")
+MODEL_ROLES = ("search", "book", "cancel", "assistant")
 
 
 def get_family(name: str | Family) -> Family:

@@ -8,11 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from agent.core import datafiles
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
-if "HOTEL_AGENT_DATA" not in os.environ and SHARED_DATA.is_dir():
-    os.environ["HOTEL_AGENT_DATA"] = str(SHARED_DATA)
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point every test at the course data: $HOTEL_AGENT_DATA, else ../shared/data (CI), else the user's data dir
+    (what `hotel-agent data download` fills and `hotel-agent data path` prints), resolved here, before the test
+    session gets a cache dir of its own (the default data dir lives in the cache dir)."""
+    if "HOTEL_AGENT_DATA" not in os.environ:
+        os.environ["HOTEL_AGENT_DATA"] = str(SHARED_DATA if SHARED_DATA.is_dir() else datafiles.data_dir())
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,7 +42,10 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def data_dir() -> Path:
     path = Path(os.environ.get("HOTEL_AGENT_DATA", ""))
     if not (path / "hotel" / "test.jsonl").is_file():
-        pytest.fail(f"course data not found in {path!s}; set HOTEL_AGENT_DATA (CI uses ../shared/data)")
+        pytest.fail(
+            f"course data not found in {path!s}: run `hotel-agent data download`, or set HOTEL_AGENT_DATA to a "
+            "directory that has it (CI uses ../shared/data)"
+        )
     return path
 
 

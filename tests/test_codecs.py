@@ -117,3 +117,16 @@ def test_unknown_role_is_a_format_error():
 def test_response_must_be_an_agent_turn():
     with pytest.raises(DataFormatError, match="tool call or an assistant"):
         sample_from_json_line(json.dumps({"context": "[]", "response": '{"role": "user", "content": "x"}'}))
+
+
+def test_a_dialogue_searching_near_a_place_lists_the_tool_with_near():
+    from agent.core.codecs import dialogue_tools
+    from agent.core.schema import SEARCH_HOTELS_TOOL, course_search_tool
+    from agent.core.turns import Dialogue
+
+    course = Dialogue((UserTurn("找个经济型酒店"), SearchTurn({"type": "经济型"})))
+    near = Dialogue((UserTurn("故宫附近的酒店"), SearchTurn({"near": "故宫"})))
+    assert dialogue_tools(course) == [course_search_tool()]
+    assert dialogue_tools(near) == [SEARCH_HOTELS_TOOL]
+    assert "near" in SEARCH_HOTELS_TOOL["function"]["parameters"]["properties"]
+    assert "near" not in course_search_tool()["function"]["parameters"]["properties"]

@@ -67,3 +67,10 @@ def test_download_with_wrong_sha_leaves_nothing_behind(tmp_path):
         datafiles.download_file(file, tmp_path, opener=lambda url: FakeResponse(b"changed upstream"))
     assert [p.name for p in (tmp_path / "x").iterdir()] == ["a.txt"]
     assert (tmp_path / "x" / "a.txt").read_text() == "old good copy"
+
+
+def test_the_place_databases_are_fetched_and_verified_like_the_others():
+    for path in (datafiles.ATTRACTION_DB, datafiles.RESTAURANT_DB, datafiles.METRO_DB):
+        file = datafiles.BY_PATH[path]
+        assert file.url.endswith(path.split("/")[-1]) and len(file.sha256) == 64
+        assert datafiles.check_file(file).ok

@@ -1,4 +1,4 @@
-"""Model text → SearchTurn / AssistantTurn: tolerant of malformed JSON, always schema-valid, never raising."""
+"""Model text → a tool call or a reply: tolerant of malformed JSON, always schema-valid, never raising."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.core.schema import ARGUMENT_KEYS, validate_arguments
-from agent.core.turns import AssistantTurn, SearchTurn
+from agent.core.turns import AssistantTurn, BookTurn, CancelTurn, SearchTurn
 from backends.llm.parsing import display_text, loads_lenient, parse_agent_turn, salvage_arguments
 from prompts.families import FAMILIES
 
@@ -137,15 +137,21 @@ def jsonish_text(draw):
         text = text[:cut]
     if draw(st.booleans()):
         text = text.replace('"', "'")
-    prefix = draw(st.sampled_from(["", "search\n", "search_hotels\n", "assistant\n", "```json\n", "好的："]))
+    prefix = draw(
+        st.sampled_from(
+            ["", "search\n", "search_hotels\n", "book_hotel\n", "cancel\n", "assistant\n", "```json\n", "好的："]
+        )
+    )
     suffix = draw(st.sampled_from(["", "```", "<|im_end|>", "<|eot_id|>", ",}", "\n请稍等"]))
     return prefix + text + suffix
 
 
 def assert_valid(turn):
-    assert isinstance(turn, (SearchTurn, AssistantTurn))
+    assert isinstance(turn, (SearchTurn, BookTurn, CancelTurn, AssistantTurn))
     if isinstance(turn, SearchTurn):
         assert validate_arguments(turn.arguments) == turn.arguments
+    if isinstance(turn, (BookTurn, CancelTurn)):  # only the tool's keys; the loop checks the values
+        assert set(turn.arguments) <= {"hotel", "guest", "check_in", "nights", "booking_id"}
 
 
 FAST = settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -161,3 +167,36 @@ def test_arbitrary_strings_never_raise(text, family):
 @given(text=jsonish_text(), family=st.sampled_from(sorted(FAMILIES)))
 def test_jsonish_strings_never_raise_and_give_valid_arguments(text, family):
     assert_valid(parse_agent_turn(text, family))
+
+
+@pytest.mark.parametrize(
+    "raw, family",
+    [
+        ('book_hotel\n{"hotel": "如家", "guest": "张三", "check_in": "后天", "nights": 2}', "glm4"),
+        ('book\n{"hotel": "如家", "guest": "张三", "check_in": "后天", "nights": 2}<|im_end|>', "qwen2"),
+        ('book<|end_header_id|>\n\n{"hotel": "如家", "guest": "张三", "check_in": "后天", "nights": 2}', "llama3"),
+    ],
+)
+def test_a_booking_call_gives_a_book_turn_in_every_family(raw, family):
+    turn = parse_agent_turn(raw, family)
+    assert turn == BookTurn({"hotel": "如家", "guest": "张三", "check_in": "后天", "nights": 2})
+
+
+def test_a_cancel_call_gives_a_cancel_turn():
+    assert parse_agent_turn('cancel_booking\n{"booking_id": 3}', "glm4") == CancelTurn({"booking_id": 3})
+    assert parse_agent_turn('cancel\n{"booking_id": 3}', "qwen2") == CancelTurn({"booking_id": 3})
+
+
+def test_booking_arguments_keep_only_the_tools_keys_and_leave_checking_to_the_loop():
+    turn = parse_agent_turn("book_hotel\n{'hotel': '如家', 'nights': '两晚', 'stars': 5,}", "glm4")
+    assert turn == BookTurn({"hotel": "如家", "nights": "两晚"})
+
+
+def test_display_text_never_shows_a_booking_call_being_written():
+    assert display_text("book_ho", "glm4") is None
+    assert display_text("book\n{", "qwen2") is None
+
+
+def test_a_search_near_a_place_is_parsed_like_the_other_arguments():
+    turn = parse_agent_turn('\nsearch_hotels\n{"near": "故宫", "type": "经济型"}<|observation|>', "glm4")
+    assert turn == SearchTurn({"near": "故宫", "type": "经济型"})

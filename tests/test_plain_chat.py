@@ -36,7 +36,8 @@ def test_a_scripted_conversation_runs_end_to_end(session_cache):
     assert len(replies) == 4
     phones = re.findall(r"phone=(\S+)", done.stdout)
     assert phones and any(p in replies[1] for p in phones)
-    assert "入住愉快" in replies[2]
+    # a choice is not a booking: no reply may say the user is booked (the loop corrects "祝您入住愉快")
+    assert "入住愉快" not in replies[2]
     assert sum(1 for line in lines if line.startswith("> search")) == 1
 
 
@@ -112,3 +113,30 @@ def test_plain_continue_appends_to_the_last_conversation(own_cache):
 def test_plain_chat_without_input_saves_nothing(own_cache):
     assert plain_chat(own_cache, script="").returncode == 0
     assert saved_conversations(own_cache) == []
+
+
+def test_hotels_near_places_in_plain_mode(session_cache):
+    script = "故宫附近有什么酒店？\n西直门地铁站附近的经济型酒店\n那三里屯附近呢\n"
+    env = dict(os.environ, HOTEL_AGENT_CACHE=str(session_cache))
+    done = subprocess.run(
+        [sys.executable, "-c", "from agent.app.cli import main; main()", "--backend", "rules", "--plain"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    searches = [line for line in lines if line.startswith("> search")]
+    assert searches == [
+        '> search {"near": "故宫"}',
+        '> search {"near": "西直门地铁站", "type": "经济型"}',
+        '> search {"near": "三里屯", "type": "经济型"}',
+    ]
+    hotels = [line for line in lines if line.startswith("  - ")]
+    assert hotels and all(re.search(r" \| near=(listed|station)$", line) for line in hotels)
+    replies = [line for line in lines if line.startswith("助手: ")]
+    assert replies[0].startswith("助手: 故宫附近的酒店有")
+    assert replies[1].startswith("助手: 西直门地铁站附近") and "经济型" in lines[lines.index(searches[1]) + 2]
+    assert "三里屯" in replies[2]

@@ -3,12 +3,12 @@ import json
 import pytest
 
 from agent.core.errors import ArgumentError
-from agent.core.schema import SEARCH_HOTELS_TOOL, validate_arguments
+from agent.core.schema import course_search_tool, validate_arguments
 
 
 def test_tool_schema_is_the_one_in_the_course_data(data_dir):
     first = json.loads((data_dir / "hotel" / "test.glm4.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    assert first["messages"][0]["tools"] == [SEARCH_HOTELS_TOOL]
+    assert first["messages"][0]["tools"] == [course_search_tool()]
 
 
 def test_numbers_become_floats():

@@ -88,3 +88,19 @@ def test_cancelling_an_unknown_booking_is_one_error_line(own_cache: Path):
     assert result.exit_code == 1 and result.output.strip() == (
         "error: no booking with id 7; `hotel-agent bookings` lists them"
     )
+
+
+def test_search_near_a_place_names_it_and_says_how_each_hotel_is_near():
+    result = run("search", '{"near": "故宫"}')
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("near 故宫 (景点): ")
+    assert lines[1].split()[-1] == "附近" and all(line.endswith("listed as nearby") for line in lines[2:-1])
+
+
+def test_search_near_an_unknown_place_is_one_error_line():
+    result = run("search", '{"near": "火星基地"}')
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: unknown place '火星基地': no attraction, restaurant, hotel or subway station of that name"
+    ]

@@ -12,6 +12,7 @@ from agent.core import datafiles
 from agent.core.bookings import Bookings
 from agent.core.codecs import read_dialogues
 from agent.core.errors import ArgumentError, UserError
+from agent.core.places import LISTED, SAME_STATION, place_index
 from agent.core.store import STORE_FILE, HotelStore, has_price
 from agent.core.turns import ReturnTurn
 
@@ -202,3 +203,67 @@ def test_arguments_are_validated(store: HotelStore):
         store.search({"type": "五星级"})
     with pytest.raises(ArgumentError, match="unknown argument"):
         store.search({"city": "北京"})
+
+
+# --- near a place ---------------------------------------------------------------------------------------
+
+
+def near_ids(text: str) -> list[int]:
+    index = place_index()
+    return list(index.hotels_near(index.resolve(text).place))
+
+
+def test_near_keeps_only_the_hotels_near_the_place(store: HotelStore):
+    result = store.search({"near": "故宫"})
+    assert ids(result) == near_ids("故宫") != []
+    assert result.near is not None and result.near.name == "故宫" and result.near.nearby == len(result.records)
+
+
+def test_near_combines_with_the_other_constraints(store: HotelStore):
+    near = near_ids("国贸")
+    wanted = store.get(near[0])["type"]
+    result = store.search({"near": "国贸", "type": wanted})
+    assert result.exact and ids(result) == [i for i in near if store.get(i)["type"] == wanted]
+
+
+def test_near_is_kept_and_the_other_constraints_relaxed_when_nothing_near_meets_them(store: HotelStore):
+    near = near_ids("故宫")
+    missing = next(t for t in ("经济型", "舒适型", "高档型", "豪华型") if all(store.get(i)["type"] != t for i in near))
+    result = store.search({"near": "故宫", "type": missing})
+    assert result.relaxed == ("type",) and "near" not in result.relaxed
+    assert result.records and set(ids(result)) <= set(near)
+
+
+def test_a_place_with_no_hotel_near_gives_an_empty_result_that_says_so(store: HotelStore):
+    result = store.search({"near": "八达岭长城", "type": "经济型"})
+    assert result.records == [] and result.relaxed == ()
+    assert result.near.known and result.near.nearby == 0
+
+
+def test_an_unknown_place_gives_an_empty_result_naming_it(store: HotelStore):
+    result = store.search({"near": "火星基地"})
+    assert result.records == [] and result.near.query == "火星基地" and not result.near.known
+
+
+def test_each_record_says_why_it_is_near(store: HotelStore):
+    station = store.search({"near": "西直门地铁站"}, limit=2)
+    assert len(station.near_reasons) == len(station.records) == 2 and set(station.near_reasons) == {SAME_STATION}
+    assert set(store.search({"near": "故宫"}).near_reasons) == {LISTED}
+
+
+def test_near_and_a_name_that_is_not_near_find_nothing(store: HotelStore):
+    far = next(r["name"] for r in store.records() if r["hotel_id"] not in near_ids("故宫") and "(" not in r["name"])
+    result = store.search({"near": "故宫", "name": far})
+    assert result.records == [] and result.relaxed == ()
+
+
+def test_a_search_without_near_reports_no_place(store: HotelStore):
+    result = store.search({"type": "经济型"}, limit=3)
+    assert result.near is None and result.near_reasons == ()
+
+
+def test_near_must_be_a_non_empty_string(store: HotelStore):
+    with pytest.raises(ArgumentError, match="near"):
+        store.search({"near": ["故宫"]})
+    with pytest.raises(ArgumentError, match="near"):
+        store.search({"near": "  "})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import jinja2
 import pytest
 
-from agent.core.schema import SEARCH_HOTELS_TOOL
-from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.codecs import dialogue_to_messages, read_dialogues
+from agent.core.schema import TOOLS
+from agent.core.turns import AssistantTurn, BookTurn, Dialogue, ResultTurn, ReturnTurn, SearchTurn, UserTurn
 from prompts import RenderSettings, default_settings, render_segments, render_system_prompt, render_text, template_hash
 from prompts.families import FAMILIES
 
@@ -23,27 +26,49 @@ DIALOGUE = Dialogue(
 )
 
 
-def glm4_tool_block() -> str:
-    # What glm-4-9b-chat's tokenizer_config chat_template writes for a system message carrying `tools`
-    # (transformers' tojson is json.dumps(ensure_ascii=False, indent=4)).
-    function = json.dumps(SEARCH_HOTELS_TOOL["function"], ensure_ascii=False, indent=4)
-    return (
-        "[gMASK]<sop><|system|>\n你是一个名为 GLM-4 的人工智能助手。你是基于智谱AI训练的语言模型 GLM-4 模型开发的，"
-        "你的任务是针对用户的问题和要求提供适当的答复和支持。\n\n# 可用工具\n\n## search_hotels\n\n"
-        f"{function}\n在调用上述函数时，请使用 Json 格式表示调用的参数。"
+OFFICIAL = Path(__file__).parent / "fixtures" / "official_templates"
+
+
+def official_glm4(dialogue: Dialogue) -> str:
+    """What transformers' apply_chat_template renders with glm-4-9b-chat's own template for the GLM-4 messages of
+    `dialogue` (the course's format, every tool listed), with its jinja settings: trim_blocks, lstrip_blocks and a
+    tojson that keeps non-ASCII."""
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+    env.filters["tojson"] = lambda value, indent=None: json.dumps(value, ensure_ascii=False, indent=indent)
+    template = env.from_string((OFFICIAL / "glm-4-9b-chat.jinja").read_text(encoding="utf-8"))
+    messages = dialogue_to_messages(dialogue)
+    messages[0]["tools"] = list(TOOLS)
+    return template.render(messages=[{"metadata": "", **m} for m in messages], add_generation_prompt=True)
+
+
+def test_glm4_renders_what_the_official_template_renders_whitespace_included():
+    assert render_text("glm4", DIALOGUE, add_generation_prompt=True) == official_glm4(DIALOGUE)
+
+
+def test_glm4_tool_block_lists_every_tool_the_official_way():
+    text = render_text("glm4", DIALOGUE, add_generation_prompt=True)
+    assert "# 可用工具\n## search_hotels\n\n{" in text and "参数。\n## book_hotel\n\n{" in text
+
+
+def test_glm4_renders_booking_calls_and_results_like_the_official_template():
+    booking = Dialogue(
+        (
+            *DIALOGUE.turns,
+            BookTurn({"hotel": "北京红驿栈酒店", "guest": "张三", "check_in": "2026-12-01", "nights": 2}),
+            ResultTurn({"booking_id": 1, "hotel": "北京红驿栈酒店", "status": "confirmed"}),
+        )
+    )
+    text = render_text("glm4", booking, add_generation_prompt=True)
+    assert text == official_glm4(booking)
+    assert (
+        '<|assistant|>\nbook_hotel\n{"hotel": "北京红驿栈酒店"' in text and '<|observation|>\n{"booking_id": 1' in text
     )
 
 
-def test_glm4_renders_what_the_glm4_chat_template_produces_for_the_course_messages():
-    expected = (
-        glm4_tool_block()
-        + "<|user|>\n请问有300元以下的酒店吗？"
-        + '<|assistant|>\nsearch_hotels\n{"price_range_upper": 300}'
-        + '<|observation|>\n[{"name": "北京红驿栈酒店", "price": 344.0, "rating": 4.7}]'
-        + "<|assistant|>\n推荐北京红驿栈酒店。"
-        + "<|user|>\n电话多少？<|assistant|>"
-    )
-    assert render_text("glm4", DIALOGUE, add_generation_prompt=True) == expected
+def test_glm4_matches_the_official_template_on_every_test_dialogue(data_dir):
+    for dialogue in read_dialogues(data_dir / "hotel" / "test.glm4.jsonl"):
+        context = dialogue[:-1]  # ends in a user or return turn: what inference renders
+        assert render_text("glm4", context, add_generation_prompt=True) == official_glm4(context)
 
 
 def test_glm4_training_render_ends_a_final_model_turn_with_endoftext():
@@ -170,3 +195,11 @@ def test_system_prompt_is_rendered_inside_the_template_as_text():
     segments = render_segments("qwen2", [UserTurn("x")], add_generation_prompt=True, settings=settings)
     assert segments[0] == ("<|im_start|>", False, "special")
     assert segments[1].text == "system\n规则<|im_end|>" and segments[1].kind == "text"
+
+
+def test_the_tool_glm4_sees_offers_near():
+    assert '"near"' in render_text("glm4", DIALOGUE, add_generation_prompt=True)
+
+
+def test_the_prompt_only_system_prompt_offers_near():
+    assert '"near"' in render_system_prompt()

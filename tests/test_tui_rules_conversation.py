@@ -92,3 +92,33 @@ async def test_saying_i_decide_on_a_hotel_by_name_books_it(own_cache, rules_back
         await pilot.click("#booking-confirm")
         await wait_until(pilot, lambda: app.saved_bookings, what="the booking")
     assert [b.hotel_name for b in Bookings(HotelStore.open()).list()] == [name]
+
+
+async def test_hotels_near_places_on_the_rules_backend(own_cache, rules_backend):
+    services = Services(create_backend=lambda name, **options: rules_backend)
+    async with HotelAgentApp("rules", services=services).run_test(size=(140, 45)) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.ready.is_set() and app.backend is not None, what="the rules backend")
+
+        await say(pilot, "故宫附近有什么酒店？")
+        card = app.query(SearchCard).last()
+        assert "附近 故宫" in str(card.query_one(".search-arguments").render())
+        table = card.query_one("DataTable")
+        assert [str(c.label) for c in table.columns.values()][-1] == "附近"
+        assert {str(table.get_row_at(i)[-1]) for i in range(table.row_count)} == {"列为周边"}
+        assert app.query(AgentMessage).last().content.startswith("故宫附近的酒店有")
+
+        await say(pilot, "西直门地铁站附近的经济型酒店")
+        card = app.query(SearchCard).last()
+        arguments = str(card.query_one(".search-arguments").render())
+        assert "附近 西直门地铁站" in arguments and "类型 经济型" in arguments
+        table = card.query_one("DataTable")
+        assert {str(table.get_row_at(i)[-1]) for i in range(table.row_count)} == {"同一地铁站"}
+        assert {str(table.get_row_at(i)[1]) for i in range(table.row_count)} == {"经济型"}
+
+        await say(pilot, "那三里屯附近呢")
+        assert [t.arguments for t in app.dialogue if isinstance(t, SearchTurn)][-1] == {
+            "near": "三里屯",
+            "type": "经济型",
+        }
+        assert "三里屯" in app.query(AgentMessage).last().content

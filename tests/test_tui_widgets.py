@@ -8,10 +8,16 @@ import pytest
 
 from agent.app.tui.booking_dialog import parse_booking_form
 from agent.app.tui.prompt_input import InputHistory
-from agent.app.tui.search_card import describe_arguments, describe_relaxed, record_row
+from agent.app.tui.search_card import (
+    describe_arguments,
+    describe_near,
+    describe_relaxed,
+    record_row,
+    saved_reasons,
+)
 from agent.app.tui.status_bar import last_progress_line
 from agent.core.errors import UserError
-from agent.core.search_result import SearchResult
+from agent.core.search_result import NearPlace, SearchResult
 
 
 def test_arguments_are_described_as_the_agent_understood_them():
@@ -34,6 +40,30 @@ def test_relaxed_constraints_and_unknown_facilities_are_flagged():
     note = describe_relaxed(SearchResult([], relaxed=("price_range_upper", "type"), unmapped=("温泉",)))
     assert note == "no exact match; relaxed: 最高价、类型; unknown facilities: 温泉"
     assert describe_relaxed(SearchResult([{}])) == ""
+
+
+def test_the_place_to_be_near_comes_first():
+    assert describe_arguments({"type": "经济型", "near": "故宫"}) == "附近 故宫 · 类型 经济型"
+
+
+def test_the_near_place_is_named_as_resolved_and_a_missing_one_is_said_so():
+    assert (
+        describe_near(NearPlace("三里屯", "三里屯酒吧街", "attraction", "三里屯酒吧街", 4))
+        == "附近 三里屯酒吧街（景点）"
+    )
+    assert describe_near(NearPlace("火星基地", None)) == "unknown place: 火星基地"
+    assert describe_near(NearPlace("八达岭长城", "八达岭长城", "attraction", "八达岭长城", 0)) == (
+        "the data lists no hotel near 八达岭长城"
+    )
+    assert describe_near(None) == ""
+
+
+def test_saved_results_near_a_place_get_their_reasons_back(data_dir):
+    from agent.core.store import HotelStore
+
+    records = HotelStore.open().search({"near": "西直门地铁站"}).records
+    assert saved_reasons({"near": "西直门地铁站"}, records) == ["station"] * len(records)
+    assert saved_reasons({"type": "经济型"}, records) == []
 
 
 def test_unknown_prices_show_as_a_dash():

@@ -95,9 +95,15 @@ def make_renderer(out: TextIO) -> Callable[[Event], None]:
         elif isinstance(event, SearchFinished):
             result = event.result
             note = f" (relaxed: {', '.join(result.relaxed)})" if result.relaxed else ""
+            if result.near is not None and not result.near.known:
+                note += f" (unknown place: {result.near.query})"
+            elif result.near is not None and not result.near.nearby:
+                note += f" (no hotel near {result.near.label})"
             out.write(f"< {len(result.records)} result{'s' if len(result.records) != 1 else ''}{note}\n")
-            for record in result.records:
-                out.write(f"  - {format_record(record)}\n")
+            for index, record in enumerate(result.records):
+                # a search near a place: how each hotel is near it, as one more field of the stable line format
+                near = f" | near={result.near_reasons[index]}" if index < len(result.near_reasons) else ""
+                out.write(f"  - {format_record(record)}{near}\n")
         elif isinstance(event, ReplyText):
             pass  # line mode prints the whole reply once, when it is complete (scripts read whole lines)
         elif isinstance(event, Reply):

@@ -47,3 +47,7 @@ def main(ctx: click.Context, backend: str, plain: bool, continue_last: bool, **o
     from agent.app.chat_command import run_chat
 
     run_chat(backend=backend, plain=plain, continue_last=continue_last, **backend_kwargs(options))
+
+
+if __name__ == "__main__":  # python -m agent.app.cli, as the console script does
+    main()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agent.core.errors import DataFormatError
-from agent.core.schema import SEARCH_HOTELS_TOOL, TOOL_NAMES, TOOLS
+from agent.core.schema import PROJECT_ARGUMENT_KEYS, SEARCH_HOTELS_TOOL, TOOL_NAMES, TOOLS, course_search_tool
 from agent.core.turns import (
     AGENT_TYPES,
     AgentTurn,
@@ -94,11 +94,14 @@ def _observation(i: int, content: str, call: Turn | None) -> ReturnTurn | Result
 
 
 def dialogue_tools(dialogue: Dialogue) -> list[dict[str, Any]]:
-    """The tools a dialogue's system message lists: search_hotels alone for a search-only dialogue (so the
-    course's files come back byte for byte), every tool once the dialogue books or cancels."""
+    """The tools a dialogue's system message lists: the course's search_hotels alone for a search-only dialogue
+    whose calls use only the course's arguments (so the course's files come back byte for byte), this project's
+    search_hotels once a call uses `near`, every tool once the dialogue books or cancels."""
     if any(isinstance(t, (BookTurn, CancelTurn)) for t in dialogue):
         return list(TOOLS)
-    return [SEARCH_HOTELS_TOOL]
+    if any(isinstance(t, SearchTurn) and any(k in t.arguments for k in PROJECT_ARGUMENT_KEYS) for t in dialogue):
+        return [SEARCH_HOTELS_TOOL]
+    return [course_search_tool()]
 
 
 def dialogue_to_messages(dialogue: Dialogue) -> list[dict[str, Any]]:

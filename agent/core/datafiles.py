@@ -36,6 +36,23 @@ DATA_FILES: tuple[DataFile, ...] = (
         CROSSWOZ_URL + "hotel_db.json",
         "5746b3846f285c82dd7640b50d3ac21f2ae929f52fdca2b603e452585a4a694e",
     ),
+    # The places around the hotels (hotels near X): attractions and restaurants with the hotels they list as
+    # nearby, and every place's subway exit.
+    DataFile(
+        "crosswoz/attraction_db.json",
+        CROSSWOZ_URL + "attraction_db.json",
+        "89b0db1a11ce63233e822ead70c30522d5b7715542307b9235d8c4d69d18929d",
+    ),
+    DataFile(
+        "crosswoz/restaurant_db.json",
+        CROSSWOZ_URL + "restaurant_db.json",
+        "df3827ac9bd0536d4c7c92aa41c7071b240a8c85d8a24fbd6b8b25753382d296",
+    ),
+    DataFile(
+        "crosswoz/metro_db.json",
+        CROSSWOZ_URL + "metro_db.json",
+        "d609df3795b6aed7abac06e5a9f7e5ef885858ea2847bc8f92fd7a91aa6ed528",
+    ),
     DataFile(
         "crosswoz/database.md",
         "https://raw.githubusercontent.com/thu-coai/CrossWOZ/master/data/crosswoz/database/README.md",
@@ -74,6 +91,9 @@ DATA_FILES: tuple[DataFile, ...] = (
 )
 BY_PATH = {f.path: f for f in DATA_FILES}
 HOTEL_DB = "crosswoz/hotel_db.json"
+ATTRACTION_DB = "crosswoz/attraction_db.json"
+RESTAURANT_DB = "crosswoz/restaurant_db.json"
+METRO_DB = "crosswoz/metro_db.json"
 TRAIN = "hotel/train.glm4.jsonl"
 DEV = "hotel/dev.jsonl"
 TEST = "hotel/test.jsonl"

@@ -87,7 +87,9 @@ def parse_date(text: str, today: dt.date) -> dt.date:
     stripped = re.sub(r"^\s*(?:入住|住)?|(?:入住|住)?\s*$", "", text)
     found = find_date(stripped, today)
     if found is None or found[1] != (0, len(stripped)):
-        raise ArgumentError(f"check_in {text!r} is not a date (write 2026-12-01, 12月1日, 后天 or 下周五)")
+        raise ArgumentError(
+            f"check_in {text!r} is not a date (write 2026-12-01, 12月1日, 后天 or 下周五)", field="check_in"
+        )
     return found[0]
 
 
@@ -95,17 +97,21 @@ def check_in_date(value: object, today: dt.date) -> dt.date:
     """A check-in date from a model's or a form's value: a `date`, or text `parse_date` reads; not before today
     and at most a year ahead. ArgumentError naming the field otherwise."""
     if isinstance(value, dt.datetime):
-        raise ArgumentError(f"check_in must be a date, not a date and time ({value.isoformat()})")
+        raise ArgumentError(f"check_in must be a date, not a date and time ({value.isoformat()})", field="check_in")
     if isinstance(value, dt.date):
         day = value
     elif isinstance(value, str):
         day = parse_date(value, today)
     else:
-        raise ArgumentError(f"check_in must be a date such as 2026-12-01, got {value!r}")
+        raise ArgumentError(f"check_in must be a date such as 2026-12-01, got {value!r}", field="check_in")
     if day < today:
-        raise ArgumentError(f"check_in {day.isoformat()} is in the past (today is {today.isoformat()})")
+        raise ArgumentError(
+            f"check_in {day.isoformat()} is in the past (today is {today.isoformat()})", field="check_in"
+        )
     if (day - today).days > MAX_DAYS_AHEAD:
-        raise ArgumentError(f"check_in {day.isoformat()} is more than a year ahead; bookings open a year in advance")
+        raise ArgumentError(
+            f"check_in {day.isoformat()} is more than a year ahead; bookings open a year in advance", field="check_in"
+        )
     return day
 
 

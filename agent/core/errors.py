@@ -17,7 +17,12 @@ class DataFormatError(UserError):
 
 
 class ArgumentError(UserError):
-    """search_hotels arguments that break the tool schema."""
+    """Tool-call arguments that break the tool's schema. `field` names the argument when one is to blame, so a
+    backend can ask the user for it again."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        super().__init__(message)
 
 
 class DataMissingError(UserError):

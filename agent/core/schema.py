@@ -6,6 +6,7 @@ arguments or an ArgumentError: one line naming the field."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import math
@@ -23,8 +24,8 @@ CANCEL_TOOL_NAME = "cancel_booking"
 MAX_NIGHTS = 365
 HOTEL_TYPES = ("豪华型", "经济型", "舒适型", "高档型")
 
-# Byte-for-byte the tool description of the course data (its glm4 files carry it in the system message),
-# so the GLM-4 codec reproduces those files exactly and every template shows the model the same schema.
+# The course's tool description plus `near` (a place; agent.core.places). Without `near` it is byte for byte
+# the tool of the course data (its glm4 files carry it in the system message): `course_search_tool()`.
 SEARCH_HOTELS_TOOL: dict[str, Any] = {
     "type": "function",
     "function": {
@@ -40,6 +41,10 @@ SEARCH_HOTELS_TOOL: dict[str, Any] = {
                 "price_range_upper": {"type": "number", "minimum": 0, "description": "价格上限"},
                 "rating_range_lower": {"type": "number", "minimum": 0, "maximum": 5, "description": "评分下限"},
                 "rating_range_upper": {"type": "number", "minimum": 0, "maximum": 5, "description": "评分上限"},
+                "near": {
+                    "type": "string",
+                    "description": "只查这个地点附近的酒店：景点、餐馆、酒店的名称或地铁站（如 故宫、西直门地铁站）",
+                },
             },
             "required": [],
         },
@@ -86,8 +91,21 @@ TOOL_NAMES: tuple[str, ...] = tuple(t["function"]["name"] for t in TOOLS)
 
 PROPERTIES: dict[str, dict[str, Any]] = SEARCH_HOTELS_TOOL["function"]["parameters"]["properties"]
 ARGUMENT_KEYS: tuple[str, ...] = tuple(PROPERTIES)
+# The arguments the course's data and models know: every one but those this project added.
+PROJECT_ARGUMENT_KEYS = ("near",)
+COURSE_ARGUMENT_KEYS: tuple[str, ...] = tuple(k for k in ARGUMENT_KEYS if k not in PROJECT_ARGUMENT_KEYS)
 NUMBER_KEYS = tuple(k for k, p in PROPERTIES.items() if p["type"] == "number")
 RANGES = (("price_range_lower", "price_range_upper"), ("rating_range_lower", "rating_range_upper"))
+
+
+def course_search_tool() -> dict[str, Any]:
+    """search_hotels as the course defined it (SEARCH_HOTELS_TOOL without the project's arguments): what its
+    data files carry, so codecs write a dialogue that uses none of them back byte for byte."""
+    tool = copy.deepcopy(SEARCH_HOTELS_TOOL)
+    properties = tool["function"]["parameters"]["properties"]
+    for key in PROJECT_ARGUMENT_KEYS:
+        del properties[key]
+    return tool
 
 
 def tool_json(indent: int | None = None, tool: dict[str, Any] = SEARCH_HOTELS_TOOL) -> str:
@@ -153,14 +171,14 @@ def _number(key: str, value: Any, spec: Mapping[str, Any]) -> float:
 def _string(key: str, value: Any) -> str:
     """A non-empty string of at most MAX_FIELD_CHARS, cleaned (agent.core.text.clean_text) and stripped."""
     if not isinstance(value, str):
-        raise ArgumentError(f"argument {key!r} must be a string, got {type(value).__name__}")
+        raise ArgumentError(f"argument {key!r} must be a string, got {type(value).__name__}", field=key)
     text = clean_text(value).strip()
     if not text:
-        raise ArgumentError(f"argument {key!r} must be a non-empty string")
+        raise ArgumentError(f"argument {key!r} must be a non-empty string", field=key)
     try:
         return limit_length(text, MAX_FIELD_CHARS, f"argument {key!r}")
     except UserError as e:
-        raise ArgumentError(str(e)) from None
+        raise ArgumentError(str(e), field=key) from None
 
 
 def _string_list(key: str, value: Any) -> list[str]:
@@ -208,7 +226,7 @@ def validate_cancel(arguments: Any) -> int:
     if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ArgumentError(f"booking_id must be a booking number such as 3, got {value!r}")
+        raise ArgumentError(f"booking_id must be a booking number such as 3, got {value!r}", field="booking_id")
     return value
 
 
@@ -225,7 +243,7 @@ def nights_count(value: Any) -> int:
         parsed = small_number(value.strip().removesuffix("晚"))
         value = parsed if parsed is not None else value
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_NIGHTS:
-        raise ArgumentError(f"nights must be a whole number from 1 to {MAX_NIGHTS}, got {value!r}")
+        raise ArgumentError(f"nights must be a whole number from 1 to {MAX_NIGHTS}, got {value!r}", field="nights")
     return value
 
 
@@ -241,5 +259,5 @@ def _object(tool: dict[str, Any], arguments: Any) -> dict[str, Any]:
     fields = {k: v for k, v in arguments.items() if v is not None}
     missing = [k for k in function["parameters"]["required"] if k not in fields]
     if missing:
-        raise ArgumentError(f"{name}: missing {', '.join(missing)}")
+        raise ArgumentError(f"{name}: missing {', '.join(missing)}", field=missing[0])
     return fields

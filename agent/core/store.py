@@ -14,9 +14,13 @@ Search semantics (`search`):
 * `name` per `agent.core.hotel_names.match_names` (short names: 汉庭 → every 汉庭);
 * `facilities` are the user's words, mapped by `agent.core.facilities`; a hotel must offer one of the mapped
   facilities for every phrase. Phrases that map to nothing are ignored and reported in `unmapped`;
+* `near` (a place: attraction, restaurant, hotel or subway station; `agent.core.places`) keeps only the hotels
+  near it. It is never relaxed: when no hotel near the place meets the other constraints, those are relaxed and
+  the hotels stay near; when nothing at all is near, or the place is unknown, the result is empty and says why
+  (`SearchResult.near`), never far-away hotels. Each record's reason is in `SearchResult.near_reasons`;
 * order: database order (hotel_id), as the course's records mostly came first in the database's result list;
 * relaxation: when no hotel meets every constraint, the fewest argument keys are dropped (never `name`: a
-  name that matches nothing is an honest empty result), trying keys in the order the course relaxed them
+  name that matches nothing is an honest empty result; never `near`), trying keys in the order the course relaxed them
   most often (RELAX_PRIORITY). Records then meet every kept constraint and come closest-first on the dropped
   ones (ties in database order); `relaxed` names the dropped keys."""
 
@@ -44,8 +48,9 @@ from agent.core.atomic_storage import (
 from agent.core.errors import DataFormatError, DataMissingError, UserError
 from agent.core.facilities import FacilityMap, load_facility_map
 from agent.core.hotel_names import match_names
+from agent.core.places import place_index
 from agent.core.schema import HOTEL_TYPES, validate_arguments
-from agent.core.search_result import SearchResult
+from agent.core.search_result import NearPlace, SearchResult
 
 STORE_FILE = "hotels.json"
 HOTELS_TABLE = "hotels"
@@ -141,20 +146,24 @@ def _bound(key: str, distance: Callable[[Mapping[str, Any]], float]) -> Constrai
     return Constraint(key, lambda record: distance(record) == 0.0, distance)
 
 
+def _member(key: str, ids: Mapping[int, Any] | frozenset[int]) -> Constraint:
+    """A constraint a hotel meets by being one of `ids` (a name's hotels, the hotels near a place)."""
+    return Constraint(key, lambda r: r["hotel_id"] in ids, lambda r: 0.0 if r["hotel_id"] in ids else float("inf"))
+
+
 def build_constraints(
-    arguments: Mapping[str, Any], name_ids: frozenset[int] | None, facility_sets: Sequence[frozenset[str]]
+    arguments: Mapping[str, Any],
+    name_ids: frozenset[int] | None,
+    facility_sets: Sequence[frozenset[str]],
+    near_ids: Mapping[int, str] | None = None,
 ) -> list[Constraint]:
     """One constraint per argument key of validated `arguments`. `facility_sets` holds, per mapped phrase, the
-    database facilities any of which satisfies it."""
+    database facilities any of which satisfies it; `near_ids` the hotels near the `near` place."""
     found = []
     if "name" in arguments and name_ids is not None:
-        found.append(
-            Constraint(
-                "name",
-                lambda r: r["hotel_id"] in name_ids,
-                lambda r: 0.0 if r["hotel_id"] in name_ids else float("inf"),
-            )
-        )
+        found.append(_member("name", name_ids))
+    if "near" in arguments and near_ids is not None:
+        found.append(_member("near", near_ids))
     if "type" in arguments:
         wanted = arguments["type"]
         found.append(
@@ -277,7 +286,11 @@ class HotelStore:
                 facility_sets.append(frozenset(mapped))
             else:
                 unmapped.append(phrase)
-        constraints = build_constraints(arguments, name_ids, facility_sets)
+        near, near_ids = self._near(arguments.get("near"))
+        if near is not None and not near_ids:
+            # An unknown place, or one the data lists no hotel near: say so rather than relax `near` away.
+            return SearchResult([], (), tuple(unmapped), 0, near)
+        constraints = build_constraints(arguments, name_ids, facility_sets, near_ids)
         found: Sequence[Mapping[str, Any]] = [r for r in self._records if all(c.holds(r) for c in constraints)]
         relaxed: tuple[str, ...] = ()
         if not found and constraints:
@@ -286,7 +299,21 @@ class HotelStore:
         if limit is not None:
             found = found[:limit]
         records = [dict(r, facilities=list(r["facilities"])) for r in found]
-        return SearchResult(records, relaxed, tuple(unmapped), total)
+        reasons = tuple(near_ids[r["hotel_id"]] for r in found) if near_ids else ()
+        return SearchResult(records, relaxed, tuple(unmapped), total, near, reasons)
+
+    @staticmethod
+    def _near(text: str | None) -> tuple[NearPlace | None, dict[int, str] | None]:
+        """The `near` place as understood and the hotels near it (hotel_id → reason); (None, None) without one."""
+        if text is None:
+            return None, None
+        index = place_index()
+        resolution, hotels = index.near(text)
+        place = resolution.place
+        if place is None:
+            return NearPlace(text, None), {}
+        alternatives = tuple(p.name for p in resolution.alternatives)
+        return NearPlace(text, place.name, place.kind, place.label, len(hotels), alternatives), hotels
 
     def close(self) -> None:
         self.db.close()

@@ -1,8 +1,12 @@
-"""Model text → the next agent turn (SearchTurn or AssistantTurn). Never raises on any input.
+"""Model text → the next agent turn (a tool call — SearchTurn, BookTurn, CancelTurn — or an AssistantTurn).
+Never raises on any input.
 
-Models get JSON slightly wrong: code fences, prose around the object, single quotes, trailing commas, a
-truncated end (max-new-tokens), keys outside the schema, "500元" for a number. `parse_agent_turn` keeps what
-is usable and drops the rest; the arguments it returns always pass `agent.core.schema.validate_arguments`."""
+A call is written `<tool name>\\n{json}` (GLM-4, and prompt-only models told so) or under the call's own role
+(`search` / `book` / `cancel`: the custom-role templates). Models get JSON slightly wrong: code fences, prose
+around the object, single quotes, trailing commas, a truncated end (max-new-tokens), keys outside the schema,
+"500元" for a number. `parse_agent_turn` keeps what is usable and drops the rest; search arguments it returns
+always pass `agent.core.schema.validate_arguments`; booking arguments keep only the tool's keys and are checked by
+the dialogue loop (which asks the user to confirm before anything is written)."""
 
 from __future__ import annotations
 
@@ -11,9 +15,9 @@ import re
 from typing import Any
 
 from agent.core.errors import ArgumentError
-from agent.core.schema import HOTEL_TYPES, PROPERTIES, RANGES, TOOL_NAME, validate_arguments
-from agent.core.turns import AgentTurn, AssistantTurn, SearchTurn
-from prompts.families import Family, get_family
+from agent.core.schema import HOTEL_TYPES, PROPERTIES, RANGES, TOOL_NAMES, TOOLS, validate_arguments
+from agent.core.turns import CALL_BY_TOOL, CALL_TYPES, AgentTurn, AssistantTurn, BookTurn, CancelTurn, SearchTurn
+from prompts.families import MODEL_ROLES, Family, get_family
 
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*\s*\n?(.*?)(?:```|$)", re.S)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -26,15 +30,29 @@ def parse_agent_turn(text: str, family: str | Family) -> AgentTurn:
     family = get_family(family)
     role, body = split_role(_cut_at_stop(text, family), family)
     body = _strip_special(body, family).strip()
-    if body.startswith(TOOL_NAME):
-        return SearchTurn(salvage_arguments(body[len(TOOL_NAME) :]))
-    if role == "search":
-        return SearchTurn(salvage_arguments(body))
+    for tool, turn_type in CALL_BY_TOOL.items():
+        if body.startswith(tool):
+            return _call(turn_type, body[len(tool) :])
+    if role in _CALL_BY_ROLE:
+        return _call(_CALL_BY_ROLE[role], body)
     # A prompt-only model may answer with a bare arguments object instead of using the search role.
     bare = _bare_arguments_object(body)
     if bare is not None:
         return SearchTurn(bare)
     return AssistantTurn(body)
+
+
+_CALL_BY_ROLE = {t.role: t for t in CALL_TYPES}
+_TOOL_KEYS = {tool["function"]["name"]: tuple(tool["function"]["parameters"]["properties"]) for tool in TOOLS}
+
+
+def _call(turn_type: type[SearchTurn] | type[BookTurn] | type[CancelTurn], text: str) -> AgentTurn:
+    if turn_type is SearchTurn:
+        return SearchTurn(salvage_arguments(text))
+    obj = loads_lenient(_unfence(text))
+    keys = _TOOL_KEYS[turn_type.tool]
+    arguments = {k: v for k, v in obj.items() if k in keys} if isinstance(obj, dict) else {}
+    return turn_type(arguments)
 
 
 def _cut_at_stop(text: str, family: Family) -> str:
@@ -61,7 +79,7 @@ def split_role(text: str, family: Family) -> tuple[str | None, str]:
         return role.strip() or None, rest
     if family.template == "qwen2.jinja":
         first, newline, rest = text.partition("\n")
-        if newline and first.strip() in ("search", "assistant"):
+        if newline and first.strip() in MODEL_ROLES:
             return first.strip(), rest
     return None, text
 
@@ -316,8 +334,7 @@ def display_text(raw: str, family: str | Family) -> str | None:
         not body
         or body.startswith("{")
         or body.startswith("`")
-        or TOOL_NAME.startswith(body)
-        or body.startswith(TOOL_NAME)
+        or any(name.startswith(body) or body.startswith(name) for name in TOOL_NAMES)
     ):
         return None
     return body

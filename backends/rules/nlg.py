@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
+from backends.rules.places import near_reply
 
 _PLACEHOLDER = re.compile(r"\{(n|phone|address|subway|price|rating)(\d)\}")
 
@@ -455,6 +456,9 @@ def _requested_details(user: str, record: dict[str, Any], text: str) -> str:
 
 
 def generate(dialogue: Dialogue, bank: TemplateBank, facilities: list[str] | None = None) -> str:
+    near = near_reply(dialogue, unmet)  # a search near a place just returned: its own wording (no train reply has one)
+    if near is not None:
+        return near
     key, records = situation(dialogue)
     kind = key[3:] if key.startswith("q0_") else key
     user = _last_user(dialogue)

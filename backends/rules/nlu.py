@@ -10,6 +10,7 @@ from typing import Any
 
 from backends.rules.lexicon import ASCII_LOWER, Lexicon
 from backends.rules.numbers import parse_price, parse_rating
+from backends.rules.places import find_near
 
 TYPE_WORDS = {"经济": "经济型", "舒适": "舒适型", "高档": "高档型", "豪华": "豪华型"}
 _TYPE_RE = re.compile(r"(经济|舒适|高档|豪华)")
@@ -39,7 +40,7 @@ COMPARE = re.compile(r"哪(个|家|一家|间)|谁家|更(高|低|便宜|贵|近
 
 @dataclass(frozen=True)
 class Understanding:
-    slots: dict[str, Any]  # search_hotels arguments the message mentions (facilities in the user's words)
+    slots: dict[str, Any]  # search_hotels arguments the message mentions (facilities and `near` in the user's words)
     shown_mentions: tuple[int, ...] = ()  # indices of shown records the message names
     attributes: tuple[str, ...] = ()  # record fields asked about (phone, address, ...)
     thanks: bool = False
@@ -184,8 +185,11 @@ def find_name(text: str, lexicon: Lexicon) -> str | None:
 
 def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Understanding:
     shown_mentions = tuple(i for i, r in enumerate(shown) if _mentions_record(text, r))
+    # Hotels near a place (故宫附近的经济型酒店): the place and its near words are no other constraint or name.
+    near = find_near(text)
+    wanted = near.rest if near else text
     # Words inside a shown hotel's name (温泉 in 北京金龙建国温泉酒店) are not constraints.
-    unnamed = text
+    unnamed = wanted
     for i in shown_mentions:
         for short in _record_short_names(shown[i]["name"]):
             unnamed = unnamed.replace(short, "，")
@@ -193,9 +197,11 @@ def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Unde
     # Asking for a hotel by name is a request of its own in the data: no other constraint comes with it
     # (words inside the name, like 温泉 in 国际温泉酒店, do not count).
     if not shown_mentions and not CHOICE.search(text):
-        name = find_name(text, lexicon)
-        if name and not constraint_slots(text.replace(name, "，"), lexicon):
+        name = find_name(wanted, lexicon)
+        if name and not constraint_slots(wanted.replace(name, "，"), lexicon):
             slots = {"name": name}
+    if near:
+        slots["near"] = near.query
     facilities = slots.get("facilities", [])
     attributes = tuple(a for a, words in ATTRIBUTE_WORDS.items() if any(w in text for w in words))
     return Understanding(

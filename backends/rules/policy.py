@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.core.turns import Dialogue, ReturnTurn
 from backends.rules.nlu import Understanding
+from backends.rules.places import without_replaced_place
 from backends.rules.state import changes_state, last_search, update_state
 
 
@@ -24,7 +25,7 @@ class Decision:
 def decide(dialogue: Dialogue, understanding: Understanding) -> Decision:
     if not dialogue.turns or isinstance(dialogue.turns[-1], ReturnTurn):
         return Decision(None)  # a search just returned: answer with its records
-    previous = last_search(dialogue)
+    previous = without_replaced_place(last_search(dialogue), understanding.slots)
     mentioned = dict(understanding.slots)
     if previous is None:
         # The first request is always a search, even one with no constraint yet ("帮我找个酒店").

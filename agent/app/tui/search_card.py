@@ -12,10 +12,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from agent.core.search_result import SearchResult
+from agent.core.places import KIND_LABELS, REASON_LABELS
+from agent.core.search_result import NearPlace, SearchResult
 
 # The search_hotels argument keys, in the words the user would use.
 ARGUMENT_LABELS = {
+    "near": "附近",
     "name": "名称",
     "type": "类型",
     "facilities": "设施",
@@ -25,6 +27,7 @@ ARGUMENT_LABELS = {
     "rating_range_upper": "最高评分",
 }
 COLUMNS = ("名称", "类型", "价格", "评分", "地铁", "电话")
+NEAR_COLUMN = "附近"  # how each hotel is near the searched place (列为周边 / 同一地铁站), for searches with `near`
 
 
 def describe_arguments(arguments: dict[str, Any]) -> str:
@@ -47,6 +50,20 @@ def describe_arguments(arguments: dict[str, Any]) -> str:
         elif high is not None:
             parts.append(f"{what} ≤ {_number(high)}")
     return " · ".join(parts) if parts else "(no constraints: any hotel)"
+
+
+def describe_near(near: NearPlace | None, found: bool = True) -> str:
+    """What the `near` place turned out to be (`附近 三里屯酒吧街（景点）`), or why nothing was found near it
+    (`found` False); "" without a place."""
+    if near is None:
+        return ""
+    if not near.known:
+        return f"unknown place: {near.query}"
+    if not near.nearby:
+        return f"the data lists no hotel near {near.label}"
+    if not found:
+        return f"no hotel near {near.label} matches"
+    return f"附近 {near.label}（{KIND_LABELS.get(near.kind or '', near.kind)}）"
 
 
 def describe_relaxed(result: SearchResult) -> str:
@@ -79,16 +96,19 @@ def _number(value: Any) -> str:
 
 
 class ResultsTable(DataTable):
-    """The hotels of one search, a row each; the row key is the record's index."""
+    """The hotels of one search, a row each; the row key is the record's index. With `reasons` (a search near a
+    place) a last column says how each hotel is near it."""
 
-    def __init__(self, records: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, records: Sequence[dict[str, Any]], reasons: Sequence[str | None] = ()) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, classes="search-results")
         self.records = list(records)
+        self.reasons = list(reasons)
 
     def on_mount(self) -> None:
-        self.add_columns(*COLUMNS)
+        self.add_columns(*COLUMNS, *([NEAR_COLUMN] if self.reasons else []))
         for index, record in enumerate(self.records):
-            self.add_row(*record_row(record), key=str(index))
+            near = [REASON_LABELS.get(self.reasons[index] or "", "—")] if self.reasons else []
+            self.add_row(*record_row(record), *near, key=str(index))
 
     async def _on_click(self, event: events.Click) -> None:
         # One click on a hotel picks it (DataTable's own click only highlights a row not yet highlighted).
@@ -124,27 +144,41 @@ class SearchCard(Vertical):
 
     def on_mount(self) -> None:
         if self._initial is not None:
-            self.show_records(self._initial)
+            self.show_records(self._initial, reasons=saved_reasons(self.arguments, self._initial))
 
     def show_result(self, result: SearchResult) -> None:
-        self.show_records(result.records, describe_relaxed(result), matched=result.matched)
+        self.show_records(
+            result.records,
+            describe_relaxed(result),
+            matched=result.matched,
+            reasons=result.near_reasons,
+            near=result.near,
+        )
 
-    def show_records(self, records: Sequence[dict[str, Any]], note: str = "", matched: int | None = None) -> None:
+    def show_records(
+        self,
+        records: Sequence[dict[str, Any]],
+        note: str = "",
+        matched: int | None = None,
+        reasons: Sequence[str | None] = (),
+        near: NearPlace | None = None,
+    ) -> None:
         self.pending = False
         self.records = list(records)
         status = self.query_one(".search-status", Static)
         if not self.records:
-            status.update(Text("no hotel matches", style="bold"))
+            status.update(Text(describe_near(near, found=False) or "no hotel matches", style="bold"))
             return
+        where = f"{describe_near(near)} · " if near else ""
         status.update(
-            Text("⚠ " + note, style="bold yellow")
+            Text("⚠ " + where + note, style="bold yellow")
             if note
-            else Text(f"{shown_of(len(self.records), matched)} · f2 or a click on a row books one")
+            else Text(f"{where}{shown_of(len(self.records), matched)} · f2 or a click on a row books one")
         )
         if note:
             self.add_class("relaxed")
         # Mounted only now, already filled: a table shown after being hidden could keep a stale zero height.
-        self.mount(ResultsTable(self.records))
+        self.mount(ResultsTable(self.records, reasons))
 
     def show_rejected(self, error: str) -> None:
         self.pending = False
@@ -154,6 +188,20 @@ class SearchCard(Vertical):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.post_message(self.BookRequested(self.records[int(str(event.row_key.value))]))
+
+
+def saved_reasons(arguments: dict[str, Any], records: Sequence[dict[str, Any]]) -> list[str | None]:
+    """How the records of a saved search with `near` are near its place (saved dialogues keep records only)."""
+    near = arguments.get("near")
+    if not isinstance(near, str) or not records:
+        return []
+    from agent.core.errors import UserError
+    from agent.core.places import near_reasons
+
+    try:
+        return near_reasons(near, records)
+    except UserError:  # the place databases are gone since: show the hotels without the column
+        return []
 
 
 def shown_of(shown: int, matched: int | None) -> str:

@@ -130,35 +130,37 @@ def main() -> None:
     concurrencies = [int(c) for c in args.concurrency.split(",")]
 
     samples = [s.context for s in load_samples(data_path(TEST), args.samples)[0]]
+    print(
+        f"{len(samples)} test samples, greedy, max {args.max_new_tokens} new tokens, SmolLM2-135M (in-process: "
+        f"transformers fp32 from the GGUF; server: llama.cpp Q4_1, {args.threads} threads); {os.cpu_count()} CPU cores",
+        flush=True,
+    )
+    print("| backend | samples/s | tokens/s | vs in-process batched | identical to in-process |")
+    print("|---|---:|---:|---:|---:|", flush=True)
     in_process = in_process_backend(args.batch_size, args.max_new_tokens)
     in_process.predict(samples[:1])  # warm-up: first-call allocations are start-up, not throughput
-    results = [measure_in_process(in_process, samples, args.batch_size, f"in-process, batches of {args.batch_size}")]
+    baseline = measure_in_process(in_process, samples, args.batch_size, f"in-process, batches of {args.batch_size}")
+    report(baseline, baseline)
     if args.one_at_a_time:
-        results.append(measure_in_process(in_process, samples, 1, "in-process, one at a time"))
+        report(measure_in_process(in_process, samples, 1, "in-process, one at a time"), baseline)
 
     server = contextlib.nullcontext(args.base_url) if args.base_url else llama_server(args.threads)
     with server as url:
         served = served_backend(url, in_process, args.max_new_tokens)
         served.predict(samples[:1])  # warm-up (and the model's first prompt cache)
         for concurrency in concurrencies:
-            results.append(measure_served(served, samples, concurrency))
-        transport = served.template.transport
+            report(measure_served(served, samples, concurrency), baseline)
+    print(f"(the server took the prompt as {served.template.transport})")
 
-    baseline = results[0]
+
+def report(result: Measured, baseline: Measured) -> None:
+    same = sum(a.turn == b.turn for a, b in zip(result.predictions, baseline.predictions))
+    tokens = f"{result.tokens_per_s:.1f}" if result.tokens_per_s is not None else "-"
     print(
-        f"{len(samples)} test samples, greedy, max {args.max_new_tokens} new tokens, SmolLM2-135M "
-        f"(in-process: transformers fp32 from the GGUF; server: llama.cpp Q4_1, prompt sent as {transport}); "
-        f"{os.cpu_count()} CPU cores"
+        f"| {result.name} | {result.samples_per_s:.2f} | {tokens} | "
+        f"{result.samples_per_s / baseline.samples_per_s:.2f}x | {same}/{len(result.predictions)} |",
+        flush=True,
     )
-    print("| backend | samples/s | tokens/s | vs in-process batched | identical to in-process |")
-    print("|---|---:|---:|---:|---:|")
-    for result in results:
-        same = sum(a.turn == b.turn for a, b in zip(result.predictions, baseline.predictions))
-        tokens = f"{result.tokens_per_s:.1f}" if result.tokens_per_s is not None else "-"
-        print(
-            f"| {result.name} | {result.samples_per_s:.2f} | {tokens} | "
-            f"{result.samples_per_s / baseline.samples_per_s:.2f}x | {same}/{len(samples)} |"
-        )
 
 
 if __name__ == "__main__":

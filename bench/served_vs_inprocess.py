@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/served_vs_inprocess.py [--samples 100] [--max-new-tokens 48] [--concurrency 1,4,8]
                                                   [--batch-size 16] [--one-at-a-time] [--base-url URL]
+                                                  [--threads N] [--torch-threads N]
 
 Same model (SmolLM2-135M: the fetched GGUF, dequantized by transformers in-process, Q4_1 in llama.cpp), same
 test.jsonl samples (the first N), same prompts (the family template without a system prompt, rendered by us:
@@ -126,13 +127,19 @@ def main() -> None:
     parser.add_argument("--one-at-a-time", action="store_true", help="also time in-process with batches of one")
     parser.add_argument("--base-url", default=None, help="a running server of the same GGUF (default: start one)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="llama.cpp threads")
+    parser.add_argument("--torch-threads", type=int, default=None, help="in-process torch threads (default: torch's)")
     args = parser.parse_args()
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     concurrencies = [int(c) for c in args.concurrency.split(",")]
 
     samples = [s.context for s in load_samples(data_path(TEST), args.samples)[0]]
     print(
         f"{len(samples)} test samples, greedy, max {args.max_new_tokens} new tokens, SmolLM2-135M (in-process: "
-        f"transformers fp32 from the GGUF; server: llama.cpp Q4_1, {args.threads} threads); {os.cpu_count()} CPU cores",
+        f"transformers fp32 from the GGUF, {args.torch_threads or 'default'} torch threads; server: llama.cpp Q4_1, "
+        f"{args.threads} threads); {os.cpu_count()} CPU cores",
         flush=True,
     )
     print("| backend | samples/s | tokens/s | vs in-process batched | identical to in-process |")

@@ -82,6 +82,8 @@ def llama_server(threads: int) -> Iterator[str]:
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2.SMOLLM2.path())]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192"]
     command += ["--n_threads", str(threads), "--n_threads_batch", str(threads)]
+    # llama-cpp-python's default cuts a running generation short when another request arrives
+    command += ["--interrupt_requests", "false"]
     with log.open("w") as sink:
         process = subprocess.Popen([*command, "--verbose", "false"], stdout=sink, stderr=subprocess.STDOUT)
     try:

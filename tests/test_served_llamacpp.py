@@ -79,6 +79,10 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         str(SERVER_THREADS),
         "--n_threads_batch",
         str(SERVER_THREADS),
+        # llama-cpp-python cuts a running generation short when another request arrives (its default):
+        # with --concurrency 4 that silently truncates predictions
+        "--interrupt_requests",
+        "false",
         "--verbose",
         "false",
     ]

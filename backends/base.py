@@ -18,6 +18,7 @@ TextCallback = Callable[[int, str], None]
 class Prediction:
     turn: AgentTurn  # SearchTurn or AssistantTurn
     raw: str | None = None  # the model's own text, when there is one
+    tokens: int | None = None  # tokens generated for it, when the backend counts them (evalharness reports tokens/s)
 
 
 @runtime_checkable

@@ -7,7 +7,17 @@ from typing import Any
 
 import click
 
-BACKEND_OPTION_NAMES = ("model", "adapter", "gguf_file", "max_new_tokens", "device", "trust_remote_code")
+# The served backend's (backends/served): where the server is and how to talk to it.
+SERVED_OPTION_NAMES = ("base_url", "served_mode", "api_key_env", "family", "tokenizer", "timeout", "retries")
+BACKEND_OPTION_NAMES = (
+    "model",
+    "adapter",
+    "gguf_file",
+    "max_new_tokens",
+    "device",
+    "trust_remote_code",
+    *SERVED_OPTION_NAMES,
+)
 
 
 def backend_options(
@@ -52,6 +62,7 @@ def backend_options(
                     default=None,  # absent: not passed on, so backends without models never see it
                     help="Run modeling code shipped with the checkpoint (glm-4-9b-chat; the -hf layout needs none).",
                 ),
+                *SERVED_OPTIONS,
             ]
         ):
             f = option(f)
@@ -63,3 +74,32 @@ def backend_options(
 def backend_kwargs(options: dict[str, Any]) -> dict[str, Any]:
     """The backend options out of a click command's keyword arguments (None = backend default)."""
     return {k: options.get(k) for k in BACKEND_OPTION_NAMES if options.get(k) is not None}
+
+
+SERVED_OPTIONS = [
+    click.option("--base-url", default=None, help="served: the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1."),
+    click.option(
+        "--served-mode",
+        type=click.Choice(["chat", "template"]),
+        default=None,
+        help="served: chat (/v1/chat/completions with our tools; default) or template (/v1/completions with our "
+        "family template, as token ids).",
+    ),
+    click.option(
+        "--api-key-env",
+        default=None,
+        metavar="VAR",
+        help="served: environment variable holding the API key (default OPENAI_API_KEY); the key is never written.",
+    ),
+    click.option("--family", default=None, help="served: the model's family (template mode; chat: text-call format)."),
+    click.option(
+        "--tokenizer",
+        default=None,
+        help="served template mode: the model's tokenizer, a local dir or .gguf file or hub id (default: --model "
+        "when it is a local path, else the family's).",
+    ),
+    click.option("--timeout", default=None, type=float, help="served: seconds to wait for the server (default 120)."),
+    click.option(
+        "--retries", default=None, type=int, help="served: retries on 429 / 5xx / connection errors (default 3)."
+    ),
+]

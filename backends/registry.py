@@ -40,7 +40,25 @@ def create(name: str, *, chat_only: bool = False, **options: Any) -> Backend:
     if entry is None or (chat_only and not entry.chat):
         names = ", ".join(e.name for e in available(chat_only=chat_only))
         raise UserError(f"unknown backend {name!r}; choose one of: {names}")
-    return entry.factory(**{k: v for k, v in options.items() if v is not None})
+    given = {k: v for k, v in options.items() if v is not None}
+    unknown = _unaccepted(entry.factory, given)
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+        raise UserError(f"{flags} does not apply to --backend {name}")
+    return entry.factory(**given)
+
+
+def _unaccepted(factory: Callable[..., Backend], options: dict[str, Any]) -> list[str]:
+    """Options the factory has no parameter for (none when it takes **options and checks them itself)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return []
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return []
+    return [k for k in options if k not in parameters]
 
 
 _loaded = False
@@ -64,4 +82,5 @@ BUILTIN_MODULES: list[str] = [
     "backends.reply_only",
     "backends.rules.backend",
     "backends.llm.backend",
+    "backends.served.backend",
 ]

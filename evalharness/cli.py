@@ -12,6 +12,11 @@ from backends.options import backend_kwargs, backend_options
 
 # Backends that replay the data itself: they read the evaluated file unless --model names another.
 REPLAYS_DATA = ("gold",)
+DEFAULT_BATCH_SIZE = 8
+# A served backend sends one request per dialogue: batches of one let a failure cost only its sample and
+# --concurrency alone set the requests in flight.
+ONE_REQUEST_EACH_BACKENDS = ("served",)
+ONE_REQUEST_EACH = 1
 
 
 @click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,7 +34,19 @@ def main() -> None:
     help="Turn-level samples or GLM-4 dialogue file (default: hotel/test.jsonl in the data dir).",
 )
 @click.option("--limit", type=int, default=None, help="Evaluate only the first N samples.")
-@click.option("--batch-size", type=int, default=8, show_default=True, help="Dialogues per backend.predict call.")
+@click.option(
+    "--batch-size",
+    type=int,
+    default=None,
+    help="Dialogues per backend.predict call (default 8; 1 for the served backend, which sends one request each).",
+)
+@click.option(
+    "--concurrency",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Batches in flight at once (threads): for backends that wait on a server, e.g. served.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -42,7 +59,8 @@ def run(
     backend: str,
     data: Path | None,
     limit: int | None,
-    batch_size: int,
+    batch_size: int | None,
+    concurrency: int,
     out: Path | None,
     resume: bool,
     quiet: bool,
@@ -51,32 +69,50 @@ def run(
     """Predict every sample with --backend and score the run.
 
     Writes DIR/predictions.jsonl (one line per sample, in input order: id, expected, predicted, raw,
-    scores, error) and DIR/summary.json (metrics + signature: data sha256, backend, base model, adapter,
-    template hash, metric settings, package versions, wall time, samples/s)."""
+    scores, tokens, error) and DIR/summary.json (metrics + signature: data sha256, backend, base model or
+    server URL and model, adapter, template hash, metric settings, package versions, wall time, samples/s,
+    generated tokens/s)."""
     from agent.core.datafiles import TEST, data_path
     from agent.core.errors import UserError
     from backends.registry import create
     from evalharness.compare import summary_lines
-    from evalharness.runner import RunOptions, evaluate
+    from evalharness.runner import RunOptions, check_utf8, evaluate
 
     if resume and out is None:
         raise UserError("--resume needs --out DIR (the run to finish)")
     data = data if data is not None else data_path(TEST)
     if not data.is_file():
         raise UserError(f"--data {data}: no such file")
+    check_utf8(data)  # before the backend reads it (gold) or a server is contacted
     kwargs = backend_kwargs(options)
     if backend in REPLAYS_DATA:
         kwargs.setdefault("model", str(data))
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = out if out is not None else Path("runs") / f"{backend}-{stamp}"
+    if batch_size is None:
+        batch_size = ONE_REQUEST_EACH if backend in ONE_REQUEST_EACH_BACKENDS else DEFAULT_BATCH_SIZE
     result = evaluate(
         create(backend, **kwargs),
         backend,
-        RunOptions(data=data, out=out, batch_size=batch_size, limit=limit, resume=resume, quiet=quiet),
+        RunOptions(
+            data=data,
+            out=out,
+            batch_size=batch_size,
+            limit=limit,
+            resume=resume,
+            quiet=quiet,
+            concurrency=concurrency,
+        ),
     )
     if not quiet:
         for line in summary_lines(result.summary):
             click.echo(line)
+        speed = result.summary["run"]
+        if speed.get("tokens_per_s"):
+            click.echo(
+                f"{speed['samples_per_s']} samples/s, {speed['generated_tokens']} tokens generated "
+                f"({speed['tokens_per_s']} tokens/s), concurrency {speed['concurrency']}"
+            )
     click.echo(f"wrote {out / 'predictions.jsonl'} and {out / 'summary.json'}")
     if result.metrics.failed:
         click.echo(

@@ -59,6 +59,7 @@ class LLMBackend:
         # Longest first: rows of similar length share a batch, so little compute goes to padding.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
         raws: list[str] = [""] * len(prompts)
+        generated = [0] * len(prompts)
         for start in range(0, len(order), self.generation.batch_size):
             if cancel is not None and cancel.is_set():
                 break
@@ -79,9 +80,10 @@ class LLMBackend:
             )
             for index, ids in zip(batch, outputs):
                 raws[index] = self.loaded.tokenizer.decode(ids, skip_special_tokens=False)
+                generated[index] = len(ids)
         if cancel is not None and cancel.is_set():  # stopped: keep only the reply text it streamed
-            return [Prediction(stopped_turn(raw, self.family), raw) for raw in raws]
-        return [Prediction(parse_agent_turn(raw, self.family), raw) for raw in raws]
+            return [Prediction(stopped_turn(raw, self.family), raw, tokens) for raw, tokens in zip(raws, generated)]
+        return [Prediction(parse_agent_turn(raw, self.family), raw, tokens) for raw, tokens in zip(raws, generated)]
 
     def signature(self) -> dict[str, Any]:
         spec = self.spec

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from agent.app.cli import main
+from agent.core import datafiles
 from backends.llm import readiness
 from backends.llm.smollm2 import SMOLLM2
 
@@ -79,7 +80,11 @@ def test_a_hub_model_needs_a_download_unless_it_is_in_the_hub_cache(own_cache, m
 def test_data_files_missing_are_named_once_below_the_table(own_cache, monkeypatch, tmp_path):
     monkeypatch.setenv("HOTEL_AGENT_DATA", str(tmp_path))
     output = listing()[""]
-    assert output.strip().splitlines()[-1].startswith("every backend needs the data files (7 missing in")
+    assert (
+        output.strip()
+        .splitlines()[-1]
+        .startswith(f"every backend needs the data files ({len(datafiles.DATA_FILES)} missing in")
+    )
 
 
 def test_listing_the_backends_does_not_import_torch(tmp_path):
@@ -92,3 +97,8 @@ def test_listing_the_backends_does_not_import_torch(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_served_backend_says_it_needs_a_server():
+    rows = listing()
+    assert rows["served"] == "needs a server"

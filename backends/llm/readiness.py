@@ -28,6 +28,8 @@ HUB_DOWNLOAD = Need(
     "hub download", "the base model is downloaded from the Hugging Face hub on first use; or pass --model DIR"
 )
 ADAPTER = Need("needs adapter", "train one with `finetune --out adapters/<backend>`, or pass --adapter DIR")
+SERVED_EXTRA = Need("needs [served]", "pip install 'hotel-agent[served]' (httpx2)")
+SERVER = Need("needs a server", "start one (vLLM, llama.cpp, Ollama) or use an API, then pass --base-url URL")
 
 LLM_PACKAGES = ("torch", "transformers", "peft")
 QLORA_PACKAGES = ("bitsandbytes",)
@@ -36,6 +38,8 @@ QLORA_PACKAGES = ("bitsandbytes",)
 def backend_needs(name: str) -> list[Need]:
     """What the backend called `name` lacks here ([] for names that are not LLM backends: they need nothing
     beyond the base install)."""
+    if name == "served":  # a model behind a server: nothing to load here, a server to reach
+        return ([] if installed(("httpx2",)) else [SERVED_EXTRA]) + [SERVER]
     method, _, family = name.partition("-")
     if method not in METHODS or family not in FAMILIES:
         return []

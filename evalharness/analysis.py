@@ -17,7 +17,7 @@ from typing import Any
 from agent.core.codecs import Sample
 from agent.core.datafiles import data_path
 from agent.core.errors import UserError
-from agent.core.turns import ReturnTurn, UserTurn
+from agent.core.turns import ReturnTurn
 from evalharness.compare import load_summary
 from evalharness.metrics import item_hits, slot_items
 from evalharness.runner import PREDICTIONS, load_samples, read_predictions
@@ -34,11 +34,7 @@ def reply_kind(sample: Sample) -> str:
     turns = sample.context.turns
     if turns and isinstance(turns[-1], ReturnTurn):
         return "results"
-    return "closing" if _CLOSING.search(_last_user_text(sample)) else "follow-up"
-
-
-def _last_user_text(sample: Sample) -> str:
-    return next((t.content for t in reversed(sample.context.turns) if isinstance(t, UserTurn)), "")
+    return "closing" if _CLOSING.search(sample.context.last_user_text()) else "follow-up"
 
 
 @dataclass(frozen=True)
@@ -192,7 +188,7 @@ def _wrong_kind_lines(records: Sequence[dict[str, Any]], samples: Sequence[Sampl
         f"- no prediction (backend error): {len(failed)}",
     ]
     for r in wrong[:cases]:
-        last_user = _last_user_text(samples[r["id"]])
+        last_user = samples[r["id"]].context.last_user_text()
         got = r["predicted"].get("arguments") if r["predicted"]["role"] == "search" else r["predicted"].get("content")
         lines.append(
             f"  - #{r['id']} user: {_short(last_user)} → expected {r['expected']['role']}, "

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import threading
 import time
 from collections import deque
@@ -30,6 +29,7 @@ from typing import Any, cast
 
 from tqdm import tqdm
 
+from agent.core.atomic_storage import write_atomically
 from agent.core.codecs import (
     Sample,
     detect_format,
@@ -202,7 +202,7 @@ def evaluate(backend: Backend, backend_name: str, options: RunOptions) -> RunRes
         },
     }
     try:
-        _write_atomic(out / SUMMARY, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        write_atomically(out / SUMMARY, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     except OSError as e:
         raise _write_error(out / SUMMARY, e) from None
     return RunResult(out, metrics, summary, len(pending))
@@ -379,12 +379,12 @@ def _open_out(out: Path, manifest: dict[str, Any], resume: bool) -> set[int]:
                 raise UserError(f"cannot resume {out}: its {key} was {old.get(key)!r}, now {manifest[key]!r}{hint}")
         _drop_partial_line(predictions)
         if grows:
-            _write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+            write_atomically(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
         records = _latest_records(predictions, manifest["samples"])
         # failed samples are tried again; their new record supersedes the old one
         return {i for i, r in records.items() if "error" not in r}
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    write_atomically(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     predictions.write_text("", encoding="utf-8")
     return set()
 
@@ -519,7 +519,7 @@ def _finish_predictions(path: Path, samples: Sequence[Sample]) -> list[dict[str,
             changed = True
         ordered.append(record)
     if changed:
-        _write_atomic(path, "".join(_record_line(r) for r in ordered))
+        write_atomically(path, "".join(_record_line(r) for r in ordered))
     return ordered
 
 
@@ -531,12 +531,3 @@ def _agent_turn(obj: Any) -> AgentTurn:
     if not isinstance(turn, AGENT_TYPES):
         raise UserError(f"a prediction record holds a {turn.role!r} turn; expected a tool call or an assistant turn")
     return turn
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

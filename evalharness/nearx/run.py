@@ -8,7 +8,6 @@ signature, package versions, wall time), the way `evalharness run` signs its sco
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from agent.core import datafiles
+from agent.core.atomic_storage import write_atomically
 from agent.core.errors import UserError
 from agent.core.turns import Dialogue
 from agent.dialogue.loop import DialogueLoop, Reply, Searcher, SearchFinished
@@ -95,9 +95,7 @@ def run_nearx(backend: Backend, backend_name: str, store: Searcher, options: Nea
             "cases_per_s": round(len(cases) / wall, 3) if wall > 0 else None,
         },
     }
-    tmp = out / (SUMMARY + ".tmp")
-    tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, out / SUMMARY)
+    write_atomically(out / SUMMARY, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     return summary
 
 

@@ -143,6 +143,10 @@ class StubServer:
                         self.send_response(reply.status)
                         self.send_header("content-type", "application/json")
                         self.send_header("content-length", str(len(data)))
+                        # One request per connection: a kept-alive socket that this server closes while the
+                        # client reuses it reads as a dropped connection, a fault no test asked for.
+                        self.send_header("connection", "close")
+                        self.close_connection = True
                         for k, v in reply.headers.items():
                             self.send_header(k, v)
                         self.end_headers()

@@ -36,7 +36,11 @@ def test_failed_samples_are_recorded_and_the_resumed_run_loses_nothing(small_dat
     with StubServer() as stub:
         # every third request fails for good (400 is not retried): those samples are recorded as failed
         stub.on(
-            "/chat/completions", Reply(events=chat_chunks("好的")), Reply(events=chat_chunks("好的")), Reply(status=400)
+            "/chat/completions",
+            Reply(events=chat_chunks("好的")),
+            Reply(events=chat_chunks("好的")),
+            Reply(status=400),
+            cycle=True,
         )
         first = evalharness(
             "--backend",

@@ -23,9 +23,12 @@ import pytest
 
 from agent.core.turns import AssistantTurn, Dialogue, UserTurn
 from backends.llm import smollm2
+from backends.llm.loading import SHIPPED_ADAPTER_ROOT
 from backends.registry import create
 from backends.served.messages import defuse
 from evalharness.runner import PREDICTIONS, SUMMARY, read_predictions
+
+SHIPPED_LORA = str(SHIPPED_ADAPTER_ROOT / "lora-smollm2")  # the adapter the package ships
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "sk-llamacpp-never-written"
@@ -134,9 +137,7 @@ def _plain_chat(url: str, cache: Path, *options: str, lines: str) -> subprocess.
     )
 
 
-@pytest.mark.parametrize(
-    "mode", [["--served-mode", "chat"], ["--served-mode", "template", "--adapter", "adapters/lora-smollm2"]]
-)
+@pytest.mark.parametrize("mode", [["--served-mode", "chat"], ["--served-mode", "template", "--adapter", SHIPPED_LORA]])
 def test_a_plain_chat_through_the_server_answers_every_line_and_saves_no_key(llama_server, tmp_path, mode):
     cache = tmp_path / "cache"
     result = _plain_chat(llama_server, cache, *mode, lines="帮我找一家经济型酒店\n谢谢\n")
@@ -193,7 +194,7 @@ def test_evalharness_through_the_server_in_chat_mode_signs_and_resumes(llama_ser
 
 def test_evalharness_through_the_server_in_template_mode(llama_server, data_dir, tmp_path):
     out = tmp_path / "template"
-    options = ["--served-mode", "template", "--adapter", "adapters/lora-smollm2"]
+    options = ["--served-mode", "template", "--adapter", SHIPPED_LORA]
     result = _evaluate(llama_server, data_dir / "hotel" / "test.jsonl", out, *options, limit="6")
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / SUMMARY).read_text(encoding="utf-8"))

@@ -215,10 +215,9 @@ def require_local_or_reachable(spec: LoadSpec, timeout: float = 5.0) -> None:
             f"a {spec.family.name} model or a hub id"
         )
     import os
-    import urllib.error
-    import urllib.request
 
-    from huggingface_hub import constants, try_to_load_from_cache
+    from huggingface_hub import HfApi, constants, try_to_load_from_cache
+    from huggingface_hub.errors import HfHubHTTPError
 
     if isinstance(try_to_load_from_cache(spec.model, "config.json"), str):
         return
@@ -230,13 +229,11 @@ def require_local_or_reachable(spec: LoadSpec, timeout: float = 5.0) -> None:
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
         raise UserError(f"model {spec.model!r} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; {hint}")
     try:
-        urllib.request.urlopen(
-            urllib.request.Request(f"{constants.ENDPOINT}/api/models/{spec.model}", method="HEAD"), timeout=timeout
-        ).close()
-    except urllib.error.HTTPError:
-        return  # the hub answered (gated or private models answer 401/403): let transformers say more
-    except (urllib.error.URLError, OSError) as e:
-        reason = getattr(e, "reason", e)
+        HfApi().model_info(spec.model, timeout=timeout)
+    except HfHubHTTPError:
+        return  # the hub answered (gated, private or unknown models answer 401/403/404): let transformers say more
+    except Exception as e:  # refused, unresolvable, timed out: whatever the hub client's HTTP stack raises for it
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(
             f"model {spec.model!r} is not a local directory, not in the Hugging Face cache, and "
             f"{constants.ENDPOINT} is unreachable ({reason}); {hint}"

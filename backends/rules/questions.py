@@ -11,7 +11,11 @@ from backends.rules.nlu import Understanding
 from backends.rules.references import Reference
 from backends.rules.state import changes_state
 
-_YES_NO = re.compile(r"吗|么|？|\?|有没有|是否|能不能|可不可以|是不是|能否")
+# (有停车场不 / 能刷卡不: a yes/no question asked with a trailing 不 or 没有; 哪个有健身房 asks which of them)
+_YES_NO = re.compile(
+    r"吗|么|？|\?|有没有|有没|是否|能不能|可不可以|是不是|能否|哪(?:个|家|一家|间)"
+    r"|(?:有|是|能|可以|提供|带)[^，,。？?]{1,12}(?:不|没|没有)[。！!~～啊呀]*$"
+)
 # Asking for hotels: 有没有带健身房的酒店 / 推荐一家有泳池的 / 换一家有早餐的 / 还有别的吗
 _WANTS_OTHERS = re.compile(
     r"的(?:酒店|宾馆|饭店|旅馆)|推荐|找|换|其他|别的|还有|再|(?<!第)一家|(?<!第)一个|有没有[^，。？?]{1,12}的(?:[吗呢？?]|$)"

@@ -103,3 +103,21 @@ def test_several_facts_say_which_one_a_record_lacks():
 
     reply = each_row(("phone", "price"), [{"name": "甲酒店", "phone": "010-1", "price": -1.0}])
     assert reply == "甲酒店的电话是010-1，暂无价格信息。"
+
+
+def test_a_facility_question_about_a_hotel_not_shown_finds_it_and_answers(own_cache):
+    chat = open_chat()
+    reply = chat.say("北京饭店可以停车吗？地址在哪")
+    assert chat.searches == [{"name": "北京饭店"}]
+    record = chat.table[0]
+    assert record["address"] in reply
+    assert ("停车位" in reply and "没有" not in reply) == ("收费停车位" in record["facilities"])
+
+
+def test_a_count_of_days_brand_gets_its_own_rows_answer(own_cache):
+    chat = open_chat()
+    chat.say("经济型的酒店有哪些")
+    row = next(i for i, r in enumerate(chat.table) if r["name"].startswith("7天"))
+    others = [r["name"] for i, r in enumerate(chat.table) if i != row]
+    reply = chat.say("7天那个有没有叫醒服务")
+    assert chat.table[row]["name"] in reply and not any(name in reply for name in others)

@@ -84,6 +84,21 @@ def _asked_with_the_name(message: Message, dialogue: Dialogue, text: str) -> str
     return ending + each_row(attributes, last.records)
 
 
+def _named_hotel_answer(message: Message, dialogue: Dialogue) -> str | None:
+    """北京饭店有没有健身房？电话多少: the search by name found one hotel; the reply answers the facility question
+    (and any fact asked with it) from that record. None when the exchange is no such question."""
+    last, search = dialogue.turns[-1], dialogue.last_search() or {}
+    phrases = list(message.understanding.facility_question)
+    if not (isinstance(last, ReturnTurn) and len(last.records) == 1 and "name" in search and phrases):
+        return None
+    record = last.records[0]
+    answer = facility_answer(phrases, [record], message.text, subject=str(record["name"]), together=False)
+    if answer is None:
+        return None
+    attributes = message.understanding.attributes
+    return answer + (each_row(attributes, [record]) if attributes else "")
+
+
 def _rows(reference: Reference, understanding: Understanding, dialogue: Dialogue) -> tuple[list[int] | None, bool]:
     """(the shown rows a follow-up is about when the user pointed at them without naming them — 第二家, 这家, or an
     elliptical 地址呢？ right after talking about one hotel —, whether the reply should name the hotel). None: let
@@ -160,8 +175,10 @@ class RulesBackend:
         understanding = understand(unsaid(without_ordinals(text)), self.lexicon, dialogue.shown_records())
         reference = resolve(text, dialogue)
         if reference.how == "name" and set(understanding.slots) == {"name"}:
-            # 速8的电话？ about a shown 速8: a question about that row, not a search for every 速8.
-            understanding = replace(understanding, slots={})
+            # 速8的电话？ about a shown 速8: a question about that row, not a search for every 速8 (and 速8有wifi吗
+            # asks about that row's facilities).
+            asked = list(understanding.facility_question)
+            understanding = replace(understanding, slots={"facilities": asked} if asked else {})
         previous = dialogue.last_search()
         # (after a search this exchange ran, the reply is about its results, whatever the message asked)
         just_asked = bool(dialogue.turns) and isinstance(dialogue.turns[-1], UserTurn)
@@ -169,6 +186,9 @@ class RulesBackend:
         return Message(text, understanding, reference, lifted(text, previous), asks)
 
     def _reply(self, message: Message, dialogue: Dialogue) -> str:
+        named = _named_hotel_answer(message, dialogue)
+        if named is not None:
+            return named
         facilities_asked = message.understanding.slots.get("facilities")
         if message.about_shown and facilities_asked:
             answer = _facility_answer(message, list(facilities_asked), dialogue)

@@ -24,7 +24,16 @@ from backends.rules.booking import booking_turn, is_decision
 from backends.rules.booking_replies import result_reply
 from backends.rules.facility_check import facility_answer
 from backends.rules.facts import each_row
-from backends.rules.fallbacks import CHINESE_ONLY, CLARIFY, GREETING, is_greeting, not_chinese, understood
+from backends.rules.fallbacks import (
+    CHINESE_ONLY,
+    CLARIFY,
+    GREETING,
+    OUT_OF_SCOPE,
+    is_greeting,
+    not_chinese,
+    out_of_scope,
+    understood,
+)
 from backends.rules.lexicon import Lexicon, lexicon_cache_key, load_lexicon
 from backends.rules.nlg import TemplateBank, generate
 from backends.rules.nlu import Understanding, understand
@@ -53,6 +62,8 @@ def _cannot_act(message: Message, dialogue: Dialogue) -> str | None:
         return CHINESE_ONLY
     if reference.out_of_range is not None:
         return f"列表里只有{len(shown_rows(dialogue))}家酒店，请问您说的是第几家？"
+    if out_of_scope(text):
+        return OUT_OF_SCOPE
     if lift.unset and not lift and not understanding.slots:
         return f"好的，目前的条件里本来就没有{'、'.join(lift.unset)}的要求。"
     if not lift and not understood(text, understanding, reference.explicit or points_at_one(text)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -11,6 +12,7 @@ from agent.core.errors import UserError
 from agent.core.turns import (
     AgentTurn,
     AssistantTurn,
+    BookTurn,
     CancelTurn,
     Dialogue,
     ResultTurn,
@@ -41,6 +43,9 @@ from backends.rules.policy import decide
 from backends.rules.questions import about_shown
 from backends.rules.references import Reference, focus, points_at_one, resolve, shown_rows, without_ordinals
 from backends.rules.relaxations import Lifted, lifted, unsaid
+
+# A question in a message (电话多少？ / 地址是什么): facts a booking message asks for are answered with its result.
+_ASKS = re.compile(r"[？?吗]|多少|什么|哪|几")
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,10 @@ class RulesBackend:
         last = dialogue.turns[-1] if dialogue.turns else None
         if isinstance(last, ResultTurn):
             call = dialogue.turns[-2] if len(dialogue.turns) > 1 else None
-            return AssistantTurn(result_reply(last.result, cancelling=isinstance(call, CancelTurn)))
+            reply = result_reply(last.result, cancelling=isinstance(call, CancelTurn))
+            if isinstance(call, BookTurn):
+                reply += self._asked_alongside(dialogue, call)
+            return AssistantTurn(reply)
         booking = booking_turn(dialogue, self.lexicon)
         if booking is not None:
             return booking
@@ -180,6 +188,17 @@ class RulesBackend:
         if decision.search is not None:
             return SearchTurn(decision.search)
         return AssistantTurn(self._reply(message, dialogue))
+
+    def _asked_alongside(self, dialogue: Dialogue, call: BookTurn) -> str:
+        """第二家电话多少？没问题就订它，…: the facts the booking message also asked about the hotel, answered after
+        the booking's result ("" when it asked none)."""
+        text = dialogue.last_user_text()
+        if not _ASKS.search(text):
+            return ""
+        shown = dialogue.shown_records()
+        record = next((r for r in shown if r.get("name") == call.arguments.get("hotel")), None)
+        attributes = understand(without_ordinals(text), self.lexicon, shown).attributes
+        return each_row(attributes, [record]) if record is not None and attributes else ""
 
     def _read(self, dialogue: Dialogue) -> Message:
         text = dialogue.last_user_text()

@@ -36,6 +36,7 @@ from backends.rules.fallbacks import (
     out_of_scope,
     understood,
 )
+from backends.rules.habits import COURSE, PERSON_FIRST, Habits
 from backends.rules.lexicon import Lexicon, lexicon_cache_key, load_lexicon
 from backends.rules.nlg import TemplateBank, generate
 from backends.rules.nlu import Understanding, understand
@@ -143,6 +144,7 @@ class RulesBackend:
     _lexicon: Lexicon | None = None
     name: str = "rules"
     _bank: TemplateBank | None = field(default=None, repr=False)
+    habits: Habits = PERSON_FIRST  # where a person and the course data disagree (see backends.rules.habits)
 
     @property
     def lexicon(self) -> Lexicon:
@@ -176,7 +178,7 @@ class RulesBackend:
             if isinstance(call, BookTurn):
                 reply += self._asked_alongside(dialogue, call)
             return AssistantTurn(reply)
-        booking = booking_turn(dialogue, self.lexicon)
+        booking = booking_turn(dialogue, self.lexicon, self.habits)
         if booking is not None:
             return booking
         message = self._read(dialogue)
@@ -212,7 +214,7 @@ class RulesBackend:
         previous = dialogue.last_search()
         # (after a search this exchange ran, the reply is about its results, whatever the message asked)
         just_asked = bool(dialogue.turns) and isinstance(dialogue.turns[-1], UserTurn)
-        asks = just_asked and about_shown(text, understanding, reference, previous, shown_rows(dialogue))
+        asks = just_asked and about_shown(text, understanding, reference, previous, shown_rows(dialogue), self.habits)
         return Message(text, understanding, reference, lifted(text, previous), asks)
 
     def _reply(self, message: Message, dialogue: Dialogue) -> str:
@@ -237,26 +239,46 @@ class RulesBackend:
             shown = shown_rows(dialogue)
             return each_row(attributes, [shown[i] for i in rows])
         # The data's farewell to a decision (好的，祝您入住愉快！) presumes a booking: kept for the decisions that
-        # do not start booking (booking.DECISIONS_BOOK_ALL); every other reply presumes one only when one was made.
+        # do not start booking (the course's habits); every other reply presumes one only when one was made.
         booked = bool(dialogue.bookings()) or is_decision(message.text, message.reference, self.lexicon)
         facilities = list(message.understanding.facility_question)
         text = generate(dialogue, self.bank, facilities, rows, name_hotel=name_it, booked=booked)
         return text + _asked_with_the_name(message, dialogue, text)
 
     def signature(self) -> dict[str, Any]:
-        return {"backend": self.name, "lexicon": lexicon_cache_key()}
+        habits = {
+            "decisions_book": self.habits.decisions_book,
+            "answered_references": sorted(self.habits.answered_references),
+            "answers_record_fields": self.habits.answers_record_fields,
+        }
+        return {"backend": self.name, "lexicon": lexicon_cache_key(), "habits": habits}
+
+
+def _no_model_options(name: str, options: dict[str, Any]) -> None:
+    if options:
+        flags = ", ".join("--" + k.replace("_", "-") for k in options)
+        raise UserError(f"the {name} backend takes no model options (got {flags})")
 
 
 def create_rules_backend(**options: Any) -> RulesBackend:
-    if options:
-        raise UserError(
-            f"the rules backend takes no model options (got {', '.join('--' + k.replace('_', '-') for k in options)})"
-        )
+    _no_model_options("rules", options)
     return RulesBackend()
+
+
+def create_rules_course_backend(**options: Any) -> RulesBackend:
+    _no_model_options("rules-course", options)
+    return RulesBackend(name="rules-course", habits=COURSE)
 
 
 register(
     "rules",
     create_rules_backend,
     "Offline rules: regex/lexicon NLU, data-style state, templated replies (fast, no model).",
+)
+register(
+    "rules-course",
+    create_rules_course_backend,
+    "The rules backend with the course data's habits (a decision gets a farewell, not a booking; 这家有X吗 searches): "
+    "what the chat's person-first choices cost on the course metric (evaluation only).",
+    chat=False,
 )

@@ -115,8 +115,17 @@ def find_guest(text: str, bare: bool = True) -> str | None:
 # Ways of writing a date or a count that agent.core.dates does not read, in the words it does: 明儿 is 明天, 俩 is
 # 两, and 12.5 / 12/5 (a month and a day, where a date is expected: before 入住 / 号 / 到, or after 入住 / 到) is
 # 12月5日. The check-in passed to book_hotel is the rewritten text, which the loop resolves as usual.
-_SPOKEN = (("大后儿个", "大后天"), ("大后儿", "大后天"), ("明儿个", "明天"), ("明儿", "明天"), ("今儿个", "今天"))
-_SPOKEN += (("今儿", "今天"), ("后儿个", "后天"), ("后儿", "后天"), ("俩", "两"))
+_SPOKEN: tuple[tuple[str, str], ...] = (
+    ("大后儿个", "大后天"),
+    ("大后儿", "大后天"),
+    ("明儿个", "明天"),
+    ("明儿", "明天"),
+    ("今儿个", "今天"),
+    ("今儿", "今天"),
+    ("后儿个", "后天"),
+    ("后儿", "后天"),
+    ("俩", "两"),
+)
 _NUMERIC_DATE = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\s*[./]\s*(3[01]|[12]\d|0?[1-9])(?![\d.])(?:\s*[号日])?")
 _DATE_CONTEXT_AFTER = re.compile(r"\s*(?:入住|住|开始|到|至|-|~|～|退房|离店)")
 _DATE_CONTEXT_BEFORE = re.compile(r"(?:入住(?:日期)?[是为在:：]?|到|至|[-~～])\s*$")

@@ -102,7 +102,7 @@ def _asked_with_the_name(message: Message, dialogue: Dialogue, text: str) -> str
 
 
 def _named_hotel_answer(message: Message, dialogue: Dialogue) -> str | None:
-    """北京饭店有没有健身房？电话多少: the search by name found one hotel; the reply answers the facility question
+    """北京饭店能停车吗？地址在哪: the search by name found one hotel; the reply answers the facility question
     (and any fact asked with it) from that record. None when the exchange is no such question."""
     last, search = dialogue.turns[-1], dialogue.last_search() or {}
     phrases = list(message.understanding.facility_question)
@@ -192,7 +192,7 @@ class RulesBackend:
         return AssistantTurn(self._reply(message, dialogue))
 
     def _asked_alongside(self, dialogue: Dialogue, call: BookTurn) -> str:
-        """第二家电话多少？没问题就订它，…: the facts the booking message also asked about the hotel, answered after
+        """第三家地址在哪？合适的话帮我订，…: the facts the booking message also asked about the hotel, answered after
         the booking's result ("" when it asked none)."""
         text = dialogue.last_user_text()
         if not _ASKS.search(text):

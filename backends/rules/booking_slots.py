@@ -48,7 +48,7 @@ _NOT_A_NAME = re.compile(
     r"|价格|价钱|多少|什么|明天|今天|后天|今晚|明晚|周末|星期|礼拜|下周|本周|这周|上午|下午|晚上|早上|中午|入住|预订|预定"
     r"|[的吗呢吧了啊哦嗯家店间型档晚号订住价元这那哪第帮请想找\d]"
 )
-# After a cue word (入住人 / 名字是) a question is no name (名字是什么), nor a correction (名字打错了，是李娜: the name
+# After a cue word (入住人 / 名字是) a question is no name (名字是什么), nor a correction (入住人写错了，应该是赵敏: the name
 # is the one after 是).
 _NOT_A_CUED_NAME = re.compile(r"什么|谁|多少|哪|吗|呢|错|改|换|不对|应该|了")
 _CORRECTED_NAME = re.compile(rf"(?:应该是|改成|改为|换成|是|叫|为|成)\s*({_LATIN_NAME}|{_CJK_NAME}){_NAME_END}")

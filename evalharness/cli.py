@@ -26,7 +26,7 @@ def main() -> None:
 
 
 @main.command()
-@backend_options(None, harness_only=("gold", "reply-only"))
+@backend_options(None, harness_only=("gold", "reply-only", "rules-course"))
 @click.option(
     "--data",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -25,12 +25,13 @@ class Chat:
     store: HotelStore
     bookings: Bookings
     dialogue: Dialogue = field(default_factory=Dialogue)
+    backend: RulesBackend = field(default_factory=lambda: _BACKEND)
     events: list[Event] = field(default_factory=list)  # of the latest exchange
     replies: list[Reply] = field(default_factory=list)  # every reply so far
 
     @property
     def loop(self) -> DialogueLoop:
-        return DialogueLoop(_BACKEND, self.store, self.bookings, today=lambda: TODAY)
+        return DialogueLoop(self.backend, self.store, self.bookings, today=lambda: TODAY)
 
     def say(self, text: str, *, confirm: bool = True) -> str:
         """Send one message; a proposal is confirmed (or declined with confirm=False). Returns the reply."""
@@ -68,7 +69,8 @@ class Chat:
         return [r.corrected for r in self.replies if r.corrected]
 
 
-def open_chat() -> Chat:
-    """A chat on a fresh store (call inside a test using the `own_cache` fixture: nothing leaks between tests)."""
+def open_chat(backend: RulesBackend | None = None) -> Chat:
+    """A chat on a fresh store (call inside a test using the `own_cache` fixture: nothing leaks between tests),
+    with the chat's rules backend unless another is given (RulesBackend(habits=COURSE))."""
     store = HotelStore.open()
-    return Chat(store, Bookings(store))
+    return Chat(store, Bookings(store), backend=backend or _BACKEND)

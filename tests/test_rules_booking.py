@@ -224,3 +224,65 @@ def test_that_one_i_will_take_books_it(chat):
     chat.say("第三家的电话是多少？")
     chat.say("那家我订了，王小明，12月10日入住，住三晚")
     assert details(chat) == [(chat.table[2]["name"], "王小明", "2026-12-10", 3, "confirmed")]
+
+
+def test_a_shown_hotel_and_a_detail_of_the_stay_start_booking_it(chat):
+    reply = chat.say("第三家吧，住三个晚上")
+    assert chat.table[2]["name"] in reply and "入住人姓名" in reply and chat.proposals == []
+    chat.say("12月9日入住，名字赵敏")
+    assert details(chat) == [(chat.table[2]["name"], "赵敏", "2026-12-09", 3, "confirmed")]
+
+
+def test_a_question_with_a_detail_is_no_booking(chat):
+    chat.say("第三家住两晚一共多少钱？")
+    assert chat.proposals == [] and "入住人姓名" not in chat.dialogue.turns[-1].content
+
+
+def test_a_check_in_gone_by_is_said_so_and_asked_again(chat):
+    reply = chat.say("订第二家，前天入住，一晚，入住人孙悦")
+    assert "前天已经过去了" in reply and chat.proposals == []
+    chat.say("那就大后天")
+    assert details(chat) == [(chat.table[1]["name"], "孙悦", "2026-12-02", 1, "confirmed")]
+
+
+def test_a_numbered_hotel_is_no_check_in_day(chat):
+    chat.say("订3号那家，12月6号入住一晚，入住人张三")
+    assert details(chat) == [(chat.table[2]["name"], "张三", "2026-12-06", 1, "confirmed")]
+
+
+def test_a_check_out_day_gives_the_nights(chat):
+    chat.say("订第一家，12月10号入住，13号退房，入住人张三")
+    assert details(chat) == [(chat.table[0]["name"], "张三", "2026-12-10", 3, "confirmed")]
+
+
+@pytest.mark.parametrize("question", ["我都订了哪几家", "订单还在吗", "我一共订了多少间房"])
+def test_questions_about_what_was_booked_list_it(chat, question):
+    chat.say("订第二家，12月1日入住，住两晚，入住人张三")
+    reply = chat.say(question)
+    assert chat.table[1]["name"] in reply and "张三" in reply and chat.proposals == []
+
+
+def test_a_list_question_while_booking_leaves_the_request_open(chat):
+    chat.say("帮我订第二家")
+    assert "还没有预订" in chat.say("我之前订过什么吗？")
+    chat.say("张三，12月1日入住，两晚")
+    assert details(chat) == [(chat.table[1]["name"], "张三", "2026-12-01", 2, "confirmed")]
+
+
+def test_the_list_after_a_cancellation_says_so_without_claiming_it_again(chat):
+    chat.say("订第二家，12月1日入住，住两晚，入住人张三")
+    chat.say("取消刚才的预订")
+    reply = chat.say("我还有订单吗")
+    assert "没有有效的预订" in reply and chat.table[1]["name"] in reply and chat.corrected() == []
+
+
+def test_a_booking_no_longer_wanted_by_its_number_is_cancelled(chat):
+    chat.say("订第一家，12月1日入住，住一晚，入住人张三")
+    chat.say("订第二家，12月3日入住，住一晚，入住人张三")
+    chat.say("1号预订不需要了")
+    assert [b.status for b in chat.booked()] == ["cancelled", "confirmed"]
+
+
+def test_a_fact_asked_in_the_booking_message_is_answered_with_the_result(chat):
+    reply = chat.say("第三家地址在哪？合适的话帮我订，后天入住两晚，入住人赵敏")
+    assert chat.table[2]["address"] in reply and "预订号" in reply and len(chat.booked()) == 1

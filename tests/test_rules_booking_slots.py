@@ -50,3 +50,60 @@ def test_a_date_is_never_a_count_of_nights():
 def test_tonight_is_a_date_not_nights():
     found = find_details("今晚入住")
     assert (found.check_in, found.nights) == ("今晚", None)
+
+
+@pytest.mark.parametrize(
+    "text, check_in",
+    [
+        ("后儿个入住", "后天"),
+        ("明儿个住", "明天"),
+        ("12/8入住", "12月8日"),
+        ("入住日期：3.15", "3月15日"),
+        ("1.20号住", "1月20日"),
+    ],
+)
+def test_colloquial_and_numeric_dates_are_rewritten_as_dates_the_loop_reads(text, check_in):
+    assert find_details(text).check_in == check_in
+
+
+@pytest.mark.parametrize("text", ["评分4.5以上", "4.8分的那家", "价格在3.5百左右"])
+def test_a_decimal_that_is_no_date_stays_a_number(text):
+    assert find_details(text).check_in is None
+
+
+def test_liang_said_as_lia_is_two():
+    assert find_details("订俩晚上").nights == 2
+
+
+@pytest.mark.parametrize(
+    "text, past", [("前天入住的", "前天"), ("上礼拜三开始住", "上礼拜三"), ("上个月5号", "上个月5号")]
+)
+def test_a_check_in_in_the_past_is_no_date_but_is_kept_to_say_why(text, past):
+    found = find_details(text)
+    assert (found.check_in, found.past) == (None, past)
+
+
+def test_a_past_day_corrected_in_the_same_message_is_the_later_one():
+    found = find_details("不是上周一，是下周一")
+    assert (found.check_in, found.past) == ("下周一", None)
+
+
+@pytest.mark.parametrize(
+    "text, check_in, nights",
+    [
+        ("12月20号入住，23号退房", "12月20号", 3),
+        ("1月2日入住，住到1月5日", "1月2日", 3),
+        ("12月30日来，一直到2号", "12月30日", 3),
+        ("12月20号入住，12月21号离店", "12月20号", 1),
+    ],
+)
+def test_a_check_out_date_gives_the_nights(text, check_in, nights):
+    found = find_details(text)
+    assert (found.check_in, found.nights) == (check_in, nights)
+
+
+@pytest.mark.parametrize(
+    "text, guest", [("入住人写错了，应该是赵敏", "赵敏"), ("名字换成陈晨", "陈晨"), ("姓名改为Anna Lee", "Anna Lee")]
+)
+def test_a_corrected_name_is_the_new_one(text, guest):
+    assert find_guest(text, bare=False) == guest

@@ -10,7 +10,15 @@ from agent.core.codecs import read_dialogues
 from agent.core.datafiles import data_path
 from agent.core.turns import Dialogue, UserTurn
 from backends.rules.backend import RulesBackend
-from backends.rules.fallbacks import CHINESE_ONLY, CLARIFY, GREETING, not_chinese, understood
+from backends.rules.fallbacks import (
+    CHINESE_ONLY,
+    CLARIFY,
+    GREETING,
+    OUT_OF_SCOPE,
+    not_chinese,
+    out_of_scope,
+    understood,
+)
 from backends.rules.nlu import understand
 from backends.rules.references import points_at_one, resolve
 
@@ -59,6 +67,22 @@ def test_wifi_inside_chinese_is_still_chinese(own_cache):
 @pytest.mark.parametrize("text", ["wifi", "SPA?", "ok"])
 def test_facility_words_alone_are_not_a_foreign_language(text):
     assert not not_chinese(text)
+
+
+@pytest.mark.parametrize("text", ["能帮我买两张高铁票吗", "帮我订个明晚的餐厅位子"])
+def test_other_travel_is_declined_honestly_with_no_search(own_cache, text):
+    chat = open_chat()
+    assert chat.say(text) == OUT_OF_SCOPE and chat.searches == [] and chat.proposals == []
+
+
+def test_other_travel_mentioned_in_a_hotel_request_is_still_a_hotel_request():
+    assert not out_of_scope("我的航班很晚到，酒店能接机吗")
+
+
+def test_no_user_message_of_the_course_train_split_is_out_of_scope():
+    # (test has one, 请帮忙找一个门票在100-150元…的景点: an attraction, which the agent cannot find either)
+    for dialogue in read_dialogues(data_path("hotel/train.glm4.jsonl")):
+        assert not [t.content for t in dialogue.turns if isinstance(t, UserTurn) and out_of_scope(t.content)]
 
 
 def test_every_user_message_of_the_course_test_split_is_understood():

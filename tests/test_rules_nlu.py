@@ -272,3 +272,40 @@ def test_rating_below_a_bare_number_is_a_cap():
 
 def test_a_declined_facility_is_not_a_constraint(lexicon):
     assert find_facilities("不需要早餐，要有健身房", lexicon) == ["健身房"]
+
+
+@pytest.mark.parametrize(
+    "text, hotel_type",
+    [("想找家快捷酒店", "经济型"), ("四星级的就行", "高档型"), ("来个三星的", "舒适型"), ("要住五星酒店", "豪华型")],
+)
+def test_class_words_mean_the_databases_types(lexicon, text, hotel_type):
+    from backends.rules.nlu import constraint_slots
+
+    slots = constraint_slots(text, lexicon)
+    assert slots.get("type") == hotel_type and "rating_range_lower" not in slots
+
+
+def test_stars_with_a_rating_word_stay_a_rating(lexicon):
+    from backends.rules.nlu import constraint_slots
+
+    assert constraint_slots("评分要4星以上", lexicon) == {"rating_range_lower": 4.0}
+    assert constraint_slots("四点五星以上的", lexicon) == {"rating_range_lower": 4.5}
+
+
+def test_a_budget_chains_own_name_sets_no_type(lexicon):
+    from backends.rules.nlu import constraint_slots
+
+    assert "type" not in constraint_slots("如家快捷酒店(北京上地店)的电话", lexicon)
+
+
+def test_asking_what_a_hotel_is_called_names_no_hotel(lexicon):
+    assert find_name("评分最低的那个叫什么名字", lexicon) is None
+
+
+def test_a_facility_question_about_a_named_hotel_searches_that_hotel(lexicon):
+    understanding = understand("北京饭店能游泳吗？", lexicon, [])
+    assert understanding.slots == {"name": "北京饭店"} and understanding.facility_question
+
+
+def test_hotels_with_a_facility_near_a_named_hotel_are_still_a_search(lexicon):
+    assert "facilities" in understand("北京饭店附近有没有带健身房的酒店", lexicon, []).slots

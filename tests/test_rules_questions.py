@@ -76,3 +76,48 @@ def test_a_facility_asked_with_where_it_is_is_still_that_facility(chat):
     third = chat.table[2]
     reply = chat.say("第三家房间里有吹风机吗")
     assert ("吹风机" in third["facilities"]) == reply.startswith("是的") and "第三家" not in reply
+
+
+def test_a_question_ending_in_bu_is_answered_not_searched(chat):
+    second = chat.table[1]
+    reply = chat.say("第二家能提供早餐不")
+    assert chat.searches == [] and second["name"] in reply
+    assert ("早餐" in reply and "没有" not in reply) == any("早餐" in f for f in second["facilities"])
+
+
+def test_which_one_has_it_without_a_question_mark_names_each(chat):
+    reply = chat.say("这三个当中哪个带会议室")
+    assert chat.searches == [] and all(r["name"] in reply for r in chat.table)
+
+
+def test_the_price_of_a_hotel_without_one_is_said_to_be_unknown(own_cache):
+    chat = open_chat()
+    chat.say("帮我找找锦江之星")
+    row = next(i for i, r in enumerate(chat.table) if not (r.get("price") or 0) > 0)
+    reply = chat.say(f"第{'一二三'[row]}家住一晚要花多少")
+    assert "暂无价格信息" in reply and chat.table[row]["name"] in reply and chat.table[row]["type"] not in reply
+
+
+def test_several_facts_say_which_one_a_record_lacks():
+    from backends.rules.facts import each_row
+
+    reply = each_row(("phone", "price"), [{"name": "甲酒店", "phone": "010-1", "price": -1.0}])
+    assert reply == "甲酒店的电话是010-1，暂无价格信息。"
+
+
+def test_a_facility_question_about_a_hotel_not_shown_finds_it_and_answers(own_cache):
+    chat = open_chat()
+    reply = chat.say("北京饭店可以停车吗？地址在哪")
+    assert chat.searches == [{"name": "北京饭店"}]
+    record = chat.table[0]
+    assert record["address"] in reply
+    assert ("停车位" in reply and "没有" not in reply) == ("收费停车位" in record["facilities"])
+
+
+def test_a_count_of_days_brand_gets_its_own_rows_answer(own_cache):
+    chat = open_chat()
+    chat.say("经济型的酒店有哪些")
+    row = next(i for i, r in enumerate(chat.table) if r["name"].startswith("7天"))
+    others = [r["name"] for i, r in enumerate(chat.table) if i != row]
+    reply = chat.say("7天那个有没有叫醒服务")
+    assert chat.table[row]["name"] in reply and not any(name in reply for name in others)

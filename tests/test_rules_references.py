@@ -7,7 +7,7 @@ import pytest
 from rules_chat import Chat, open_chat
 
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
-from backends.rules.references import ordinal_row, resolve, short_forms
+from backends.rules.references import named_rows, ordinal_row, ordinal_rows, ranked_rows, resolve, short_forms
 
 ASK = "我想找一家经济型酒店，要有无线网络"
 
@@ -73,6 +73,66 @@ def test_ordinals_count_rows_of_the_table(text, row):
 
 def test_first_time_is_no_ordinal():
     assert ordinal_row("我第一次来北京", 3) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "text, row",
+    [("排名第三的那家", 2), ("第三的那个", 2), ("排在第一", 0), ("3号那个酒店", 2), ("第一名", 0), ("排倒数第一的", 2)],
+)
+def test_a_rank_or_a_numbered_hotel_counts_rows_too(text, row):
+    assert ordinal_row(text, 3) == (row, None)
+
+
+@pytest.mark.parametrize("text", ["第三天再说", "5号那天入住", "12月3号那个时候", "3号入住"])
+def test_a_day_is_no_row(text):
+    assert ordinal_row(text, 3) == (None, None)
+
+
+def test_every_row_counted_in_any_form_is_found_in_order():
+    assert ordinal_rows("第三的那个和1号那家", 3) == [2, 0]
+
+
+def test_the_middle_one_is_the_middle_row_of_an_odd_table():
+    assert ordinal_row("中间的那个怎么样", 3) == (1, None)
+    assert ordinal_row("中间的那个怎么样", 5) == (2, None)
+    assert ordinal_row("中间的那个怎么样", 2) == (None, None)
+
+
+ROWS = [{"price": 300.0, "rating": 4.2}, {"price": 520.0, "rating": 4.8}, {"price": -1.0, "rating": 4.8}]
+
+
+@pytest.mark.parametrize(
+    "text, rows",
+    [
+        ("价格最高的那个", [1]),
+        ("最实惠的那家", [0]),  # a hotel without a price (-1) is not the cheapest
+        ("评分最低的酒店", [0]),
+        ("评分最高的那家", [1, 2]),  # a tie: both
+    ],
+)
+def test_a_superlative_points_at_the_row_that_ranks_first(text, rows):
+    assert ranked_rows(text, ROWS) == rows
+
+
+def test_a_question_comparing_the_rows_is_no_reference():
+    assert ranked_rows("哪家评分最高的", ROWS) == []
+
+
+def test_a_count_of_days_names_a_hotel_only_when_used_as_one():
+    shown = [{"name": "甲乙酒店"}, {"name": "7天连锁酒店(北京某某店)"}]
+    assert named_rows("7天那个的地址", shown) == [1]
+    assert named_rows("我打算住7天再走", shown) == []
+
+
+def test_the_cheapest_shown_hotel_is_answered_by_name(chat):
+    cheapest = min(chat.table, key=lambda r: r["price"])
+    reply = chat.say("最实惠的那个电话多少")
+    assert cheapest["phone"] in reply and cheapest["name"] in reply and chat.searches == []
+
+
+def test_a_row_by_rank_is_answered_without_a_search(chat):
+    reply = chat.say("排名第三的那个地址在哪里")
+    assert chat.table[2]["address"] in reply and chat.searches == []
 
 
 def shown(*names: str, reply: str = "") -> Dialogue:

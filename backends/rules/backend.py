@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -11,6 +12,7 @@ from agent.core.errors import UserError
 from agent.core.turns import (
     AgentTurn,
     AssistantTurn,
+    BookTurn,
     CancelTurn,
     Dialogue,
     ResultTurn,
@@ -24,7 +26,17 @@ from backends.rules.booking import booking_turn, is_decision
 from backends.rules.booking_replies import result_reply
 from backends.rules.facility_check import facility_answer
 from backends.rules.facts import each_row
-from backends.rules.fallbacks import CHINESE_ONLY, CLARIFY, GREETING, is_greeting, not_chinese, understood
+from backends.rules.fallbacks import (
+    CHINESE_ONLY,
+    CLARIFY,
+    GREETING,
+    OUT_OF_SCOPE,
+    is_greeting,
+    not_chinese,
+    out_of_scope,
+    understood,
+)
+from backends.rules.habits import COURSE, PERSON_FIRST, Habits
 from backends.rules.lexicon import Lexicon, lexicon_cache_key, load_lexicon
 from backends.rules.nlg import TemplateBank, generate
 from backends.rules.nlu import Understanding, understand
@@ -32,6 +44,9 @@ from backends.rules.policy import decide
 from backends.rules.questions import about_shown
 from backends.rules.references import Reference, focus, points_at_one, resolve, shown_rows, without_ordinals
 from backends.rules.relaxations import Lifted, lifted, unsaid
+
+# A question in a message (电话多少？ / 地址是什么): facts a booking message asks for are answered with its result.
+_ASKS = re.compile(r"[？?吗]|多少|什么|哪|几")
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,8 @@ def _cannot_act(message: Message, dialogue: Dialogue) -> str | None:
         return CHINESE_ONLY
     if reference.out_of_range is not None:
         return f"列表里只有{len(shown_rows(dialogue))}家酒店，请问您说的是第几家？"
+    if out_of_scope(text):
+        return OUT_OF_SCOPE
     if lift.unset and not lift and not understanding.slots:
         return f"好的，目前的条件里本来就没有{'、'.join(lift.unset)}的要求。"
     if not lift and not understood(text, understanding, reference.explicit or points_at_one(text)):
@@ -84,6 +101,21 @@ def _asked_with_the_name(message: Message, dialogue: Dialogue, text: str) -> str
     return ending + each_row(attributes, last.records)
 
 
+def _named_hotel_answer(message: Message, dialogue: Dialogue) -> str | None:
+    """北京饭店能停车吗？地址在哪: the search by name found one hotel; the reply answers the facility question
+    (and any fact asked with it) from that record. None when the exchange is no such question."""
+    last, search = dialogue.turns[-1], dialogue.last_search() or {}
+    phrases = list(message.understanding.facility_question)
+    if not (isinstance(last, ReturnTurn) and len(last.records) == 1 and "name" in search and phrases):
+        return None
+    record = last.records[0]
+    answer = facility_answer(phrases, [record], message.text, subject=str(record["name"]), together=False)
+    if answer is None:
+        return None
+    attributes = message.understanding.attributes
+    return answer + (each_row(attributes, [record]) if attributes else "")
+
+
 def _rows(reference: Reference, understanding: Understanding, dialogue: Dialogue) -> tuple[list[int] | None, bool]:
     """(the shown rows a follow-up is about when the user pointed at them without naming them — 第二家, 这家, or an
     elliptical 地址呢？ right after talking about one hotel —, whether the reply should name the hotel). None: let
@@ -112,6 +144,7 @@ class RulesBackend:
     _lexicon: Lexicon | None = None
     name: str = "rules"
     _bank: TemplateBank | None = field(default=None, repr=False)
+    habits: Habits = PERSON_FIRST  # where a person and the course data disagree (see backends.rules.habits)
 
     @property
     def lexicon(self) -> Lexicon:
@@ -141,8 +174,11 @@ class RulesBackend:
         last = dialogue.turns[-1] if dialogue.turns else None
         if isinstance(last, ResultTurn):
             call = dialogue.turns[-2] if len(dialogue.turns) > 1 else None
-            return AssistantTurn(result_reply(last.result, cancelling=isinstance(call, CancelTurn)))
-        booking = booking_turn(dialogue, self.lexicon)
+            reply = result_reply(last.result, cancelling=isinstance(call, CancelTurn))
+            if isinstance(call, BookTurn):
+                reply += self._asked_alongside(dialogue, call)
+            return AssistantTurn(reply)
+        booking = booking_turn(dialogue, self.lexicon, self.habits)
         if booking is not None:
             return booking
         message = self._read(dialogue)
@@ -155,20 +191,36 @@ class RulesBackend:
             return SearchTurn(decision.search)
         return AssistantTurn(self._reply(message, dialogue))
 
+    def _asked_alongside(self, dialogue: Dialogue, call: BookTurn) -> str:
+        """第三家地址在哪？合适的话帮我订，…: the facts the booking message also asked about the hotel, answered after
+        the booking's result ("" when it asked none)."""
+        text = dialogue.last_user_text()
+        if not _ASKS.search(text):
+            return ""
+        shown = dialogue.shown_records()
+        record = next((r for r in shown if r.get("name") == call.arguments.get("hotel")), None)
+        attributes = understand(without_ordinals(text), self.lexicon, shown).attributes
+        return each_row(attributes, [record]) if record is not None and attributes else ""
+
     def _read(self, dialogue: Dialogue) -> Message:
         text = dialogue.last_user_text()
         understanding = understand(unsaid(without_ordinals(text)), self.lexicon, dialogue.shown_records())
         reference = resolve(text, dialogue)
         if reference.how == "name" and set(understanding.slots) == {"name"}:
-            # 速8的电话？ about a shown 速8: a question about that row, not a search for every 速8.
-            understanding = replace(understanding, slots={})
+            # 速8的电话？ about a shown 速8: a question about that row, not a search for every 速8 (and 速8有wifi吗
+            # asks about that row's facilities).
+            asked = list(understanding.facility_question)
+            understanding = replace(understanding, slots={"facilities": asked} if asked else {})
         previous = dialogue.last_search()
         # (after a search this exchange ran, the reply is about its results, whatever the message asked)
         just_asked = bool(dialogue.turns) and isinstance(dialogue.turns[-1], UserTurn)
-        asks = just_asked and about_shown(text, understanding, reference, previous, shown_rows(dialogue))
+        asks = just_asked and about_shown(text, understanding, reference, previous, shown_rows(dialogue), self.habits)
         return Message(text, understanding, reference, lifted(text, previous), asks)
 
     def _reply(self, message: Message, dialogue: Dialogue) -> str:
+        named = _named_hotel_answer(message, dialogue)
+        if named is not None:
+            return named
         facilities_asked = message.understanding.slots.get("facilities")
         if message.about_shown and facilities_asked:
             answer = _facility_answer(message, list(facilities_asked), dialogue)
@@ -187,26 +239,46 @@ class RulesBackend:
             shown = shown_rows(dialogue)
             return each_row(attributes, [shown[i] for i in rows])
         # The data's farewell to a decision (好的，祝您入住愉快！) presumes a booking: kept for the decisions that
-        # do not start booking (booking.DECISIONS_BOOK_ALL); every other reply presumes one only when one was made.
+        # do not start booking (the course's habits); every other reply presumes one only when one was made.
         booked = bool(dialogue.bookings()) or is_decision(message.text, message.reference, self.lexicon)
         facilities = list(message.understanding.facility_question)
         text = generate(dialogue, self.bank, facilities, rows, name_hotel=name_it, booked=booked)
         return text + _asked_with_the_name(message, dialogue, text)
 
     def signature(self) -> dict[str, Any]:
-        return {"backend": self.name, "lexicon": lexicon_cache_key()}
+        habits = {
+            "decisions_book": self.habits.decisions_book,
+            "answered_references": sorted(self.habits.answered_references),
+            "answers_record_fields": self.habits.answers_record_fields,
+        }
+        return {"backend": self.name, "lexicon": lexicon_cache_key(), "habits": habits}
+
+
+def _no_model_options(name: str, options: dict[str, Any]) -> None:
+    if options:
+        flags = ", ".join("--" + k.replace("_", "-") for k in options)
+        raise UserError(f"the {name} backend takes no model options (got {flags})")
 
 
 def create_rules_backend(**options: Any) -> RulesBackend:
-    if options:
-        raise UserError(
-            f"the rules backend takes no model options (got {', '.join('--' + k.replace('_', '-') for k in options)})"
-        )
+    _no_model_options("rules", options)
     return RulesBackend()
+
+
+def create_rules_course_backend(**options: Any) -> RulesBackend:
+    _no_model_options("rules-course", options)
+    return RulesBackend(name="rules-course", habits=COURSE)
 
 
 register(
     "rules",
     create_rules_backend,
     "Offline rules: regex/lexicon NLU, data-style state, templated replies (fast, no model).",
+)
+register(
+    "rules-course",
+    create_rules_course_backend,
+    "The rules backend with the course data's habits (a decision gets a farewell, not a booking; 这家有X吗 searches): "
+    "what the chat's person-first choices cost on the course metric (evaluation only).",
+    chat=False,
 )

@@ -4,6 +4,7 @@ book_hotel / cancel_booking call did, written from its result alone (a reply cla
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 _ASK = {"hotel": "要订哪家酒店", "guest": "入住人姓名", "check_in": "入住日期", "nights": "住几晚"}
@@ -15,11 +16,15 @@ def _listed(missing: list[str]) -> str:
     return wanted[0] if len(wanted) == 1 else "、".join(wanted[:-1]) + "和" + wanted[-1]
 
 
-def ask_for(missing: list[str], hotel: dict[str, Any] | None = None, user_text: str = "") -> str:
+def ask_for(
+    missing: list[str], hotel: dict[str, Any] | None = None, user_text: str = "", past: str | None = None
+) -> str:
     """好的，请问入住人姓名、入住日期和住几晚？ — only the missing ones. The hotel is named when the user did not
-    write its name (第二家, 这家), so the user sees which row was understood."""
+    write its name (第二家, 这家), so the user sees which row was understood. `past`: the check-in the user gave
+    names a day gone by (上周五), said first."""
     about = f"{hotel['name']}，" if hotel and str(hotel.get("name")) not in user_text else ""
-    return f"好的，{about}请问{_listed(missing)}？"
+    opening = f"抱歉，{past}已经过去了，不能入住。" if past and "check_in" in missing else "好的，"
+    return f"{opening}{about}请问{_listed(missing)}？"
 
 
 def found(records: list[dict[str, Any]], missing: list[str]) -> str:
@@ -39,15 +44,17 @@ def choose_among(records: list[dict[str, Any]], out_of_range: int | None) -> str
     return f"{opening}请问您要预订哪一家：{listed}？"
 
 
-def bookings_made(bookings: list[dict[str, Any]]) -> str:
-    """The bookings still active in this conversation, from their results."""
+def bookings_made(bookings: list[dict[str, Any]], cancelled: Sequence[dict[str, Any]] = ()) -> str:
+    """The bookings still active in this conversation, from their results, and those cancelled in it."""
+    # (said as done earlier, 之前取消了: the reply makes no claim of a cancellation in this exchange)
+    gone = "；".join(f"{c['booking_id']}号预订（{c['hotel']}）之前取消了" for c in cancelled)
     if not bookings:
-        return "这次对话里您还没有预订。"
+        return f"您目前没有有效的预订：{gone}。" if gone else "这次对话里您还没有预订。"
     lines = [
         f"{b['booking_id']}号预订：{b['hotel']}，{_date(b.get('check_in'))}入住，住{b.get('nights')}晚，入住人{b.get('guest')}"
         for b in bookings
     ]
-    return "这次对话里您的预订有：" + "；".join(lines) + "。"
+    return "这次对话里您的预订有：" + "；".join(lines) + "。" + (f"另外，{gone}。" if gone else "")
 
 
 def not_found(name: str) -> str:

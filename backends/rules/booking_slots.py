@@ -26,7 +26,8 @@ _CJK_NAME = r"[\u4e00-\u9fff·]{2,4}?"
 _LATIN_NAME = r"[A-Za-z][A-Za-z .'-]{0,29}[A-Za-z]"
 _NAME_END = r"(?=$|[，,。.！!？?、；;\s]|吧|呢|啊|哦|入住|住|预订|预定|订|的|两|一|\d)"
 _GUEST = re.compile(
-    rf"(?:入住人|住客|客人|姓名|名字|名称|预订人|联系人)(?:的?姓名)?\s*(?:还是|也是|就是|都是|是|叫|为|写|填|用)?\s*[:：]?\s*"
+    rf"(?:入住人|住客|客人|姓名|名字|名称|预订人|联系人)(?:的?姓名)?\s*"
+    rf"(?:改成|改为|换成|应该是|还是|也是|就是|都是|是|叫|为|写|填|用)?\s*[:：]?\s*"
     rf"({_LATIN_NAME}|{_CJK_NAME}){_NAME_END}"
     rf"|(?:我叫|我的名字是|本人)\s*({_LATIN_NAME}|{_CJK_NAME}){_NAME_END}"
     rf"|(?:用|以)\s*({_CJK_NAME})\s*的(?:名字|名义)"
@@ -47,8 +48,10 @@ _NOT_A_NAME = re.compile(
     r"|价格|价钱|多少|什么|明天|今天|后天|今晚|明晚|周末|星期|礼拜|下周|本周|这周|上午|下午|晚上|早上|中午|入住|预订|预定"
     r"|[的吗呢吧了啊哦嗯家店间型档晚号订住价元这那哪第帮请想找\d]"
 )
-# After a cue word (入住人 / 名字是) only a question is no name: 名字是什么.
-_NOT_A_CUED_NAME = re.compile(r"什么|谁|多少|哪|吗|呢")
+# After a cue word (入住人 / 名字是) a question is no name (名字是什么), nor a correction (入住人写错了，应该是赵敏: the name
+# is the one after 是).
+_NOT_A_CUED_NAME = re.compile(r"什么|谁|多少|哪|吗|呢|错|改|换|不对|应该|了")
+_CORRECTED_NAME = re.compile(rf"(?:应该是|改成|改为|换成|是|叫|为|成)\s*({_LATIN_NAME}|{_CJK_NAME}){_NAME_END}")
 _SEGMENT_SPLIT = re.compile(r"[，,。.！!？?、；;\s]+")
 
 
@@ -59,9 +62,10 @@ class Details:
     guest: str | None = None
     check_in: str | None = None  # the user's words for the date
     nights: int | None = None
+    past: str | None = None  # a check-in said in words that name a day gone by (上周五 / 昨天), and no other date
 
     def any(self) -> bool:
-        return self.guest is not None or self.check_in is not None or self.nights is not None
+        return self.guest is not None or self.check_in is not None or self.nights is not None or self.past is not None
 
     def count(self) -> int:
         return sum(x is not None for x in (self.guest, self.check_in, self.nights))
@@ -98,6 +102,9 @@ def find_guest(text: str, bare: bool = True) -> str | None:
         name = next(g for g in match.groups() if g)
         if not _NOT_A_CUED_NAME.search(name):
             return name.strip()
+        for corrected in _CORRECTED_NAME.finditer(text, match.start()):
+            if looks_like_name(corrected.group(1)):
+                return corrected.group(1).strip()
     if bare:
         for segment in _SEGMENT_SPLIT.split(text):
             if looks_like_name(segment):
@@ -105,8 +112,55 @@ def find_guest(text: str, bare: bool = True) -> str | None:
     return None
 
 
+# Ways of writing a date or a count that agent.core.dates does not read, in the words it does: 明儿 is 明天, 俩 is
+# 两, and 12.5 / 12/5 (a month and a day, where a date is expected: before 入住 / 号 / 到, or after 入住 / 到) is
+# 12月5日. The check-in passed to book_hotel is the rewritten text, which the loop resolves as usual.
+_SPOKEN: tuple[tuple[str, str], ...] = (
+    ("大后儿个", "大后天"),
+    ("大后儿", "大后天"),
+    ("明儿个", "明天"),
+    ("明儿", "明天"),
+    ("今儿个", "今天"),
+    ("今儿", "今天"),
+    ("后儿个", "后天"),
+    ("后儿", "后天"),
+    ("俩", "两"),
+)
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\s*[./]\s*(3[01]|[12]\d|0?[1-9])(?![\d.])(?:\s*[号日])?")
+_DATE_CONTEXT_AFTER = re.compile(r"\s*(?:入住|住|开始|到|至|-|~|～|退房|离店)")
+_DATE_CONTEXT_BEFORE = re.compile(r"(?:入住(?:日期)?[是为在:：]?|到|至|[-~～])\s*$")
+
+
+def spoken_dates(text: str) -> str:
+    """`text` with colloquial dates and counts in the words agent.core.dates reads (明儿 → 明天, 12.5 → 12月5日)."""
+    for said, meant in _SPOKEN:
+        text = text.replace(said, meant)
+
+    def dated(match: re.Match[str]) -> str:
+        if (
+            match.group(0)[-1] in "号日"
+            or _DATE_CONTEXT_AFTER.match(text, match.end())
+            or _DATE_CONTEXT_BEFORE.search(text, 0, match.start())
+        ):
+            return f"{int(match.group(1))}月{int(match.group(2))}日"
+        return match.group(0)
+
+    return _NUMERIC_DATE.sub(dated, text)
+
+
+# A check-in before today said in words (上周五 / 昨天 / 上个月5号): no date to book, and no later date either
+# (agent.core.dates would read 周五 of 上周五 as the coming Friday).
+_PAST = re.compile(
+    r"上上?个?(?:周|星期|礼拜)[一二三四五六日天末]|上周末|大前天|前天|昨天|昨晚|上个?月\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]"
+)
+# A check-out date: 住到10号 / 待到12月10日 / 10号退房 / 12月10日离店.
+_UNTIL_BEFORE = re.compile(r"(?:住到|待到|呆到|一直到|到|至)\s*")
+_UNTIL_AFTER = re.compile(r"\s*(?:退房|离店|离开|走)")
+
+
 def find_check_in(text: str, today: dt.date | None = None) -> tuple[str, int | None, tuple[int, int]] | None:
-    """(the check-in date as written, nights when a range gives them (12月1日到12月3日 → 2), the span covered)."""
+    """(the check-in date as written, nights when a range or a check-out date gives them (12月1日到12月3日 → 2,
+    12月7号入住，10号退房 → 3), the span covered)."""
     today = today or dt.date.today()
     found = find_date(text, today)
     if found is None:
@@ -118,7 +172,24 @@ def find_check_in(text: str, today: dt.date | None = None) -> tuple[str, int | N
         until = find_date(rest, today)
         if until is not None and until[1][0] == 0 and until[0] > day:
             return text[start:end], (until[0] - day).days, (start, join.end() + until[1][1])
+    checkout = _check_out(text, end, day)
+    if checkout is not None:
+        return text[start:end], checkout[0], (start, checkout[1])
     return text[start:end], None, (start, end)
+
+
+def _check_out(text: str, after: int, check_in: dt.date) -> tuple[int, int] | None:
+    """(nights, where the check-out date ends) for a check-out date said after the check-in (住到10号 / 10号退房),
+    read against the check-in day (10号 after 12月7日 is December 10th); None without one."""
+    for marker in _UNTIL_BEFORE.finditer(text, after):
+        until = find_date(text[marker.end() :], check_in)
+        if until is not None and until[1][0] == 0 and until[0] > check_in:
+            return (until[0] - check_in).days, marker.end() + until[1][1]
+    rest = text[after:]
+    until = find_date(rest, check_in)
+    if until is not None and _UNTIL_AFTER.match(rest, until[1][1]) and until[0] > check_in:
+        return (until[0] - check_in).days, after + until[1][1]
+    return None
 
 
 def find_nights(text: str) -> int | None:
@@ -134,6 +205,10 @@ def find_nights(text: str) -> int | None:
 
 def find_details(text: str, *, bare_name: bool = True) -> Details:
     """Everything `text` says about a booking; dates are read first, so 12月1日 is never a count of nights."""
+    text = spoken_dates(text)
+    past = _PAST.search(text)
+    if past is not None:
+        text = text[: past.start()] + "，" + text[past.end() :]
     check_in, nights, rest = None, None, text
     dated = find_check_in(text)
     if dated is not None:
@@ -141,4 +216,5 @@ def find_details(text: str, *, bare_name: bool = True) -> Details:
         rest = text[:start] + "，" + text[end:]
     if nights is None:
         nights = find_nights(rest)
-    return Details(find_guest(rest, bare=bare_name), check_in, nights)
+    gone = past.group(0) if past is not None and check_in is None else None
+    return Details(find_guest(rest, bare=bare_name), check_in, nights, gone)

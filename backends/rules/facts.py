@@ -27,10 +27,26 @@ def _value(record: dict[str, Any], field: str) -> str | None:
     return _FACTS[field][1].format(value)
 
 
+def has_fact(record: dict[str, Any], field: str) -> bool:
+    """Whether the record holds `field` (a price of -1 or none is no price)."""
+    return field not in _FACTS or _value(record, field) is not None
+
+
+def unknown_fact(record: dict[str, Any], field: str) -> str:
+    """抱歉，北京甲酒店暂无价格信息。 — said instead of another fact when the record lacks the one asked for."""
+    return f"抱歉，{record['name']}暂无{_FACTS[field][0]}信息。"
+
+
 def each_row(fields: tuple[str, ...], records: list[dict[str, Any]]) -> str:
-    """北京甲酒店的电话是010-1，北京乙酒店的电话是010-2。 — every asked field of every record, in table order."""
+    """北京甲酒店的电话是010-1，北京乙酒店的电话是010-2。 — every asked field of every record, in table order; a field
+    a record lacks is said to be unknown (暂无价格信息)."""
     parts = []
     for record in records:
-        said = [f"{_FACTS[f][0]}是{v}" for f in fields if f in _FACTS and (v := _value(record, f)) is not None]
-        parts.append(f"{record['name']}的" + "，".join(said) if said else f"{record['name']}没有这项信息")
+        asked = [f for f in fields if f in _FACTS]
+        said = [f"{_FACTS[f][0]}是{v}" for f in asked if (v := _value(record, f)) is not None]
+        unknown = [_FACTS[f][0] for f in asked if _value(record, f) is None]
+        part = f"{record['name']}的" + "，".join(said) if said else str(record["name"])
+        if unknown:
+            part += ("，" if said else "") + f"暂无{'、'.join(unknown)}信息"
+        parts.append(part)
     return "；".join(parts) + "。"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
+from backends.rules.facts import has_fact, unknown_fact
 from backends.rules.places import near_reply
 
 _PLACEHOLDER = re.compile(r"\{(n|phone|address|subway|price|rating)(\d)\}")
@@ -488,6 +489,10 @@ def generate(
         if answer:
             return answer
     answers_question = key.startswith("q0_") or not key.startswith("ret")
+    asked = kind.split("-")[1] if kind.startswith("ask-") else ""
+    if answers_question and records and asked in _ASKED_FIELDS and not has_fact(records[0], asked):
+        # 多少钱一晚 of a hotel the data has no price for: say so, never another fact in its place.
+        return unknown_fact(records[0], asked)
     truth = question_truth(user, records[0]) if answers_question and records else None
     for candidate_key in _fallback_keys(key):
         templates = bank.by_key.get(candidate_key, [])

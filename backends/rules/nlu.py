@@ -20,7 +20,21 @@ ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
     "phone": ("电话", "联系方式", "号码"),
     "address": ("地址", "在哪", "位置", "什么地方", "哪里"),
     "subway": ("地铁",),
-    "price": ("价格", "多少钱", "价钱", "多钱", "费用", "房价", "贵不贵", "便宜"),
+    "price": (
+        "价格",
+        "多少钱",
+        "价钱",
+        "多钱",
+        "费用",
+        "房价",
+        "贵不贵",
+        "便宜",
+        "花多少",
+        "多少块",
+        "几块",
+        "啥价",
+        "什么价",
+    ),
     "rating": ("评分", "几分", "分数", "口碑"),
     "type": ("类型", "什么类", "档次", "星级"),
 }
@@ -35,6 +49,10 @@ _ABOUT_SHOWN = re.compile(
     r"|^(这两|两个|这些|他们)"
 )
 _SEARCH_PHRASING = re.compile(r"设施|是否|该酒店|他家")
+# A yes/no question about what a hotel has (有没有健身房 / 有wifi吗 / 能停车不), not a request for hotels that have it.
+_FACILITY_QUESTION = re.compile(
+    r"(?:有没有|有没|是否有|能不能|可不可以)(?![^，,。？?]{0,12}的(?:酒店|宾馆|饭店))|(?:有|能|可以|提供)[^，,。？?的]{1,10}(?:吗|么|不|没有?)(?=$|[，,。？?！!\s])"
+)
 COMPARE = re.compile(r"哪(个|家|一家|间)|谁家|更(高|低|便宜|贵|近|好)|比较")
 
 
@@ -148,7 +166,7 @@ _HOTEL_SUFFIX = re.compile(r"(酒店|饭店|宾馆|公寓|旅舍|客栈|大厦|�
 
 
 # Words of a request, not of a name: a span holding one is not taken as a hotel name.
-_NOT_A_NAME = re.compile(r"提供|最好|需要|希望|服务|设施|要|能|吗")
+_NOT_A_NAME = re.compile(r"提供|最好|需要|希望|服务|设施|要|能|吗|什么|啥|哪|谁|多少")
 
 
 def find_name(text: str, lexicon: Lexicon) -> str | None:
@@ -195,15 +213,18 @@ def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Unde
         for short in _record_short_names(shown[i]["name"]):
             unnamed = unnamed.replace(short, "，")
     slots = constraint_slots(unnamed, lexicon)
+    facilities = slots.get("facilities", [])
     # Asking for a hotel by name is a request of its own in the data: no other constraint comes with it
-    # (words inside the name, like 温泉 in 国际温泉酒店, do not count).
+    # (words inside the name, like 温泉 in 国际温泉酒店, do not count). A yes/no question about the named hotel's
+    # facilities (北京饭店有健身房吗) asks about that hotel: it is searched by name, and the facilities are the
+    # question, answered from its record.
     if not shown_mentions and not CHOICE.search(text):
         name = find_name(wanted, lexicon)
-        if name and not constraint_slots(wanted.replace(name, "，"), lexicon):
+        rest = constraint_slots(wanted.replace(name, "，"), lexicon) if name else {}
+        if name and (not rest or (set(rest) == {"facilities"} and _FACILITY_QUESTION.search(wanted))):
             slots = {"name": name}
     if near:
         slots["near"] = near.query
-    facilities = slots.get("facilities", [])
     # (asked of the message without the shown hotels' names: 格林豪泰(…地铁站店)的电话 asks for no subway)
     attributes = tuple(a for a, words in ATTRIBUTE_WORDS.items() if any(w in unnamed for w in words))
     if "subway" in attributes and not re.search(r"地址|位置", unnamed):
@@ -221,10 +242,40 @@ def understand(text: str, lexicon: Lexicon, shown: list[dict[str, Any]]) -> Unde
     )
 
 
+# How people name the database's four types by another scale: 快捷酒店 are budget chains (经济型), and the star classes
+# match the types (五星 豪华型, 四星 高档型, 三星 舒适型, 二星 / 一星 经济型). With 评分 / 分 in the message, 四星 is a
+# rating instead (评分不低于2星级).
+_BUDGET_CHAIN = re.compile(r"快捷(?:酒店|宾馆|型|的|连锁|一点)?")
+_STAR_CLASS = re.compile(
+    r"(?<![\d.点])([一二两三四五1-5])\s*星(?:级)?(?!半)(?=级|酒店|宾馆|饭店|的|那种|标准|以上|$|[，,。.！!？?])"
+)
+_STAR_TYPES = {"五": "豪华型", "5": "豪华型", "四": "高档型", "4": "高档型", "三": "舒适型", "3": "舒适型"}
+
+
+def _hotel_class(text: str, lexicon: Lexicon) -> tuple[str, tuple[int, int]] | None:
+    """(the type a class word means, its span): 快捷酒店 → 经济型, 五星级 → 豪华型; None without one. A hotel's own
+    name (如家快捷酒店) is no class word."""
+    for name in lexicon.names:
+        if name in text:
+            text = text.replace(name, "，" * len(name))  # (same length: the span stays right)
+    chain = _BUDGET_CHAIN.search(text)
+    if chain:
+        return "经济型", chain.span()
+    star = _STAR_CLASS.search(text)
+    if star and not re.search(r"评分|分数|评价|\d\s*分|[一二三四五]分", text):
+        return _STAR_TYPES.get(star.group(1), "经济型"), star.span()
+    return None
+
+
 def constraint_slots(text: str, lexicon: Lexicon) -> dict[str, Any]:
     """The type, facility, price and rating slots a message mentions."""
     slots: dict[str, Any] = {}
     hotel_type = find_type(text)
+    hotel_class = _hotel_class(text, lexicon)
+    if hotel_class:
+        start, end = hotel_class[1]
+        hotel_type = hotel_type or hotel_class[0]
+        text = text[:start] + "，" + text[end:]  # 五星级 is a class, not a rating of 5
     if hotel_type:
         slots["type"] = hotel_type
     facilities = find_facilities(text, lexicon) or unknown_services(text)

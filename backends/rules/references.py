@@ -15,8 +15,14 @@ from agent.core.dates import small_number
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, Turn, UserTurn
 
 _NUMBER = r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})"
-# 第二家 / 第2个 / 第三间 / 第一个酒店: a row of the table (a counter word or 酒店 must follow: 第一次 is no row).
-_ORDINAL = re.compile(rf"(倒数)?第\s*({_NUMBER})\s*(?:家|个|间|所|座|位|条|行|(?=酒店|宾馆|饭店))")
+# 第二家 / 第2个 / 第三间 / 第一个酒店 / 第二的那个 / 排第二的 / 排名第三 / 2号那家: a row of the table. A counter word,
+# 酒店, 的 + a demonstrative or counter, or 排 / 排名 before it must be there: 第一次 / 第二天 are no rows, and N号 alone
+# is a date (2号那家 is a row, 2号那天 a day).
+_ORDINAL = re.compile(
+    rf"(倒数)?第\s*({_NUMBER})\s*(?:家|个|间|所|座|位|条|行|名|(?=酒店|宾馆|饭店)|(?=的(?:[那这]|酒店|家|个)))"
+    rf"|(?<=排)(?:名|在)?(倒数)?第\s*({_NUMBER})"
+    rf"|(?<![\d月])({_NUMBER})\s*号\s*(?=[那这](?:家|个|间)|酒店|宾馆|饭店)"
+)
 _FIRST = re.compile(r"头一(?:家|个)|首家")
 _LAST = re.compile(r"最后(?:一|那|这)?(?:家|个|间)|最后的那?(?:家|个)|最后那(?:家|个)?酒店")
 # "this / that hotel": the focus of the conversation.
@@ -56,6 +62,27 @@ class Reference:
 def short_forms(name: str) -> list[str]:
     """How people shorten a hotel's name: 速8酒店(北京前门大栅栏店) → 速8酒店, 速8, 北京前门大栅栏店, 前门大栅栏店 …
     Longest first."""
+    return sorted((f for f in _forms(name) if not _NOT_A_SHORT_NAME.search(f)), key=len, reverse=True)
+
+
+# A brand that is a number of days (7天 of 7天连锁酒店) names the hotel only as 7天那家 / 7天酒店, never in 住7天.
+_COUNT_BRAND_AFTER = re.compile(r"\s*(?:[那这]一?(?:家|个|间)|酒店|连锁|快捷)")
+
+
+def _count_brands(name: str, text: str) -> list[str]:
+    """The short forms of `name` that are counts (7天), where `text` uses them as a hotel's name."""
+    forms = [f for f in _forms(name) if re.fullmatch(r"\d+[天晚号日]", f)]
+    return [
+        f
+        for f in forms
+        if any(
+            _COUNT_BRAND_AFTER.match(text, m.end()) and not re.search(r"[住待呆]$", text[: m.start()])
+            for m in re.finditer(re.escape(f), text)
+        )
+    ]
+
+
+def _forms(name: str) -> set[str]:
     forms = {name}
     base = re.sub(r"[(（].*?[)）]", "", name).strip()
     branch = re.search(r"[(（](.*?)[)）]", name)
@@ -70,7 +97,7 @@ def short_forms(name: str) -> list[str]:
         shortest = 3 if name.startswith("北京") else 2
         if brand != text and len(brand) >= shortest and brand not in _GENERIC:
             forms.add(brand)
-    return sorted((f for f in forms if len(f) >= 2 and not _NOT_A_SHORT_NAME.search(f)), key=len, reverse=True)
+    return {f for f in forms if len(f) >= 2}
 
 
 def named_rows(text: str, shown: list[dict[str, Any]]) -> list[int]:
@@ -78,7 +105,8 @@ def named_rows(text: str, shown: list[dict[str, Any]]) -> list[int]:
     another row's longer name does not count: 西单店 in 汉庭酒店(西单店) names that row, not every 汉庭."""
     found: dict[int, str] = {}
     for i, record in enumerate(shown):
-        for form in short_forms(str(record.get("name") or "")):
+        name = str(record.get("name") or "")
+        for form in short_forms(name) + _count_brands(name, text):
             if form in text:
                 found[i] = form
                 break
@@ -102,20 +130,37 @@ def ordinal_row(text: str, count: int) -> tuple[int | None, int | None]:
         return (count - 1, None) if count else (None, None)
     match = _ORDINAL.search(text)
     if match is None:
-        return None, None
-    n = small_number(match.group(2))
+        return _middle_row(text, count)
+    return _counted_row(match, count)
+
+
+def _counted_row(match: re.Match[str], count: int) -> tuple[int | None, int | None]:
+    """(row, None) for one match of _ORDINAL in a table of `count` rows; (None, n) beyond it; (None, None) for no
+    number."""
+    n = small_number(match.group(2) or match.group(4) or match.group(5))
     if n is None or n < 1:
         return None, None
     if n > count:
         return None, n
-    return (count - n if match.group(1) else n - 1), None
+    from_the_end = match.group(1) or match.group(3)
+    return (count - n if from_the_end else n - 1), None
+
+
+_MIDDLE = re.compile(r"中间(?:的)?(?:那|这)?(?:一)?(?:家|个|间)")
+
+
+def _middle_row(text: str, count: int) -> tuple[int | None, int | None]:
+    """中间那家: the middle row of a table with one (an odd number of rows, three or more)."""
+    if _MIDDLE.search(text) and count >= 3 and count % 2:
+        return count // 2, None
+    return None, None
 
 
 def ordinal_rows(text: str, count: int) -> list[int]:
     """Every row the text counts (第一家和第三家 → [0, 2]), in the order written."""
     rows = []
     for match in _ORDINAL.finditer(text):
-        row, _ = ordinal_row(match.group(0), count)
+        row, _ = _counted_row(match, count)
         if row is not None and row not in rows:
             rows.append(row)
     return rows
@@ -123,9 +168,38 @@ def ordinal_rows(text: str, count: int) -> list[int]:
 
 def without_ordinals(text: str) -> str:
     """The text with 第三家 / 最后一家 taken out, so 第三家房间里有吹风机 asks about 房间里有吹风机."""
-    for pattern in (_ORDINAL, _FIRST, _LAST):
+    for pattern in (_ORDINAL, _FIRST, _LAST, _MIDDLE):
         text = pattern.sub("，", text)
     return text
+
+
+# 最便宜的那家 / 评分最高的那个 / 最贵的酒店: the row that ranks first among those shown. A question comparing them
+# (哪家最便宜？) is answered by the comparison replies instead, so 哪 / 谁 leave it to them.
+_RANKS = (
+    (re.compile(r"最便宜|最实惠|最划算|价格最低|价钱最低|房价最低"), "price", min),
+    (re.compile(r"最贵|价格最高|价钱最高|房价最高"), "price", max),
+    (re.compile(r"评分最高|分数最高|分最高|评分最好|评价最好|口碑最好"), "rating", max),
+    (re.compile(r"评分最低|分数最低|分最低|评价最差|口碑最差"), "rating", min),
+)
+_RANKED_ONE = re.compile(r"(?:的)?(?:[那这]?一?(?:家|个|间)|酒店|宾馆|饭店)|的(?=$|[，,。.！!？?、吧])")
+
+
+def ranked_rows(text: str, shown: list[dict[str, Any]]) -> list[int]:
+    """The rows 最便宜的那家 / 评分最高的那个 means (every row tied for first), [] when the text ranks none."""
+    if re.search(r"哪|谁", text):
+        return []
+    for pattern, field, best in _RANKS:
+        match = pattern.search(text)
+        if match is None or not _RANKED_ONE.match(text, match.end()):
+            continue
+        values = {
+            i: float(r[field]) for i, r in enumerate(shown) if isinstance(r.get(field), int | float) and r[field] > 0
+        }
+        if not values:
+            return []
+        top = best(values.values())
+        return [i for i, v in values.items() if v == top]
+    return []
 
 
 def points_at_one(text: str) -> bool:
@@ -165,9 +239,12 @@ def focus(dialogue: Dialogue) -> int | None:
     for turn in turns[start + 1 :]:
         if isinstance(turn, UserTurn):
             row, _ = ordinal_row(turn.content, len(shown))
+            ranked = ranked_rows(turn.content, shown)
             named = named_rows(turn.content, shown)
             if row is not None:
                 current = row
+            elif len(ranked) == 1:
+                current = ranked[0]
             elif len(named) == 1:
                 current = named[0]
         elif isinstance(turn, AssistantTurn):
@@ -188,6 +265,9 @@ def resolve(text: str, dialogue: Dialogue) -> Reference:
         return Reference(tuple(rows) if len(rows) > 1 else (row,), "ordinal")
     if beyond is not None:
         return Reference(how="ordinal", out_of_range=beyond)
+    ranked = ranked_rows(text, shown)
+    if ranked:  # 最便宜的那家: counted by price or rating instead of position
+        return Reference(tuple(ranked), "ordinal")
     named = named_rows(text, shown)
     if named:
         return Reference(tuple(named), "name")

@@ -7,9 +7,10 @@ or an ISO date). Both understand:
 * ISO and numeric dates: 2026-12-01, 2026/12/1, 2026年12月1日;
 * month and day: 12月1日, 12月1号, 十二月一号 (this year, or next year once the date has passed);
 * a day of the month: 5号, 五日 (this month, or next month once it has passed);
-* relative days: 今天 / 今晚, 明天 / 明晚, 后天, 大后天, 3天后;
+* relative days: 今天 / 今晚 / 今儿, 明天 / 明晚 / 明儿, 后天, 大后天, 3天后;
 * weekdays: 周五 / 星期五 / 礼拜五 (the next one, today included), 这周五 / 本周五 (this week's), 下周五 /
-  下星期五 (next week's), 周末 (the coming Saturday).
+  下星期五 (next week's), 周末 (the coming Saturday); 上周五 is last week's (in the past, so refused as a
+  check-in rather than read as the coming Friday).
 
 A date before today is an error for a check-in; so is one more than a year ahead."""
 
@@ -37,14 +38,14 @@ _CN_DIGITS = {
 }
 _SMALL = r"(?:\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
-_RELATIVE = {"今天": 0, "今晚": 0, "明天": 1, "明晚": 1, "后天": 2, "大后天": 3}
+_RELATIVE = {"今天": 0, "今晚": 0, "今儿": 0, "明天": 1, "明晚": 1, "明儿": 1, "后天": 2, "后儿": 2, "大后天": 3}
 
 _PATTERNS = (
     ("iso", re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")),
     ("month_day", re.compile(rf"({_SMALL})\s*月\s*({_SMALL})\s*[日号]")),
-    ("relative", re.compile(r"大后天|后天|明天|明晚|今天|今晚")),
+    ("relative", re.compile(r"大后天|后天|后儿|明天|明晚|明儿|今天|今晚|今儿")),
     ("days_later", re.compile(rf"({_SMALL})\s*天(?:以后|之后|后)")),
-    ("weekday", re.compile(r"(下下|下个?|这个?|本)?\s*(?:周|星期|礼拜)([一二三四五六日天末])")),
+    ("weekday", re.compile(r"(上上|上个?|下下|下个?|这个?|本)?\s*(?:周|星期|礼拜)([一二三四五六日天末])")),
     ("day", re.compile(rf"(?<![\d月])({_SMALL})\s*[日号](?!\s*[晚间])")),
 )
 
@@ -145,6 +146,10 @@ def _resolve(kind: str, match: re.Match[str], today: dt.date) -> dt.date | None:
 
 def _weekday(prefix: str, weekday: int, today: dt.date) -> dt.date:
     monday = today - dt.timedelta(days=today.weekday())
+    if prefix.startswith("上上"):  # in the past: check_in_date says so rather than booking a coming day
+        return monday + dt.timedelta(days=weekday - 14)
+    if prefix.startswith("上"):
+        return monday + dt.timedelta(days=weekday - 7)
     if prefix.startswith("下下"):
         return monday + dt.timedelta(days=14 + weekday)
     if prefix.startswith("下"):

@@ -9,7 +9,7 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def on_page_read_source(page, config):  # noqa: ANN001 (mkdocs passes its own objects)
+def on_page_read_source(page, config):
     if page.file.src_uri != "index.md":
         return None
     text = README.read_text(encoding="utf-8")

@@ -175,6 +175,36 @@ def data_report(file: str, clean_out: str | None) -> None:
 
 
 @main.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="GLM-4 dialogue file to write.")
+@click.option("--dialogues", "count", type=int, default=None, help="How many dialogues. [default: 1000]")
+@click.option("--seed", type=int, default=None, help="Seed: the same seed and data give the same file. [default: 18]")
+@click.option("--report", is_flag=True, help="Print the dialogues per main skill and the scenes per skill.")
+def augment(out: str, count: int | None, seed: int | None, report: bool) -> None:
+    """Generate training dialogues from the hotel and places databases and the phrasings in finetune/augment:
+    later-turn searches, questions about shown hotels, booking (with the tool's errors), cancelling, near
+    searches, clarifying questions and the Chinese-only notice, every tool result a real one."""
+    from finetune.augment.generate import DEFAULT_DIALOGUES, DEFAULT_SEED, generate, open_world, write_dialogues
+    from finetune.augment.guard import default_forbidden
+    from finetune.augment.phrasings import load_phrasings
+
+    world = open_world(load_phrasings())
+    forbidden = default_forbidden()
+    generated = generate(
+        world,
+        forbidden,
+        count=DEFAULT_DIALOGUES if count is None else count,
+        seed=DEFAULT_SEED if seed is None else seed,
+    )
+    sha = write_dialogues(generated.dialogues, out)
+    if report:
+        click.echo(generated.report() + "\n")
+    click.echo(
+        f"wrote {len(generated.dialogues)} dialogues to {out} (sha256 {sha[:12]}); none copies one of the "
+        f"{len(forbidden):,} dev/test user turns and suite lines"
+    )
+
+
+@main.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Also draw the curves to this PNG.")
 def losses(runs: tuple[str, ...], plot: str | None) -> None:

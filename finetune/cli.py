@@ -78,6 +78,32 @@ def main() -> None:
 )
 @click.option("--device", default=None, help="torch device. [default: cuda when available, else cpu]")
 @click.option(
+    "--mix",
+    multiple=True,
+    metavar="PATH=RATIO",
+    help="Also train on this GLM-4 dialogue file (e.g. from `finetune augment`): ratio 1 = every dialogue once, "
+    "0.5 = a seeded half, 2 = twice. Repeatable.",
+)
+@click.option("--train-ratio", type=float, default=None, help="The same ratio for --train. [default: 1]")
+@click.option(
+    "--oversample",
+    multiple=True,
+    metavar="KIND=FACTOR",
+    help="Repeat dialogues holding a model turn of KIND (as `data-report` counts them; 'later search' = every "
+    "later-turn search) until each appears FACTOR times. Repeatable.",
+)
+@click.option(
+    "--clean/--no-clean",
+    default=None,
+    help="Apply data-report's label fixes (bound direction) and drop duplicates before training.",
+)
+@click.option(
+    "--adapter-dtype",
+    type=click.Choice(("bf16",)),
+    default=None,
+    help="Save the adapter's weights in bf16 (half the file). [default: as trained]",
+)
+@click.option(
     "--resume",
     is_flag=True,
     help="Continue from the last complete checkpoint in --out (after a crash or kill); without --config, "
@@ -90,6 +116,8 @@ def run(config_file: str | None, resume: bool, **options) -> None:
     load) and loss.png into --out, with checkpoints every --save-steps steps."""
     from finetune.config import build_config, load_config_file
 
+    for key in ("mix", "oversample"):  # not given on the command line: keep the config file's
+        options[key] = options[key] or None
     saved = Path(options["out"]) / "train_config.yaml" if options.get("out") else None
     if config_file:
         file_settings = load_config_file(config_file)

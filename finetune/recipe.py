@@ -23,9 +23,11 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from agent.core.datafiles import data_path
 from agent.core.errors import UserError
 from backends.llm.encoding import special_token_id
+from finetune.adapter_dtype import store_adapter_as
 from finetune.config import TrainConfig, resolve, save_config
-from finetune.data import DialogueDataset, PaddingCollator, load_examples
+from finetune.data import DialogueDataset, PaddingCollator, encode_examples, load_examples
 from finetune.metadata import DataFingerprint, build_adapter_info, peak_rss_gib, write_adapter_info
+from finetune.mixing import build_training_set, parse_oversample, parse_share
 from finetune.plots import plot_loss
 from prompts import RenderSettings, template_hash
 from prompts.families import get_family
@@ -50,7 +52,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     # Find the data before the minutes spent loading a model, so a missing file fails at once.
     train_path = Path(config.train) if config.train else data_path(DEFAULT_TRAIN)
     dev_path = None if config.dev == "" else (Path(config.dev) if config.dev else data_path(DEFAULT_DEV))
-    for path in (train_path, dev_path):
+    mix = [parse_share(entry) for entry in config.mix]
+    for path in (train_path, dev_path, *(Path(share.path) for share in mix)):
         if path is not None and not path.is_file():
             raise UserError(f"{path}: no such dialogue file")
     main_process = int(os.environ.get("RANK", "0")) == 0
@@ -71,13 +74,17 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
 
     # 3. Data: one sequence per dialogue, labels on search/assistant turns only, rendered by the serving template.
     settings = RenderSettings(record_style=str(config.record_style))  # resolve() has filled it in
-    train_set = load_examples(
-        tokenizer,
-        config.family,
+    training = build_training_set(
         train_path,
-        settings=settings,
-        max_seq_len=config.max_seq_len,
+        train_ratio=config.train_ratio,
+        mix=mix,
+        oversample=[parse_oversample(entry) for entry in config.oversample],
+        clean_data=config.clean,
         limit=config.limit_dialogues,
+        seed=config.seed,
+    )
+    train_set = encode_examples(
+        tokenizer, config.family, training.dialogues, settings=settings, max_seq_len=config.max_seq_len
     )
     dev_set = (
         load_examples(
@@ -94,6 +101,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     if not train_set.examples:
         raise UserError(f"{train_path}: no dialogue fits max_seq_len={config.max_seq_len} with model output in it")
     if main_process:
+        print(training.describe(), flush=True)
         print(
             f"train: {len(train_set.examples)} dialogues, {train_set.tokens:,} tokens "
             f"({train_set.trained_tokens:,} with loss); {train_set.shortened} shortened, "
@@ -130,6 +138,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     trainer.save_model(str(out))
     if not trainer.is_world_process_zero():
         return out
+    if config.adapter_dtype:
+        store_adapter_as(out, config.adapter_dtype)
     train_losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     info = build_adapter_info(
         config=config.to_dict(),
@@ -151,6 +161,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         world_size=trainer.args.world_size,
         resumed_from=last_checkpoint.name if resume and last_checkpoint else None,
         stopped_by_time_limit=time_limit.stopped_at_step is not None,
+        training_set=training.to_json(),
+        adapter_dtype=config.adapter_dtype,
     )
     write_adapter_info(out, info)
     (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1), encoding="utf-8")

@@ -98,6 +98,12 @@ def main() -> None:
     help="Apply data-report's label fixes (bound direction) and drop duplicates before training.",
 )
 @click.option(
+    "--init-adapter",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Start from this adapter's weights (same family, rank and alpha; modules it lacks start fresh).",
+)
+@click.option(
     "--adapter-dtype",
     type=click.Choice(("bf16",)),
     default=None,

@@ -73,9 +73,8 @@ class TrainConfig:
     eval_limit: int | None = None  # dev samples replayed through evalharness at the end (None: skip)
     eval_max_new_tokens: int | None = None  # generation limit for that run (None: the backend's default)
     device: str | None = None  # None: cuda when available
-    adapter_dtype: str | None = (
-        None  # "bf16": the saved adapter's weights in bfloat16 (half the file); None: as trained
-    )
+    init_adapter: str | None = None  # start from this adapter's weights (same family, rank, alpha)
+    adapter_dtype: str | None = None  # "bf16": the saved adapter's weights in bfloat16; None: as trained
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -29,6 +29,7 @@ from finetune.data import DialogueDataset, PaddingCollator, encode_examples, loa
 from finetune.metadata import DataFingerprint, build_adapter_info, peak_rss_gib, write_adapter_info
 from finetune.mixing import build_training_set, parse_oversample, parse_share
 from finetune.plots import plot_loss
+from finetune.warm_start import warm_start
 from prompts import RenderSettings, template_hash
 from prompts.families import get_family
 
@@ -68,6 +69,15 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     tokenizer = load_tokenizer(config)
     model = load_base_model(config, cuda=cuda)
     model = add_lora(model, config)
+    started_from = None
+    if config.init_adapter and not resume:  # a resumed run's checkpoint already holds the weights
+        started_from = warm_start(
+            model, config.init_adapter, family=config.family, rank=config.lora_r, alpha=config.lora_alpha
+        )
+        if main_process:
+            print(
+                f"started from {started_from['path']}: {started_from['tensors']} tensors of {started_from['modules']}"
+            )
     if main_process:
         trainable, total = model.get_nb_trainable_parameters()
         print(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.3f}%)", flush=True)
@@ -162,6 +172,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         resumed_from=last_checkpoint.name if resume and last_checkpoint else None,
         stopped_by_time_limit=time_limit.stopped_at_step is not None,
         training_set=training.to_json(),
+        init_adapter=started_from,
         adapter_dtype=config.adapter_dtype,
     )
     write_adapter_info(out, info)

@@ -7,6 +7,7 @@ import pytest
 from safetensors import safe_open
 from test_finetune_train import save_trainable_tiny, settings
 
+from agent.core.errors import UserError
 from agent.core.turns import Dialogue, UserTurn
 from backends import registry
 from backends.llm.adapter_info import read_adapter_info
@@ -57,3 +58,31 @@ def test_a_bf16_adapter_is_stored_in_bf16_and_serves(mixed_run):
     backend = registry.create("lora-qwen2", adapter=str(out), max_new_tokens=4)
     [prediction] = backend.predict([Dialogue((UserTurn("有没有300元以下的酒店？"),))])
     assert prediction.raw is not None
+
+
+def test_a_run_can_start_from_another_adapter_of_the_same_rank(tmp_path):
+    """--init-adapter: an all-linear run starts from a q/v adapter's weights (its q/v tensors loaded, the other
+    modules fresh) and records where it started."""
+    model = save_trainable_tiny("qwen2", tmp_path / "model")
+    base = settings(model, tmp_path / "qv", limit_dialogues=2, max_steps=1, target_modules=["q_proj", "v_proj"])
+    train(build_config({}, base))
+    out = tmp_path / "all"
+    options = settings(model, out, limit_dialogues=2, max_steps=1, init_adapter=str(tmp_path / "qv"))
+    options["target_modules"] = ["q_proj", "k_proj", "v_proj", "o_proj"]
+    train(build_config({}, options))
+    started = read_adapter_info(out).extra["init_adapter"]
+    assert started["modules"] == ["q_proj", "v_proj"] and started["path"] == str(tmp_path / "qv")
+
+
+def test_a_starting_adapter_of_another_rank_is_refused(tmp_path):
+    model = save_trainable_tiny("qwen2", tmp_path / "model")
+    train(build_config({}, settings(model, tmp_path / "r8", limit_dialogues=2, max_steps=1)))
+    with pytest.raises(UserError, match="rank 8 / alpha 32 differ from this run's 4 / 32"):
+        train(
+            build_config(
+                {},
+                settings(
+                    model, tmp_path / "r4", limit_dialogues=2, max_steps=1, lora_r=4, init_adapter=str(tmp_path / "r8")
+                ),
+            )
+        )

@@ -103,9 +103,14 @@ class DataReport:
 
     def render(self) -> str:
         out = [f"{self.path}: {self.dialogues} dialogues", "", "turns per kind:"]
-        out += [f"  {kind:<10}{self.turns[kind]:>7}" for kind in ("user", "search", "return", "assistant")]
+        roles = ("user", "search", "return", "book", "cancel", "result", "assistant")
+        out += [f"  {kind:<10}{self.turns[kind]:>7}" for kind in roles if self.turns[kind] or kind in COURSE_ROLES]
         out += ["samples per kind (turns with history, as the course splits them):"]
-        out += [f"  {kind:<10}{self.samples[kind]:>7}" for kind in ("search", "assistant")]
+        out += [
+            f"  {kind:<10}{self.samples[kind]:>7}"
+            for kind in ("search", "book", "cancel", "assistant")
+            if self.samples[kind] or kind in COURSE_ROLES
+        ]
         out += ["model turns per skill:"]
         out += [f"  {kind:<36}{self.skills[kind]:>7}" for kind in KINDS if self.skills[kind]]
         roles = ("search", "book", "cancel", "assistant")
@@ -132,6 +137,7 @@ class DataReport:
 
 
 POSITION_LABELS = ("1", "2", "3", "4", "5+")
+COURSE_ROLES = ("user", "search", "return", "assistant")  # always listed; the others when a file has them
 
 
 def position_label(position: int) -> str:

@@ -141,6 +141,38 @@ _RATES = ", ".join(f"{rate:g} for {family}" for family, rate in FAMILY_LEARNING_
     + _default("trust_remote_code"),
 )
 @click.option(
+    "--mix",
+    multiple=True,
+    metavar="PATH=RATIO",
+    help="Also train on this GLM-4 dialogue file (e.g. from `finetune augment`): ratio 1 = every dialogue once, "
+    "0.5 = a seeded half, 2 = twice. Repeatable.",
+)
+@click.option("--train-ratio", type=float, default=None, help="The same ratio for --train. [default: 1]")
+@click.option(
+    "--oversample",
+    multiple=True,
+    metavar="KIND=FACTOR",
+    help="Repeat dialogues holding a model turn of KIND (as `data-report` counts them; 'later search' = every "
+    "later-turn search) until each appears FACTOR times. Repeatable.",
+)
+@click.option(
+    "--clean/--no-clean",
+    default=None,
+    help="Apply data-report's label fixes (bound direction) and drop duplicates before training.",
+)
+@click.option(
+    "--init-adapter",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Start from this adapter's weights (same family, rank and alpha; modules it lacks start fresh).",
+)
+@click.option(
+    "--adapter-dtype",
+    type=click.Choice(("bf16",)),
+    default=None,
+    help="Save the adapter's weights in bf16 (half the file). [default: as trained]",
+)
+@click.option(
     "--resume",
     is_flag=True,
     help="Continue from the last complete checkpoint in --out (after a crash or kill); without --config, "
@@ -160,6 +192,8 @@ def run(config_file: str | None, resume: bool, dry_run: bool, **options) -> None
     from backends.llm.versions import require_transformers
     from finetune.config import build_config, find_config_file, load_config_file
 
+    for key in ("mix", "oversample"):  # not given on the command line: keep the config file's
+        options[key] = options[key] or None
     saved = Path(options["out"]) / "train_config.yaml" if options.get("out") else None
     if config_file:
         file_settings = load_config_file(find_config_file(config_file))
@@ -294,6 +328,36 @@ def data_report(file: str, clean_out: str | None) -> None:
     if clean_out:
         written, changes = write_clean(file, clean_out)
         click.echo(f"\nwrote {written} dialogues to {clean_out}; {changes} changes logged in {Path(clean_out)}.log")
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="GLM-4 dialogue file to write.")
+@click.option("--dialogues", "count", type=int, default=None, help="How many dialogues. [default: 1000]")
+@click.option("--seed", type=int, default=None, help="Seed: the same seed and data give the same file. [default: 18]")
+@click.option("--report", is_flag=True, help="Print the dialogues per main skill and the scenes per skill.")
+def augment(out: str, count: int | None, seed: int | None, report: bool) -> None:
+    """Generate training dialogues from the hotel and places databases and the phrasings in finetune/augment:
+    later-turn searches, questions about shown hotels, booking (with the tool's errors), cancelling, near
+    searches, clarifying questions and the Chinese-only notice, every tool result a real one."""
+    from finetune.augment.generate import DEFAULT_DIALOGUES, DEFAULT_SEED, generate, open_world, write_dialogues
+    from finetune.augment.guard import default_forbidden
+    from finetune.augment.phrasings import load_phrasings
+
+    world = open_world(load_phrasings())
+    forbidden = default_forbidden()
+    generated = generate(
+        world,
+        forbidden,
+        count=DEFAULT_DIALOGUES if count is None else count,
+        seed=DEFAULT_SEED if seed is None else seed,
+    )
+    sha = write_dialogues(generated.dialogues, out)
+    if report:
+        click.echo(generated.report() + "\n")
+    click.echo(
+        f"wrote {len(generated.dialogues)} dialogues to {out} (sha256 {sha[:12]}); none copies one of the "
+        f"{len(forbidden):,} dev/test user turns and suite lines"
+    )
 
 
 @main.command()

@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.core.errors import UserError
 from backends.llm.precision import PRECISIONS, choose_precision
+from finetune.mixing import parse_oversample, parse_share
 from prompts.families import FAMILIES as FAMILY_TABLE
 
 FAMILIES = tuple(FAMILY_TABLE)
@@ -40,6 +41,11 @@ class TrainConfig:
     train: str | None = None  # None: hotel/train.glm4.jsonl in the data dir
     dev: str | None = None  # None: hotel/dev.glm4.jsonl in the data dir; "" disables dev loss
     record_style: str | None = None  # how the prompt writes arguments/records; None: the family's default
+    # the training set (finetune.mixing): more files in ratios, repeated turn kinds, cleaning
+    train_ratio: float = 1.0  # share of `train` used: 0.5 a seeded half, 2 every dialogue twice
+    mix: tuple[str, ...] = ()  # more GLM-4 dialogue files, each "PATH=RATIO"
+    oversample: tuple[str, ...] = ()  # "KIND=FACTOR": dialogues with a model turn of KIND (finetune.turn_kinds)
+    clean: bool = False  # apply data-report's bound fixes and drop duplicates before training
     # LoRA (the reference's values); target_modules None = the family table's targets for the checkpoint's layout
     lora_r: int = 8
     lora_alpha: int = 32
@@ -78,11 +84,14 @@ class TrainConfig:
     eval_limit: int | None = None  # dev samples replayed through evalharness at the end (None: skip)
     eval_max_new_tokens: int | None = None  # generation limit for that run (None: the backend's default)
     device: str | None = None  # None: cuda when available
+    init_adapter: str | None = None  # start from this adapter's weights (same family, rank, alpha)
+    adapter_dtype: str | None = None  # "bf16": the saved adapter's weights in bfloat16; None: as trained
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        if data["target_modules"] is not None:
-            data["target_modules"] = list(data["target_modules"])
+        for key in TUPLE_FIELDS:  # YAML and JSON have lists, not tuples
+            if data[key] is not None:
+                data[key] = list(data[key])
         return data
 
     def to_yaml(self) -> str:
@@ -92,6 +101,8 @@ class TrainConfig:
 
 
 FIELD_TYPES = {f.name: f for f in fields(TrainConfig)}
+TUPLE_FIELDS = tuple(f.name for f in fields(TrainConfig) if str(f.type).startswith("tuple"))
+ADAPTER_DTYPES = ("bf16",)
 
 
 def default_of(name: str) -> Any:
@@ -180,9 +191,25 @@ def build_config(file_settings: Mapping[str, Any], cli_settings: Mapping[str, An
     limit = merged.get("time_limit_minutes")
     if limit is not None and limit <= 0:
         raise UserError(f"--time-limit must be a positive number of minutes, got {limit:g}")
-    if merged.get("target_modules") is not None:
-        merged["target_modules"] = tuple(merged["target_modules"])
+    for key in TUPLE_FIELDS:
+        if merged.get(key) is not None:
+            merged[key] = tuple(merged[key])
+    _check_training_set(merged)
     return TrainConfig(**merged)
+
+
+def _check_training_set(merged: Mapping[str, Any]) -> None:
+    """Fail on a malformed --mix / --oversample / ratio / adapter dtype before any model is loaded."""
+    for entry in merged.get("mix") or ():
+        parse_share(entry)
+    for entry in merged.get("oversample") or ():
+        parse_oversample(entry)
+    ratio = merged.get("train_ratio", 1.0)
+    if ratio is not None and ratio <= 0:
+        raise UserError(f"train_ratio must be a positive number, got {ratio:g}")
+    dtype = merged.get("adapter_dtype")
+    if dtype is not None and dtype not in ADAPTER_DTYPES:
+        raise UserError(f"adapter_dtype must be one of {', '.join(ADAPTER_DTYPES)}, got {dtype!r}")
 
 
 def resolve(config: TrainConfig, *, cuda: bool, bf16_supported: bool, model_type: str | None = None) -> TrainConfig:

@@ -8,7 +8,7 @@ prompt, user turns, returned records, the markup that opens a turn) is -100. Sam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,11 +67,27 @@ def load_examples(
     max_seq_len: int = 4096,
     limit: int | None = None,
 ) -> EncodedSet:
+    dialogues = (d for i, d in enumerate(read_dialogues(path)) if limit is None or i < limit)
+    return encode_examples(tokenizer, family, dialogues, settings=settings, max_seq_len=max_seq_len)
+
+
+def encode_examples(
+    tokenizer: Any,
+    family: str,
+    dialogues: Iterable[Dialogue],
+    *,
+    settings: RenderSettings | None = None,
+    max_seq_len: int = 4096,
+) -> EncodedSet:
+    """Encode dialogues in order (a training set built by finetune.mixing, or a file's)."""
     examples, shortened, dropped = [], 0, 0
-    for index, dialogue in enumerate(read_dialogues(path)):
-        if limit is not None and index >= limit:
-            break
-        encoded = encode_for_training(tokenizer, family, dialogue, settings, max_seq_len)
+    cache: dict[int, tuple[list[int], list[int], bool] | None] = {}
+    for dialogue in dialogues:
+        # a repeated dialogue (a ratio above 1, oversampling) is the same object: encode it once
+        key = id(dialogue)
+        if key not in cache:
+            cache[key] = encode_for_training(tokenizer, family, dialogue, settings, max_seq_len)
+        encoded = cache[key]
         if encoded is None:
             dropped += 1
             continue

@@ -1,7 +1,7 @@
 """What is in a GLM-4 dialogue file, and which labels look wrong: `finetune data-report FILE [--clean OUT]`.
 
-Counts (turns and samples per kind, searches per slot, dialogue lengths), exact duplicates, and two kinds of
-suspicious search labels, each with its line number:
+Counts (turns and samples per kind, model turns per skill and per turn position — `finetune.turn_kinds` —, searches
+per slot, dialogue lengths), exact duplicates, and two kinds of suspicious search labels, each with its line number:
 
 * bound direction: the user's latest words put a number under an upper-bound cue (低于, 以下, 不超过, ...) but
   the search sets only the lower bound to that number, or the reverse (the data README's "价格低于500" labelled
@@ -25,6 +25,7 @@ from pathlib import Path
 from agent.core.codecs import dialogue_from_json_line, dialogue_to_json_line, dialogue_to_samples, read_numbered
 from agent.core.errors import DataFormatError
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
+from finetune.turn_kinds import KINDS, turn_kinds
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _UNIT = r"\s*(?:元|块钱|块|分|星)?\s*(?:左右)?\s*"
@@ -92,6 +93,8 @@ class DataReport:
     turns: Counter = field(default_factory=Counter)
     samples: Counter = field(default_factory=Counter)  # course samples (turns with history) per kind
     slots: Counter = field(default_factory=Counter)  # searches that set each argument
+    skills: Counter = field(default_factory=Counter)  # model turns per kind (finetune.turn_kinds.KINDS)
+    positions: Counter = field(default_factory=Counter)  # (turn position label, role) -> model turns
     turns_per_dialogue: list[int] = field(default_factory=list)
     chars_per_dialogue: list[int] = field(default_factory=list)
     duplicates: list[tuple[int, int]] = field(default_factory=list)  # (line, line of its first copy)
@@ -100,9 +103,22 @@ class DataReport:
 
     def render(self) -> str:
         out = [f"{self.path}: {self.dialogues} dialogues", "", "turns per kind:"]
-        out += [f"  {kind:<10}{self.turns[kind]:>7}" for kind in ("user", "search", "return", "assistant")]
+        roles = ("user", "search", "return", "book", "cancel", "result", "assistant")
+        out += [f"  {kind:<10}{self.turns[kind]:>7}" for kind in roles if self.turns[kind] or kind in COURSE_ROLES]
         out += ["samples per kind (turns with history, as the course splits them):"]
-        out += [f"  {kind:<10}{self.samples[kind]:>7}" for kind in ("search", "assistant")]
+        out += [
+            f"  {kind:<10}{self.samples[kind]:>7}"
+            for kind in ("search", "book", "cancel", "assistant")
+            if self.samples[kind] or kind in COURSE_ROLES
+        ]
+        out += ["model turns per skill:"]
+        out += [f"  {kind:<36}{self.skills[kind]:>7}" for kind in KINDS if self.skills[kind]]
+        model_roles = ("search", "book", "cancel", "assistant")
+        out += ["model turns per turn position (1: answering the first user turn):"]
+        out += ["  " + f"{'position':<10}" + "".join(f"{role:>11}" for role in model_roles)]
+        for label in POSITION_LABELS:
+            if any(self.positions[label, role] for role in model_roles):
+                out += ["  " + f"{label:<10}" + "".join(f"{self.positions[label, role]:>11}" for role in model_roles)]
         out += ["searches per slot:"]
         out += [f"  {slot:<20}{count:>7}" for slot, count in self.slots.most_common()]
         out += [
@@ -118,6 +134,14 @@ class DataReport:
         out += [f"search values that appear nowhere earlier in the dialogue: {len(self.unseen)}"]
         out += ["  " + u.describe() for u in self.unseen]
         return "\n".join(out)
+
+
+POSITION_LABELS = ("1", "2", "3", "4", "5+")
+COURSE_ROLES = ("user", "search", "return", "assistant")  # always listed; the others when a file has them
+
+
+def position_label(position: int) -> str:
+    return str(position) if position < 5 else "5+"
 
 
 def _spread(name: str, values: list[int]) -> str:
@@ -145,6 +169,9 @@ def build_report(path: str | Path) -> DataReport:
         for turn in dialogue:
             if isinstance(turn, SearchTurn):
                 report.slots.update(turn.arguments.keys())
+        for kind in turn_kinds(dialogue):
+            report.skills[kind.kind] += 1
+            report.positions[position_label(kind.position), kind.role] += 1
         report.turns_per_dialogue.append(len(dialogue))
         canonical = dialogue_to_json_line(dialogue)
         report.chars_per_dialogue.append(len(canonical))
@@ -269,27 +296,64 @@ def apply_fixes(dialogue: Dialogue, fixes: list[BoundFix]) -> Dialogue:
     return Dialogue(turns)
 
 
+@dataclass(frozen=True)
+class CleanLine:
+    """One line of a cleaned file: the text to write (the input line itself when nothing changed) and what changed."""
+
+    number: int
+    text: str
+    dialogue: Dialogue
+    fixes: tuple[BoundFix, ...]
+
+
+@dataclass
+class Cleaned:
+    """What cleaning a file kept and changed: dialogues (duplicates dropped, bound fixes applied) and the log."""
+
+    lines: list[CleanLine] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)  # one entry per change
+    duplicates: int = 0
+
+    @property
+    def dialogues(self) -> list[Dialogue]:
+        return [line.dialogue for line in self.lines]
+
+    @property
+    def fixed_lines(self) -> int:
+        return sum(1 for line in self.lines if line.fixes)
+
+    @property
+    def fixes(self) -> int:
+        return sum(len(line.fixes) for line in self.lines)
+
+
+def clean(path: str | Path) -> Cleaned:
+    """The file's dialogues with `bound_fixes` applied (that search and later ones carrying the wrong bound) and
+    exact duplicates dropped, every change logged; unchanged lines are kept byte for byte."""
+    cleaned = Cleaned()
+    first_copy: dict[str, int] = {}
+    for number, line, dialogue in read_numbered(path, dialogue_from_json_line):
+        canonical = dialogue_to_json_line(dialogue)
+        if canonical in first_copy:
+            cleaned.log.append(f"line {number}: dropped, a duplicate of line {first_copy[canonical]}")
+            cleaned.duplicates += 1
+            continue
+        first_copy[canonical] = number
+        fixes = tuple(bound_fixes(dialogue, number))
+        if fixes:
+            cleaned.log += [fix.describe() for fix in fixes]
+            dialogue = apply_fixes(dialogue, list(fixes))
+            line = dialogue_to_json_line(dialogue)
+        cleaned.lines.append(CleanLine(number, line if line.endswith("\n") else line + "\n", dialogue, fixes))
+    return cleaned
+
+
 def write_clean(path: str | Path, out: str | Path) -> tuple[int, int]:
     """Write the corrected copy and `<out>.log`; returns (dialogues written, changes logged)."""
     out = Path(out)
     if out.resolve() == Path(path).resolve():
         raise DataFormatError("--clean must name a new file, not the input", path=str(out))
-    written = 0
-    log_lines: list[str] = []
-    first_copy: dict[str, int] = {}
-    with out.open("w", encoding="utf-8") as f:
-        for number, line, dialogue in read_numbered(path, dialogue_from_json_line):
-            canonical = dialogue_to_json_line(dialogue)
-            if canonical in first_copy:
-                log_lines.append(f"line {number}: dropped, a duplicate of line {first_copy[canonical]}")
-                continue
-            first_copy[canonical] = number
-            fixes = bound_fixes(dialogue, number)
-            if fixes:
-                log_lines += [fix.describe() for fix in fixes]
-                f.write(dialogue_to_json_line(apply_fixes(dialogue, fixes)) + "\n")
-            else:
-                f.write(line if line.endswith("\n") else line + "\n")
-            written += 1
-    Path(str(out) + ".log").write_text("".join(entry + "\n" for entry in log_lines), encoding="utf-8")
-    return written, len(log_lines)
+    cleaned = clean(path)
+    out.write_text("".join(line.text for line in cleaned.lines), encoding="utf-8")
+    Path(str(out) + ".log").write_text("".join(entry + "\n" for entry in cleaned.log), encoding="utf-8")
+    return len(cleaned.lines), len(cleaned.log)

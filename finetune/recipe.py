@@ -27,11 +27,14 @@ from backends.llm.encoding import pad_token_id
 from backends.llm.precision import choose_precision, cuda_bf16_supported
 from backends.llm.remote_code import check_remote_code, is_remote_code_refusal, read_model_config, remote_code_message
 from backends.llm.versions import require_transformers
+from finetune.adapter_dtype import store_adapter_as
 from finetune.config import DEFAULT_DEV, DEFAULT_TRAIN, TrainConfig, resolve, save_config
-from finetune.data import DialogueDataset, PaddingCollator, load_examples
+from finetune.data import DialogueDataset, PaddingCollator, encode_examples, load_examples
 from finetune.devices import environment_without_pin, pin_cuda_device
 from finetune.metadata import DataFingerprint, build_adapter_info, peak_rss_gib, write_adapter_info
+from finetune.mixing import build_training_set, parse_oversample, parse_share
 from finetune.plots import plot_loss
+from finetune.warm_start import warm_start
 from prompts import RenderSettings, template_hash
 from prompts.families import get_family
 
@@ -56,7 +59,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     # Find the data before the minutes spent loading a model, so a missing file fails at once.
     train_path = Path(config.train) if config.train else data_path(DEFAULT_TRAIN)
     dev_path = None if config.dev == "" else (Path(config.dev) if config.dev else data_path(DEFAULT_DEV))
-    for path in (train_path, dev_path):
+    mix = [parse_share(entry) for entry in config.mix]
+    for path in (train_path, dev_path, *(Path(share.path) for share in mix)):
         if path is not None and not path.is_file():
             raise UserError(f"{path}: no such dialogue file")
     # config.json is read without running any code: it tells the layout (LoRA targets) and whether the
@@ -82,19 +86,32 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     tokenizer = load_tokenizer(config)
     model = load_base_model(config, cuda=cuda)
     model = add_lora(model, config)
+    started_from = None
+    if config.init_adapter and not resume:  # a resumed run's checkpoint already holds the weights
+        started_from = warm_start(
+            model, config.init_adapter, family=config.family, rank=config.lora_r, alpha=config.lora_alpha
+        )
+        if main_process:
+            print(
+                f"started from {started_from['path']}: {started_from['tensors']} tensors of {started_from['modules']}"
+            )
     if main_process:
         trainable, total = model.get_nb_trainable_parameters()
         print(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.3f}%)", flush=True)
 
     # 3. Data: one sequence per dialogue, labels on search/assistant turns only, rendered by the serving template.
     settings = RenderSettings(record_style=str(config.record_style))  # resolve() has filled it in
-    train_set = load_examples(
-        tokenizer,
-        config.family,
+    training = build_training_set(
         train_path,
-        settings=settings,
-        max_seq_len=config.max_seq_len,
+        train_ratio=config.train_ratio,
+        mix=mix,
+        oversample=[parse_oversample(entry) for entry in config.oversample],
+        clean_data=config.clean,
         limit=config.limit_dialogues,
+        seed=config.seed,
+    )
+    train_set = encode_examples(
+        tokenizer, config.family, training.dialogues, settings=settings, max_seq_len=config.max_seq_len
     )
     dev_set = (
         load_examples(
@@ -111,6 +128,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     if not train_set.examples:
         raise UserError(f"{train_path}: no dialogue fits max_seq_len={config.max_seq_len} with model output in it")
     if main_process:
+        print(training.describe(), flush=True)
         print(
             f"train: {len(train_set.examples)} dialogues, {train_set.tokens:,} tokens "
             f"({train_set.trained_tokens:,} with loss); {train_set.shortened} shortened, "
@@ -147,6 +165,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     trainer.save_model(str(out))
     if not trainer.is_world_process_zero():
         return out
+    if config.adapter_dtype:
+        store_adapter_as(out, config.adapter_dtype)
     train_losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     info = build_adapter_info(
         config=config.to_dict(),
@@ -168,6 +188,9 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         world_size=trainer.args.world_size,
         resumed_from=last_checkpoint.name if resume and last_checkpoint else None,
         stopped_by_time_limit=time_limit.stopped_at_step is not None,
+        training_set=training.to_json(),
+        init_adapter=started_from,
+        adapter_dtype=config.adapter_dtype,
     )
     write_adapter_info(out, info)
     (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1), encoding="utf-8")

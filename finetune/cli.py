@@ -10,6 +10,7 @@ import click
 
 from agent.core.cli_support import FriendlyGroup
 from backends.llm.precision import PRECISIONS
+from backends.llm.quiet_logs import quiet_bitsandbytes
 from finetune.config import (
     DEFAULT_DEV,
     DEFAULT_LEARNING_RATE,
@@ -38,6 +39,7 @@ def main() -> None:
       finetune run --config glm4-9b-qlora --model /data/glm-4-9b-chat --trust-remote-code
       finetune estimate --config qwen2-7b-lora
     """
+    quiet_bitsandbytes()  # before any command imports peft (which imports bitsandbytes and logs the kernels hint)
 
 
 def _default(name: str) -> str:

@@ -4,6 +4,7 @@ borrows its phrasing from. Mined once and cached under the cache dir, keyed by t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -170,7 +171,6 @@ def mine(train_path: Path, db_path: Path) -> Lexicon:
     )
 
 
-_CACHED: dict[str, Lexicon] = {}
 # The modules whose code decides what mining keeps: a change to any of them invalidates the cache.
 _HERE = Path(__file__).parent
 _MINING_MODULES = (
@@ -194,26 +194,26 @@ def lexicon_cache_key() -> str:
 
 def load_lexicon() -> Lexicon:
     """The lexicon for the current train file: from memory, else the cache dir, else mined (and cached)."""
-    train, db = data_path(TRAIN), data_path(HOTEL_DB)
-    key = lexicon_cache_key()
-    if key in _CACHED:
-        return _CACHED[key]
-    path = cache_dir() / "rules" / f"lexicon-{key}.json"
-    lexicon = None
+    return _lexicon_for(lexicon_cache_key(), data_path(TRAIN), data_path(HOTEL_DB), cache_dir())
+
+
+# Keyed by everything the lexicon depends on (the key holds the data's and the mining code's digests) and the
+# cache dir it is written to: a process that switches data or cache dir gets the matching lexicon.
+@functools.lru_cache(maxsize=4)
+def _lexicon_for(key: str, train: Path, db: Path, cache: Path) -> Lexicon:
+    path = cache / "rules" / f"lexicon-{key}.json"
     if path.is_file():
         try:
-            lexicon = Lexicon.from_json(json.loads(path.read_text(encoding="utf-8")))
+            return Lexicon.from_json(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, RecursionError):
-            lexicon = None  # a stale, damaged or unreadable cache is rebuilt below
-    if lexicon is None:
-        lexicon = mine(train, db)
-        try:  # 0600 like every file of the cache; a read-only or full cache dir only costs mining next time
-            ensure_dir(path.parent)
-            write_atomically(path, json.dumps(lexicon.to_json(), ensure_ascii=False))
-            for stale in path.parent.glob("lexicon-*.json"):  # mined by older code or data: never read again
-                if stale != path:
-                    stale.unlink(missing_ok=True)
-        except (StorageError, OSError):
-            pass
-    _CACHED[key] = lexicon
+            pass  # a stale, damaged or unreadable cache is rebuilt below
+    lexicon = mine(train, db)
+    try:  # 0600 like every file of the cache; a read-only or full cache dir only costs mining next time
+        ensure_dir(path.parent)
+        write_atomically(path, json.dumps(lexicon.to_json(), ensure_ascii=False))
+        for stale in path.parent.glob("lexicon-*.json"):  # mined by older code or data: never read again
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except (StorageError, OSError):
+        pass
     return lexicon

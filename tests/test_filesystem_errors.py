@@ -124,7 +124,6 @@ def test_any_other_filesystem_error_is_one_line_not_a_traceback():
 def test_every_file_of_the_cache_is_private_whatever_the_umask(own_cache: Path):
     from backends.rules import lexicon
 
-    lexicon._CACHED.clear()  # mine and write it again, into this cache
     old = os.umask(0)
     try:
         Bookings(HotelStore.open()).book(3)  # the store, its lock, the learned facility map

@@ -20,15 +20,19 @@ def test_model_options_are_a_user_error():
         create("rules", model="some/model")
 
 
-def test_the_lexicon_is_cached_under_the_train_sha256(session_cache, monkeypatch):
-    import backends.rules.lexicon as lexicon_module
+def test_the_lexicon_is_cached_under_the_train_sha256(session_cache):
     from agent.core.datafiles import TRAIN, data_path, sha256_of
     from backends.rules.lexicon import load_lexicon
 
-    monkeypatch.setattr(lexicon_module, "_CACHED", {})  # (a test before may have loaded it under its own cache)
     load_lexicon()
     cached = list((session_cache / "rules").glob("lexicon-*.json"))
     assert cached and sha256_of(data_path(TRAIN))[:16] in cached[0].name
+
+
+def test_the_lexicon_is_loaded_once_per_data_and_cache_dir(session_cache):
+    from backends.rules.lexicon import load_lexicon
+
+    assert load_lexicon() is load_lexicon()
 
 
 def test_the_signature_names_the_lexicon():

@@ -309,3 +309,19 @@ def test_a_facility_question_about_a_named_hotel_searches_that_hotel(lexicon):
 
 def test_hotels_with_a_facility_near_a_named_hotel_are_still_a_search(lexicon):
     assert "facilities" in understand("北京饭店附近有没有带健身房的酒店", lexicon, []).slots
+
+
+def test_a_shown_hotel_named_without_the_city_is_mentioned_even_with_a_bracket_inside(lexicon):
+    shown = [{"name": "北京山西(金辇)大厦"}]
+    assert understand("山西(金辇)大厦的电话是多少", lexicon, shown).shown_mentions == (0,)
+
+
+def test_a_shown_hotel_named_by_its_branch_as_written_is_mentioned(lexicon):
+    shown = [{"name": "7天连锁酒店(北京首都机场店)"}]
+    assert understand("北京首都机场店的电话是多少", lexicon, shown).shown_mentions == (0,)
+
+
+def test_a_branch_without_its_city_only_points_at_a_row_and_is_no_mention(lexicon):
+    # backends.rules.references resolves it; the reply then names the hotel it took.
+    shown = [{"name": "7天连锁酒店(北京首都机场店)"}]
+    assert understand("首都机场店的电话是多少", lexicon, shown).shown_mentions == ()

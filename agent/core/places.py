@@ -32,7 +32,7 @@ from typing import Any
 
 from agent.core import datafiles
 from agent.core.errors import DataFormatError
-from agent.core.hotel_names import CITY, match_names, normalize_name
+from agent.core.hotel_names import BRACKET_TEXT, main_name, match_names, normalize_name, without_city
 
 ATTRACTION, RESTAURANT, HOTEL, STATION = "attraction", "restaurant", "hotel", "station"
 KIND_LABELS = {ATTRACTION: "景点", RESTAURANT: "餐馆", HOTEL: "酒店", STATION: "地铁站"}
@@ -50,8 +50,6 @@ NEAR_SUFFIX = re.compile(r"(?:附近|周边|周围|旁边|边上|一带|那边|�
 # A subway exit after a station name (西直门地铁站A口, 国贸站C2口).
 _EXIT = re.compile(r"(?:\d+号线)?[a-z]\d?口$")
 _STATION_FIELD = re.compile(r"^(.+?)地铁站")
-_BRACKETS = re.compile(r"[(（][^)）]*[)）]")
-_BRACKET_TEXT = re.compile(r"[(（]([^)）]*)[)）]")
 # A bare generic word names no place (酒店 is in hundreds of names; only an exact name may be this short).
 GENERIC_WORDS = frozenset(
     "酒店 大酒店 宾馆 饭店 旅馆 公寓 民宿 客栈 餐厅 餐馆 饭馆 公园 博物馆 景点 景区 广场 大街 地铁 地铁站 车站 "
@@ -103,20 +101,11 @@ def station_of(subway: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def main_name(name: str) -> str:
-    """A name without its bracketed branch or alias: 护国寺小吃店 of 护国寺小吃店（护国寺总店）."""
-    return _BRACKETS.sub("", name).strip() or name
-
-
 def clean_query(text: str) -> str:
     """A `near` text without the words that say "near" (三里屯附近 → 三里屯), NFKC-normalized and stripped."""
     text = unicodedata.normalize("NFKC", text).strip()
     stripped = NEAR_SUFFIX.sub("", text).strip()
     return stripped or text
-
-
-def _without_city(key: str) -> str:
-    return key[len(CITY) :] if key.startswith(CITY) and len(key) - len(CITY) >= 2 else key
 
 
 class PlaceIndex:
@@ -173,13 +162,13 @@ class PlaceIndex:
                 continue
             self._exact.setdefault(key, []).append(place)
             main = normalize_name(main_name(place.name))
-            forms = {main, _without_city(key), _without_city(main)}
+            forms = {main, without_city(key, shortest_rest=2), without_city(main, shortest_rest=2)}
             if place.kind == ATTRACTION:  # 鸟巢（国家体育场）: the bracket holds another name, not a branch
-                forms.update(normalize_name(t) for t in _BRACKET_TEXT.findall(place.name))
+                forms.update(normalize_name(t) for t in BRACKET_TEXT.findall(place.name))
             for form in forms - {key}:
                 if len(form) >= 2:
                     self._short.setdefault(form, []).append(place)
-            self._mains.append((_without_city(main), place))
+            self._mains.append((without_city(main, shortest_rest=2), place))
         for alias, name in ALIASES.items():
             if name in by_name:
                 self._short.setdefault(normalize_name(alias), []).append(by_name[name])
@@ -230,8 +219,8 @@ class PlaceIndex:
         query = clean_query(text)
         written = NEAR_SUFFIX.sub("", text.strip()) or text.strip()
         key = normalize_name(query)
-        keys = list(dict.fromkeys((key, _without_city(key))))
-        specific = key not in GENERIC_WORDS and len(_without_city(key)) >= 2
+        keys = list(dict.fromkeys((key, without_city(key, shortest_rest=2))))
+        specific = key not in GENERIC_WORDS and len(without_city(key, shortest_rest=2)) >= 2
         # The text as written before the text without 北京: 北京西单美爵酒店 is that hotel, not the restaurant
         # 西单美爵酒店.
         rules: tuple[tuple[str, Callable[[], list[Place]]], ...] = (
@@ -246,7 +235,7 @@ class PlaceIndex:
                 # the place spelled exactly so first (新石器烤肉(通州北苑店) and （通州北苑店） are two restaurants)
                 ranked = sorted(set(found), key=lambda p: (p.name != written, *self._support(p)))
                 return Resolution(text, ranked[0], tuple(ranked[1:6]), rule)
-        if loose and specific and len(_without_city(key)) >= 3:
+        if loose and specific and len(without_city(key, shortest_rest=2)) >= 3:
             matches = [self._named[i] for i in match_names(query, self._all_names)]
             if matches:
                 return Resolution(text, matches[0], tuple(matches[1:6]), "fuzzy")

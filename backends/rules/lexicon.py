@@ -4,6 +4,7 @@ borrows its phrasing from. Mined once and cached under the cache dir, keyed by t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -13,10 +14,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from agent.core import hotel_names
 from agent.core.atomic_storage import ensure_dir, write_atomically
 from agent.core.codecs import read_dialogues
 from agent.core.datafiles import HOTEL_DB, TRAIN, cache_dir, data_path, sha256_of
 from agent.core.errors import StorageError
+from agent.core.hotel_names import main_name, short_forms
 from agent.core.turns import AssistantTurn, SearchTurn, UserTurn
 
 LEXICON_VERSION = 4  # bump when the mining changes, so stale caches are rebuilt
@@ -52,17 +55,6 @@ class Lexicon:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Lexicon:
         return cls(**obj)
-
-
-def short_names(name: str) -> set[str]:
-    """北京泰山饭店(王府井店) → {泰山饭店, 北京泰山饭店, 泰山饭店(王府井店), ...}: how users shorten names."""
-    out = {name}
-    base = re.sub(r"[(（].*?[)）]", "", name).strip()
-    for candidate in (name, base):
-        out.add(candidate)
-        if candidate.startswith("北京") and len(candidate) > 4:
-            out.add(candidate[2:])
-    return {n for n in out if len(n) >= 3}
 
 
 # How the facility phrases are built around their nouns (部分房间有无线网络, 免费市内电话, 早餐服务): request and
@@ -130,7 +122,7 @@ def chain_brands(db_names: list[str]) -> set[str]:
     """全季酒店(北京朝阳门店), 全季酒店(北京天坛店), … → 全季: the brand users name a chain by, taken only where
     two or more hotels share the name before the branch (北京饭店 alone never gives 北京; 99 of 99旅馆连锁 is a
     number before it is a brand)."""
-    bases = Counter(re.sub(r"[(（].*?[)）]", "", name).strip() for name in db_names)
+    bases = Counter(main_name(name) for name in db_names)
     brands = {_CHAIN_SUFFIX.sub("", base) for base, n in bases.items() if n >= 2}
     return {b for b in brands if len(b) >= 2 and not b.isdigit() and not b.startswith("北京") and "服务" not in b}
 
@@ -142,7 +134,9 @@ def mine(train_path: Path, db_path: Path) -> Lexicon:
     phrase_hits: Counter[str] = Counter()
     names: set[str] = set()
     for name in db_names:
-        names |= short_names(name)
+        # 北京泰山饭店(王府井店) → 泰山饭店, 北京泰山饭店, 泰山饭店(王府井店), ...: no branch or brand alone, which
+        # names many hotels of the database (short_forms says why); chain brands are added just below.
+        names.update(short_forms(name, shortest=3))
     names |= chain_brands(db_names)
     from backends.rules.nlg import TemplateBank, reply_example  # the NLG decides what of a reply it keeps
 
@@ -177,16 +171,18 @@ def mine(train_path: Path, db_path: Path) -> Lexicon:
     )
 
 
-_CACHED: dict[str, Lexicon] = {}
 # The modules whose code decides what mining keeps: a change to any of them invalidates the cache.
-_MINING_MODULES = ("lexicon.py", "nlg.py", "nlu.py", "numbers.py")
+_HERE = Path(__file__).parent
+_MINING_MODULES = (
+    *(_HERE / name for name in ("lexicon.py", "nlg.py", "nlu.py", "numbers.py")),
+    Path(hotel_names.__file__),  # short_forms: which shortened names are mined
+)
 
 
 def _code_digest() -> str:
     digest = hashlib.sha256()
-    here = Path(__file__).parent
-    for name in _MINING_MODULES:
-        digest.update((here / name).read_bytes())
+    for path in _MINING_MODULES:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -198,26 +194,26 @@ def lexicon_cache_key() -> str:
 
 def load_lexicon() -> Lexicon:
     """The lexicon for the current train file: from memory, else the cache dir, else mined (and cached)."""
-    train, db = data_path(TRAIN), data_path(HOTEL_DB)
-    key = lexicon_cache_key()
-    if key in _CACHED:
-        return _CACHED[key]
-    path = cache_dir() / "rules" / f"lexicon-{key}.json"
-    lexicon = None
+    return _lexicon_for(lexicon_cache_key(), data_path(TRAIN), data_path(HOTEL_DB), cache_dir())
+
+
+# Keyed by everything the lexicon depends on (the key holds the data's and the mining code's digests) and the
+# cache dir it is written to: a process that switches data or cache dir gets the matching lexicon.
+@functools.lru_cache(maxsize=4)
+def _lexicon_for(key: str, train: Path, db: Path, cache: Path) -> Lexicon:
+    path = cache / "rules" / f"lexicon-{key}.json"
     if path.is_file():
         try:
-            lexicon = Lexicon.from_json(json.loads(path.read_text(encoding="utf-8")))
+            return Lexicon.from_json(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, RecursionError):
-            lexicon = None  # a stale, damaged or unreadable cache is rebuilt below
-    if lexicon is None:
-        lexicon = mine(train, db)
-        try:  # 0600 like every file of the cache; a read-only or full cache dir only costs mining next time
-            ensure_dir(path.parent)
-            write_atomically(path, json.dumps(lexicon.to_json(), ensure_ascii=False))
-            for stale in path.parent.glob("lexicon-*.json"):  # mined by older code or data: never read again
-                if stale != path:
-                    stale.unlink(missing_ok=True)
-        except (StorageError, OSError):
-            pass
-    _CACHED[key] = lexicon
+            pass  # a stale, damaged or unreadable cache is rebuilt below
+    lexicon = mine(train, db)
+    try:  # 0600 like every file of the cache; a read-only or full cache dir only costs mining next time
+        ensure_dir(path.parent)
+        write_atomically(path, json.dumps(lexicon.to_json(), ensure_ascii=False))
+        for stale in path.parent.glob("lexicon-*.json"):  # mined by older code or data: never read again
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except (StorageError, OSError):
+        pass
     return lexicon

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.turns import Dialogue, ReturnTurn, SearchTurn
 from backends.rules.facts import has_fact, unknown_fact
 from backends.rules.places import near_reply
 
@@ -26,20 +26,6 @@ _PLACEHOLDER = re.compile(r"\{(n|phone|address|subway|price|rating)(\d)\}")
 
 
 # ---- the situation a reply answers -------------------------------------------------------------------
-
-
-def _last_user(dialogue: Dialogue) -> str:
-    for turn in reversed(dialogue.turns):
-        if isinstance(turn, UserTurn):
-            return turn.content
-    return ""
-
-
-def _last_search(dialogue: Dialogue) -> dict[str, Any]:
-    for turn in reversed(dialogue.turns):
-        if isinstance(turn, SearchTurn):
-            return turn.arguments
-    return {}
 
 
 def unmet(record: dict[str, Any], arguments: dict[str, Any]) -> list[str]:
@@ -114,13 +100,13 @@ def situation(dialogue: Dialogue, referenced: list[int] | None = None) -> tuple[
     turns = dialogue.turns
     if turns and isinstance(turns[-1], ReturnTurn):
         records = turns[-1].records[:3]
-        arguments = _last_search(dialogue)
+        arguments = dialogue.last_search() or {}
         if not records:
             shown = Dialogue(turns[:-2]).last_records()[:3]
             if shown and len([t for t in turns if isinstance(t, SearchTurn)]) > 1:
                 # A follow-up question became a search that found nothing: the data then answers the
                 # question about the hotels already shown.
-                key, records = _followup(_last_user(dialogue), shown)
+                key, records = _followup(dialogue.last_user_text(), shown)
                 return "q0_" + key, records
             return "ret0", []
         if "name" in arguments:
@@ -129,7 +115,7 @@ def situation(dialogue: Dialogue, referenced: list[int] | None = None) -> tuple[
         # Which constraint was relaxed is part of the key: a template that says 评分不够 must not be
         # used where the price was the one relaxed.
         return f"ret{len(records)}{'-relaxed_' + '_'.join(failed) if failed else ''}", list(records)
-    return _followup(_last_user(dialogue), dialogue.last_records()[:3], referenced)
+    return _followup(dialogue.last_user_text(), dialogue.last_records()[:3], referenced)
 
 
 def _followup(
@@ -483,7 +469,7 @@ def generate(
         return near
     key, records = situation(dialogue, referenced)
     kind = key[3:] if key.startswith("q0_") else key
-    user = _last_user(dialogue)
+    user = dialogue.last_user_text()
     if kind.startswith("ask-facility") or (kind.startswith(("ask-", "other", "compare")) and facilities):
         answer = facility_answer(list(facilities or []), records, user)
         if answer:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.core.hotel_names import branch_of, short_forms
 from backends.rules.lexicon import ASCII_LOWER, Lexicon
 from backends.rules.numbers import parse_price, parse_rating
 from backends.rules.places import find_near
@@ -296,11 +297,10 @@ def _mentions_record(text: str, record: dict[str, Any]) -> bool:
 
 
 def _record_short_names(name: str) -> list[str]:
-    base = re.sub(r"[(（].*?[)）]", "", name)
-    out = [name, base]
-    if base.startswith("北京"):
-        out.append(base[2:])
-    m = re.search(r"[(（](.*?)[)）]", name)
-    if m and len(m.group(1)) >= 3:
-        out.append(m.group(1))
-    return [n for n in out if len(n) >= 3]
+    """The forms that name a shown hotel outright, longest first: its name and main name with or without 北京
+    (short_forms) and its branch as written (北京首都机场店). A branch without its city (首都机场店) or a brand (速8)
+    only points at a row (references.short_forms): the reply to such a pointer names the hotel it took
+    (backend._rows reads the difference), so they are no mention here."""
+    branch = branch_of(name)
+    forms = short_forms(name, shortest=3) + ([branch] if len(branch) >= 3 else [])
+    return sorted(dict.fromkeys(forms), key=len, reverse=True)

@@ -30,7 +30,7 @@ from typing import Any
 
 from agent.core.hotel_names import normalize_name
 from agent.core.places import GENERIC_WORDS, Place, PlaceIndex, clean_query, place_index
-from agent.core.turns import Dialogue, ReturnTurn, SearchTurn, UserTurn
+from agent.core.turns import Dialogue, ReturnTurn, SearchTurn
 
 MAX_PLACE_CHARS = 48  # the longest name in the databases has 45 characters
 # The near words after a place (故宫附近) and before one (离故宫近, 靠近故宫).
@@ -237,7 +237,7 @@ def near_reply(dialogue: Dialogue, unmet: Callable[[dict[str, Any], dict[str, An
     if not isinstance(arguments.get("near"), str):
         return None
     records = turns[-1].records[:3]
-    user = next((t.content for t in reversed(turns) if isinstance(t, UserTurn)), "")
+    user = dialogue.last_user_text()
     request = find_near(user)
     aside = _aside(request.other_questions) if request else ""
     index = place_index()

@@ -15,7 +15,7 @@ from agent.core.turns import Dialogue, ReturnTurn
 from backends.rules.nlu import Understanding
 from backends.rules.places import without_replaced_place
 from backends.rules.relaxations import Lifted, wanted, without
-from backends.rules.state import changes_state, last_search, update_state
+from backends.rules.state import changes_state, update_state
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def decide(
     a question about the hotels shown (see backends.rules.questions), answered from their records."""
     if not dialogue.turns or isinstance(dialogue.turns[-1], ReturnTurn):
         return Decision(None)  # a search just returned: answer with its records
-    previous = without_replaced_place(last_search(dialogue), understanding.slots)
+    previous = without_replaced_place(dialogue.last_search(), understanding.slots)
     if previous is not None and about_shown:
         return Decision(None)
     mentioned = dict(understanding.slots)

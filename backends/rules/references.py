@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from agent.core import hotel_names
 from agent.core.dates import small_number
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, Turn, UserTurn
 
@@ -30,9 +31,7 @@ _DEMONSTRATIVE = re.compile(
     r"这家|那家|这一家|那一家|这个酒店|那个酒店|这间|那间|刚才那|刚刚那|上面那|前面那|该酒店|此酒店|这里|那里"
     r"|这个(?=吧|了|$|[，。！？!?,])|那个(?=吧|了|$|[，。！？!?,])|(?<![其])它(?!们)"
 )
-_HOTEL_SUFFIX = re.compile(r"(?:大酒店|酒店|饭店|宾馆|公寓|旅馆|旅舍|客栈|大厦|招待所|民宿|连锁|快捷|商务)+$")
 # A short form that is a count of days or nights (7天 of 7天连锁酒店) would be read in "住7天".
-_GENERIC = frozenset({"国际", "商务", "假日", "精品", "主题", "青年", "国际大", "北京市"})
 _NOT_A_SHORT_NAME = re.compile(r"^\d+[天晚号日]?$|^北京$")
 
 
@@ -60,9 +59,14 @@ class Reference:
 
 
 def short_forms(name: str) -> list[str]:
-    """How people shorten a hotel's name: 速8酒店(北京前门大栅栏店) → 速8酒店, 速8, 北京前门大栅栏店, 前门大栅栏店 …
-    Longest first."""
-    return sorted((f for f in _forms(name) if not _NOT_A_SHORT_NAME.search(f)), key=len, reverse=True)
+    """How people point at a shown hotel by name: 速8酒店(北京前门大栅栏店) → 速8酒店, 速8, 北京前门大栅栏店, 前门大栅栏店 …
+    (hotel_names.short_forms with the branch and the brand, which single out one row of a table), longest first;
+    never a bare count (7天, see _count_brands) or 北京."""
+    return [f for f in _all_forms(name) if not _NOT_A_SHORT_NAME.search(f)]
+
+
+def _all_forms(name: str) -> list[str]:
+    return hotel_names.short_forms(name, branch=True, brands=True)
 
 
 # A brand that is a number of days (7天 of 7天连锁酒店) names the hotel only as 7天那家 / 7天酒店, never in 住7天.
@@ -71,7 +75,7 @@ _COUNT_BRAND_AFTER = re.compile(r"\s*(?:[那这]一?(?:家|个|间)|酒店|连�
 
 def _count_brands(name: str, text: str) -> list[str]:
     """The short forms of `name` that are counts (7天), where `text` uses them as a hotel's name."""
-    forms = [f for f in _forms(name) if re.fullmatch(r"\d+[天晚号日]", f)]
+    forms = [f for f in _all_forms(name) if re.fullmatch(r"\d+[天晚号日]", f)]
     return [
         f
         for f in forms
@@ -80,24 +84,6 @@ def _count_brands(name: str, text: str) -> list[str]:
             for m in re.finditer(re.escape(f), text)
         )
     ]
-
-
-def _forms(name: str) -> set[str]:
-    forms = {name}
-    base = re.sub(r"[(（].*?[)）]", "", name).strip()
-    branch = re.search(r"[(（](.*?)[)）]", name)
-    for text in (base, branch.group(1) if branch else ""):
-        forms.add(text)
-        if text.startswith("北京"):
-            forms.add(text[2:])
-    for text in list(forms):
-        brand = _HOTEL_SUFFIX.sub("", text)
-        # 汉庭 of 汉庭酒店(西单店) and 龙鼎华鼎云 of 北京龙鼎华鼎云酒店, but not 国际 of 北京国际饭店: a brand left
-        # after dropping the city must be long enough to name one hotel.
-        shortest = 3 if name.startswith("北京") else 2
-        if brand != text and len(brand) >= shortest and brand not in _GENERIC:
-            forms.add(brand)
-    return {f for f in forms if len(f) >= 2}
 
 
 def named_rows(text: str, shown: list[dict[str, Any]]) -> list[int]:

@@ -6,16 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.core.turns import Dialogue, SearchTurn
-
-
-def last_search(dialogue: Dialogue) -> dict[str, Any] | None:
-    """Arguments of the latest search in the dialogue, or None before the first search."""
-    for turn in reversed(dialogue.turns):
-        if isinstance(turn, SearchTurn):
-            return dict(turn.arguments)
-    return None
-
 
 def update_state(previous: dict[str, Any] | None, mentioned: dict[str, Any]) -> dict[str, Any]:
     """The next search's arguments: `previous` with what the message mentioned laid over it."""

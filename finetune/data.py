@@ -116,7 +116,12 @@ class DialogueDataset:
 @dataclass(frozen=True)
 class PaddingCollator:
     """Right-pads a batch to its longest sequence: padding gets attention 0 and label -100, so it costs no
-    loss (length-grouped batches keep it small)."""
+    loss (length-grouped batches keep it small).
+
+    Not transformers' DataCollatorForSeq2Seq(label_pad_token_id=-100): that pads with the tokenizer's own side and
+    pad token, and the families' tokenizers pad on the left (for generation) with a pad token that is not always
+    the family's (Llama 3.0 lacks 3.1's). Using it would mean mutating the shared tokenizer for training; the
+    collator takes the family's pad id (backends.llm.encoding.pad_token_id) instead."""
 
     pad_token_id: int
 

@@ -21,6 +21,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 from transformers.trainer_callback import ProgressCallback, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from agent.core.atomic_storage import write_atomically
 from agent.core.datafiles import data_path
 from agent.core.errors import UserError
 from backends.llm.encoding import pad_token_id
@@ -87,14 +88,19 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     model = load_base_model(config, cuda=cuda)
     model = add_lora(model, config)
     started_from = None
+    # What the warm start loaded is kept beside the checkpoints, so a resumed run's metadata still names it.
+    started_from_file = out / "init_adapter.json"
     if config.init_adapter and not resume:  # a resumed run's checkpoint already holds the weights
         started_from = warm_start(
             model, config.init_adapter, family=config.family, rank=config.lora_r, alpha=config.lora_alpha
         )
         if main_process:
+            write_atomically(started_from_file, json.dumps(started_from, ensure_ascii=False, indent=2) + "\n")
             print(
                 f"started from {started_from['path']}: {started_from['tensors']} tensors of {started_from['modules']}"
             )
+    elif resume and started_from_file.is_file():
+        started_from = json.loads(started_from_file.read_text(encoding="utf-8"))
     if main_process:
         trainable, total = model.get_nb_trainable_parameters()
         print(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.3f}%)", flush=True)

@@ -74,6 +74,18 @@ def test_a_run_can_start_from_another_adapter_of_the_same_rank(tmp_path):
     assert started["modules"] == ["q_proj", "v_proj"] and started["path"] == str(tmp_path / "qv")
 
 
+def test_a_resumed_run_still_records_the_adapter_it_started_from(tmp_path):
+    model = save_trainable_tiny("qwen2", tmp_path / "model")
+    train(build_config({}, settings(model, tmp_path / "qv", limit_dialogues=2, max_steps=1)))
+    out = tmp_path / "warm"
+    options = settings(model, out, limit_dialogues=2, max_steps=1, save_steps=1, init_adapter=str(tmp_path / "qv"))
+    train(build_config({}, options))
+    train(build_config({}, {**options, "max_steps": 2}), resume=True)
+    info = read_adapter_info(out)
+    assert info.extra["resumed_from"] == "checkpoint-1"
+    assert info.extra["init_adapter"]["path"] == str(tmp_path / "qv")
+
+
 def test_a_starting_adapter_of_another_rank_is_refused(tmp_path):
     model = save_trainable_tiny("qwen2", tmp_path / "model")
     train(build_config({}, settings(model, tmp_path / "r8", limit_dialogues=2, max_steps=1)))

@@ -17,6 +17,8 @@ from finetune.dryrun import BUILT, COMPUTED, dry_run
 from finetune.estimate import GIB, find_architecture
 
 REFERENCE_CONFIGS = ("glm4-9b-qlora", "llama3.1-8b-qlora", "qwen2-7b-lora", "smollm2-135m-lora")
+OWN_CONFIGS = ("smollm2-135m-augment",)  # the project's own runs beyond the course's
+ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 QKV = ("q_proj", "k_proj", "v_proj")
 
 
@@ -32,8 +34,8 @@ def checked(name: str, model: str | None = None, targets: tuple[str, ...] | None
     return dry_run(build_config(settings, overrides))
 
 
-def test_every_file_in_finetune_configs_is_one_of_the_reference_runs():
-    assert sorted(p.stem for p in BUNDLED_CONFIGS.glob("*.yaml")) == sorted(REFERENCE_CONFIGS)
+def test_every_file_in_finetune_configs_is_a_reference_run_or_one_of_the_projects_own():
+    assert sorted(p.stem for p in BUNDLED_CONFIGS.glob("*.yaml")) == sorted(REFERENCE_CONFIGS + OWN_CONFIGS)
 
 
 @pytest.mark.parametrize(
@@ -106,6 +108,7 @@ def test_llama_3_1_8b_with_r8_on_q_and_v_trains_the_reference_3_407_872_paramete
         ("qwen2-7b-lora", None, QKV, 3_440_640),
         ("glm4-9b-qlora", None, QKV, 5_406_720),  # glm-4-9b-chat-hf: the split form of the fused projection
         ("smollm2-135m-lora", None, ("q_proj", "v_proj"), 460_800),
+        ("smollm2-135m-augment", None, ALL_LINEAR, 2_442_240),
     ],
 )
 def test_each_reference_model_is_built_on_the_meta_device_with_every_target_found(name, model, targets, trainable):
@@ -123,6 +126,12 @@ def test_the_estimates_shapes_give_exactly_what_peft_counts_on_the_built_model(n
     run = checked(name, model)
     assert run.formula == run.trainable
     assert run.architecture.parameters() + run.trainable == run.total
+
+
+def test_the_augment_runs_bf16_adapter_fits_the_5_mb_a_committed_adapter_may_weigh():
+    run = checked("smollm2-135m-augment")
+    assert run.config.adapter_dtype == "bf16"
+    assert run.trainable * 2 <= 5_000_000
 
 
 def test_glm_4_9b_chat_with_its_own_code_is_computed_from_config_json_on_the_fused_projection():

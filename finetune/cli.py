@@ -363,6 +363,29 @@ def augment(out: str, count: int | None, seed: int | None, report: bool) -> None
 
 
 @main.command()
+@click.option("--adapter", required=True, type=click.Path(file_okay=False), help="The LoRA adapter to shrink.")
+@click.option("--rank", required=True, type=int, help="The new, lower rank.")
+@click.option("--alpha", type=int, default=None, help="The new lora_alpha. [default: the old alpha/r scale kept]")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the shrunk adapter.")
+def shrink(adapter: str, rank: int, alpha: int | None, out: str) -> None:
+    """Cut an adapter to a lower rank by truncated SVD of each projection's update (the best rank-k
+    approximation), e.g. to fit the 2 MB a committed file may weigh, or to start a smaller run from it:
+
+      finetune shrink --adapter runs/pilot1 --rank 3 --out runs/pilot1-r3
+      finetune run --config smollm2-135m-augment --init-adapter runs/pilot1-r3 ...
+
+    Prints the share of each update's energy (Σσ² of the kept directions) the new rank keeps."""
+    from finetune.shrink import shrink_adapter
+
+    report = shrink_adapter(adapter, out, rank=rank, alpha=alpha)
+    click.echo(
+        f"wrote {out}: {report.modules} projections, rank {report.old_rank} → {report.new_rank}, "
+        f"{report.bytes_before / 1e6:.2f} MB → {report.bytes_after / 1e6:.2f} MB; energy kept "
+        f"{100 * report.energy_kept:.1f}% on average, {100 * report.lowest_energy_kept:.1f}% at the lowest"
+    )
+
+
+@main.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(file_okay=False))
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Also draw the curves to this PNG.")
 def losses(runs: tuple[str, ...], plot: str | None) -> None:

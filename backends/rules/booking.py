@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from agent.core.dates import small_number
 from agent.core.turns import (
     AgentTurn,
     AssistantTurn,
@@ -29,6 +30,7 @@ from backends.rules.booking_replies import (
     bookings_made,
     choose_among,
     found,
+    no_such_booking,
     not_found,
     nothing_to_cancel,
     request_dropped,
@@ -62,10 +64,18 @@ _QUESTION = re.compile(r"[吗么？?]|多少|什么|怎么|哪|几")
 _DROP = re.compile(r"算了|不订了|不用订|不要订|先不订|不想订|不预订了|不用了|不要了|再看看|先不用|取消")
 # Cancelling a booking that was made.
 # (2号订单不要了 / 那个预订不需要了: a booking named and no longer wanted)
+# (刚订的这家不需要了 / 订的那家不想要了: what was booked, named by the booking itself)
 _CANCEL = re.compile(
     r"取消|退订|退掉|不订了|不要订了|不住了|撤销|(?:预订|预定|订单|房间)[^，。？?]{0,4}(?:不要了|不需要了|不想要了)"
+    r"|订的(?:那|这)?[^，。？?]{0,3}(?:不要了|不需要了|不想要了)"
 )
-_NAMES_A_BOOKING = re.compile(r"刚才|之前|上一个|已经|预订号|订单|\d+\s*号")
+_NAMES_A_BOOKING = re.compile(r"刚才|刚订|刚预订|之前|上一个|已经|预订号|订单|\d+\s*号")
+# 第一个订单 / 第2笔预订 / 最后一个订单: a booking by its place among those made in this conversation (第二家的预订
+# names a hotel row, not a booking, so 家 is left out).
+_NTH_BOOKING = re.compile(
+    r"(倒数)?第\s*(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:个|笔|张|份)\s*的?(?:预订|预定|订单)"
+    r"|(最后)(?:一|那)?(?:个|笔|张|份)\s*的?(?:预订|预定|订单)"
+)
 _BOOKING_ID = re.compile(
     r"(\d{1,9})\s*号(?:的)?(?:预订|预定|订单)|(?:预订|预定|订单)(?:号|编号)?\s*[#＃]?\s*(\d{1,9})|[#＃](\d{1,9})"
 )
@@ -74,6 +84,7 @@ _BOOKING_ID = re.compile(
 # Asking what was booked: 我的预订有哪些 / 查一下订单 / 我订了哪些酒店 / 一共订了几间 / 现在还有预订吗.
 _LIST = re.compile(
     r"(?:我的|哪些|查看|查询|看看|看一下|查一下|列出).{0,4}(?:预订|预定|订单)|(?:预订|预定|订单)(?:有哪些|列表|情况|记录|状态)"
+    r"|有(?:预订|预定|订单)(?:吗|么|没有?)"
     r"|订了(?:哪|什么|啥|些|几|多少)|订过(?:哪|什么|啥|几)|(?:还有|有没有|有几个|有多少)(?:预订|预定|订单)"
     r"|(?:预订|预定|订单)(?:还在|在不在|还有)"
 )
@@ -308,11 +319,38 @@ def cancel_turn(dialogue: Dialogue) -> AgentTurn | None:
     match = _BOOKING_ID.search(text)
     if match:
         return CancelTurn({"booking_id": int(next(g for g in match.groups() if g))})
+    nth = _nth_booking(text, _made(dialogue))
+    if nth is not None:
+        return nth
     if not re.search(r"预订|预定|订单|订了|不住|退", text) and not active:
         return None  # 取消 of something else (取消早餐?) when nothing is booked
     if not active:
         return AssistantTurn(nothing_to_cancel())
     return CancelTurn({"booking_id": active[-1]["booking_id"]})
+
+
+def _made(dialogue: Dialogue) -> list[dict[str, Any]]:
+    """The bookings made in this dialogue, cancelled or not, in the order they were made."""
+    return [
+        t.result for t in dialogue.turns if isinstance(t, ResultTurn) and t.ok and t.result.get("status") != "cancelled"
+    ]
+
+
+def _nth_booking(text: str, made: list[dict[str, Any]]) -> AgentTurn | None:
+    """第一个订单 → the cancel_booking call for the first booking made here; a reply when there is no such one;
+    None when the message names no booking by position."""
+    match = _NTH_BOOKING.search(text)
+    if match is None:
+        return None
+    if match.group(3):
+        n, from_the_end = 1, True
+    else:
+        n, from_the_end = small_number(match.group(2)) or 0, bool(match.group(1))
+    if not made:
+        return AssistantTurn(nothing_to_cancel())
+    if not 1 <= n <= len(made):
+        return AssistantTurn(no_such_booking(n, made))
+    return CancelTurn({"booking_id": made[-n if from_the_end else n - 1]["booking_id"]})
 
 
 def _cancelled(dialogue: Dialogue) -> list[dict[str, Any]]:

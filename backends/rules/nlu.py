@@ -18,7 +18,7 @@ _TYPE_RE = re.compile(r"(经济|舒适|高档|豪华)")
 
 # Attribute questions about hotels already shown, by the record field they ask about.
 ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
-    "phone": ("电话", "联系方式", "号码"),
+    "phone": ("电话", "联系方式", "号码", "座机", "手机号", "联系电话"),
     "address": ("地址", "在哪", "位置", "什么地方", "哪里"),
     "subway": ("地铁",),
     "price": (

@@ -74,3 +74,11 @@ def open_chat(backend: RulesBackend | None = None) -> Chat:
     with the chat's rules backend unless another is given (RulesBackend(habits=COURSE))."""
     store = HotelStore.open()
     return Chat(store, Bookings(store), backend=backend or _BACKEND)
+
+
+def chat_after_search(ask: str) -> Chat:
+    """open_chat() after `ask`, a search that shows three hotels (the usual start of a test)."""
+    chat = open_chat()
+    chat.say(ask)
+    assert len(chat.table) == 3
+    return chat

@@ -5,7 +5,7 @@ confirms, the reply from its result; cancelling the latest booking; and never a 
 from __future__ import annotations
 
 import pytest
-from rules_chat import Chat, open_chat
+from rules_chat import Chat, chat_after_search, open_chat
 
 from agent.core.turns import BookTurn
 
@@ -14,10 +14,7 @@ ASK = "我想找一家经济型酒店，要有无线网络"
 
 @pytest.fixture
 def chat(own_cache) -> Chat:
-    chat = open_chat()
-    chat.say(ASK)
-    assert len(chat.table) == 3
-    return chat
+    return chat_after_search(ASK)
 
 
 def details(chat: Chat) -> list[tuple[str, str | None, str | None, int | None, str]]:

@@ -6,17 +6,14 @@ as a phone word."""
 from __future__ import annotations
 
 import pytest
-from rules_chat import Chat, open_chat
+from rules_chat import Chat, chat_after_search, open_chat
 
 ASK = "找几家经济型酒店"
 
 
 @pytest.fixture
 def chat(own_cache) -> Chat:
-    chat = open_chat()
-    chat.say(ASK)
-    assert len(chat.table) == 3
-    return chat
+    return chat_after_search(ASK)
 
 
 def book_first_two(chat: Chat) -> tuple[str, str]:

@@ -4,7 +4,7 @@ the table's order, and questions about them are answered from their records with
 from __future__ import annotations
 
 import pytest
-from rules_chat import Chat, open_chat
+from rules_chat import Chat, chat_after_search, open_chat
 
 from agent.core.turns import AssistantTurn, Dialogue, ReturnTurn, SearchTurn, UserTurn
 from backends.rules.references import named_rows, ordinal_row, ordinal_rows, ranked_rows, resolve, short_forms
@@ -14,10 +14,7 @@ ASK = "我想找一家经济型酒店，要有无线网络"
 
 @pytest.fixture
 def chat(own_cache) -> Chat:
-    chat = open_chat()
-    chat.say(ASK)
-    assert len(chat.table) == 3
-    return chat
+    return chat_after_search(ASK)
 
 
 def test_the_second_hotel_phone_is_the_second_rows(chat):

@@ -66,8 +66,8 @@ def test_qlora_smollm2_quantizes_a_dequantized_copy_of_the_gguf_and_generates(tm
 
 @pytest.mark.parametrize("method", ["lora", "qlora"])
 def test_the_committed_adapter_searches_for_a_plain_request(method):
-    """The shipped {lora,qlora}-smollm2 adapters (trained on train.glm4) are what `hotel-agent --backend
-    lora-smollm2` and `--backend qlora-smollm2` serve."""
+    """The shipped {lora,qlora}-smollm2 adapters (lora: the augmented rank-3 slice; qlora: course data, q/v) are
+    what `hotel-agent --backend lora-smollm2` and `--backend qlora-smollm2` serve."""
     from backends.llm.backend import create_backend
     from backends.llm.loading import SHIPPED_ADAPTER_ROOT
 
@@ -77,6 +77,6 @@ def test_the_committed_adapter_searches_for_a_plain_request(method):
     )
     prediction = backend.predict([Dialogue((UserTurn("帮我找一家经济型的酒店"),))])[0]
     assert isinstance(prediction.turn, SearchTurn), prediction.raw
-    # The value, not its key: the committed one-epoch q/v LoRA writes {"name": "经济型"} here (a key confusion
-    # the README's error analysis counts); all-linear LoRA, too large to commit, writes {"type": "经济型"}.
+    # The value, not its key: the q/v adapters trained on the course data alone write {"name": "经济型"} here (a
+    # key confusion the README's error analysis counts); the all-linear ones write {"type": "经济型"}.
     assert "经济型" in prediction.turn.arguments.values(), prediction.raw

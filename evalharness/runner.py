@@ -360,6 +360,14 @@ def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool) -> set[int]:
         raise UserError(f"cannot use {out} as the run directory ({e.strerror or e}); choose another --out") from None
 
 
+def _comparable(key: str, value: Any) -> Any:
+    """What must match for a run to be resumed: an adapter is its weights (sha256), not the path it was given by
+    (runs/x and /work/runs/x are one adapter)."""
+    if key == "backend_signature" and isinstance(value, dict) and value.get("adapter_sha256"):
+        return {k: v for k, v in value.items() if k != "adapter"}
+    return value
+
+
 def _open_out(out: Path, manifest: dict[str, Any], resume: bool) -> set[int]:
     predictions = out / PREDICTIONS
     if predictions.exists() and predictions.stat().st_size > 0:
@@ -374,7 +382,7 @@ def _open_out(out: Path, manifest: dict[str, Any], resume: bool) -> set[int]:
         for key in ("data_sha256", "limit", "samples", "backend", "backend_signature"):
             if key in ("limit", "samples") and grows:
                 continue
-            if old.get(key) != manifest[key]:
+            if _comparable(key, old.get(key)) != _comparable(key, manifest[key]):
                 hint = " (--resume can only raise --limit)" if key == "limit" else ""
                 raise UserError(f"cannot resume {out}: its {key} was {old.get(key)!r}, now {manifest[key]!r}{hint}")
         _drop_partial_line(predictions)

@@ -142,6 +142,29 @@ def test_resume_refuses_a_run_made_by_another_backend(small_data: Path, tmp_path
         run(ReplyOnlyBackend(), small_data, tmp_path / "run", limit=3, resume=True)
 
 
+class AdapterGold(GoldBackend):
+    """Gold answers, signed like an adapter backend: the adapter's path and the sha256 of its weights."""
+
+    def __init__(self, data: Path, adapter: str, sha256: str) -> None:
+        super().__init__(data)
+        self.adapter, self.sha256 = adapter, sha256
+
+    def signature(self) -> dict:
+        return {**super().signature(), "adapter": self.adapter, "adapter_sha256": self.sha256}
+
+
+def test_resume_takes_the_same_adapter_given_by_another_path(small_data: Path, tmp_path: Path):
+    run(AdapterGold(small_data, "runs/a", "abc"), small_data, tmp_path / "run", limit=3)
+    resumed = run(AdapterGold(small_data, "/work/runs/a", "abc"), small_data, tmp_path / "run", resume=True)
+    assert resumed.predicted_now == 21
+
+
+def test_resume_refuses_other_adapter_weights_at_the_same_path(small_data: Path, tmp_path: Path):
+    run(AdapterGold(small_data, "runs/a", "abc"), small_data, tmp_path / "run", limit=3)
+    with pytest.raises(UserError, match="backend_signature"):
+        run(AdapterGold(small_data, "runs/a", "def"), small_data, tmp_path / "run", resume=True)
+
+
 def test_resume_drops_a_half_written_line_and_predicts_only_the_missing_samples(small_data: Path, tmp_path: Path):
     full = run(GoldBackend(small_data), small_data, tmp_path / "full")
     out = tmp_path / "cut"

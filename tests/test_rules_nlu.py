@@ -79,6 +79,11 @@ def test_facilities_are_extracted_as_the_user_wrote_them(lexicon):
     assert find_facilities("有没有提供无烟房和叫醒服务的酒店", lexicon) == ["无烟房", "叫醒服务"]
 
 
+@pytest.mark.parametrize("text, phrase", [("要有免费停车", "免费停车"), ("想要收费停车位", "收费停车位")])
+def test_a_modifier_is_kept_whole_so_free_parking_is_not_read_as_paid(lexicon, text, phrase):
+    assert find_facilities(text, lexicon) == [phrase]
+
+
 def test_the_longest_facility_phrase_wins(lexicon):
     assert find_facilities("要有24小时热水的酒店", lexicon) == ["24小时热水"]
 

@@ -107,15 +107,17 @@ def _noun_phrase(text: str, start: int, end: int, taken: list[bool], infixes: fr
     phrase (泳池 → 游泳池, as in 室内游泳池), over modifiers before it (免费, 室内) and over a place noun after
     it (洗衣房). Rightwards only place nouns: 洗衣服 is a piece of 洗衣服务 but not the user's noun."""
     while True:
-        if (
+        # A whole modifier first: growing one character at a time would stop inside one (免费停车 → 费停车, a piece
+        # of 收费停车位, which asks for paid parking).
+        if (m := _MODIFIER_BEFORE.search(text, 0, start)) and not any(taken[m.start() : start]):
+            start = m.start()
+        elif (
             start > 0
             and not taken[start - 1]
             and text[start - 1] not in _NOUN_BREAK
             and text[start - 1 : end] in infixes
         ):
             start -= 1
-        elif (m := _MODIFIER_BEFORE.search(text, 0, start)) and not any(taken[m.start() : start]):
-            start = m.start()
         elif (m := _PLACE_AFTER.match(text, end)) and not any(taken[end : m.end()]):
             end = m.end()
         else:

@@ -58,7 +58,6 @@ def shrink_adapter(source: str | Path, out: str | Path, *, rank: int, alpha: int
     old_scale, new_scale = old_alpha / old_rank, new_alpha / rank
 
     tensors = load_file(str(weights_path))
-    dtype = next(t.dtype for t in tensors.values() if t.is_floating_point())
     shrunk: dict[str, torch.Tensor] = {}
     kept: list[float] = []
     for name, a in tensors.items():
@@ -71,8 +70,8 @@ def shrink_adapter(source: str | Path, out: str | Path, *, rank: int, alpha: int
         u, s, vh = torch.linalg.svd(update, full_matrices=False)
         kept.append(float((s[:rank] ** 2).sum() / (s**2).sum()) if s.any() else 1.0)
         root = torch.sqrt(s[:rank] / new_scale)  # new_scale · B'·A' = U_k S_k V_kᵀ, shared evenly
-        shrunk[name] = (root[:, None] * vh[:rank]).to(dtype).contiguous()
-        shrunk[name.replace(".lora_A.", ".lora_B.")] = (u[:, :rank] * root[None, :]).to(dtype).contiguous()
+        shrunk[name] = (root[:, None] * vh[:rank]).to(a.dtype).contiguous()
+        shrunk[name.replace(".lora_A.", ".lora_B.")] = (u[:, :rank] * root[None, :]).to(b.dtype).contiguous()
     if not kept:
         raise UserError(f"{weights_path}: no lora_A/lora_B weights found")
 

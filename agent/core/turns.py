@@ -163,17 +163,20 @@ class Dialogue:
             return self.before_last_user().last_records()
         return self.last_records()
 
+    def booking_results(self, *, cancellations: bool) -> list[dict[str, Any]]:
+        """The successful results of book_hotel (cancellations=False) or of cancel_booking (True) in this
+        dialogue, in the order they came."""
+        return [
+            t.result
+            for t in self.turns
+            if isinstance(t, ResultTurn) and t.ok and (t.result.get("status") == "cancelled") == cancellations
+        ]
+
     def bookings(self) -> list[dict[str, Any]]:
         """The bookings made in this dialogue that are still active (results of book_hotel, minus those a later
         cancel_booking result cancelled), oldest first."""
-        active: dict[Any, dict[str, Any]] = {}
-        for turn in self.turns:
-            if isinstance(turn, ResultTurn) and turn.ok:
-                if turn.result.get("status") == "cancelled":
-                    active.pop(turn.result["booking_id"], None)
-                else:
-                    active[turn.result["booking_id"]] = turn.result
-        return list(active.values())
+        cancelled = {r["booking_id"] for r in self.booking_results(cancellations=True)}
+        return [r for r in self.booking_results(cancellations=False) if r["booking_id"] not in cancelled]
 
     def exchange_start(self) -> int:
         """Index of the latest user turn (len when there is none): the current exchange runs from here."""

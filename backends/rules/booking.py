@@ -319,7 +319,7 @@ def cancel_turn(dialogue: Dialogue) -> AgentTurn | None:
     match = _BOOKING_ID.search(text)
     if match:
         return CancelTurn({"booking_id": int(next(g for g in match.groups() if g))})
-    nth = _nth_booking(text, _made(dialogue))
+    nth = _nth_booking(text, dialogue.booking_results(cancellations=False))
     if nth is not None:
         return nth
     if not re.search(r"预订|预定|订单|订了|不住|退", text) and not active:
@@ -327,13 +327,6 @@ def cancel_turn(dialogue: Dialogue) -> AgentTurn | None:
     if not active:
         return AssistantTurn(nothing_to_cancel())
     return CancelTurn({"booking_id": active[-1]["booking_id"]})
-
-
-def _made(dialogue: Dialogue) -> list[dict[str, Any]]:
-    """The bookings made in this dialogue, cancelled or not, in the order they were made."""
-    return [
-        t.result for t in dialogue.turns if isinstance(t, ResultTurn) and t.ok and t.result.get("status") != "cancelled"
-    ]
 
 
 def _nth_booking(text: str, made: list[dict[str, Any]]) -> AgentTurn | None:
@@ -349,15 +342,8 @@ def _nth_booking(text: str, made: list[dict[str, Any]]) -> AgentTurn | None:
     if not made:
         return AssistantTurn(nothing_to_cancel())
     if not 1 <= n <= len(made):
-        return AssistantTurn(no_such_booking(n, made))
+        return AssistantTurn(no_such_booking(made))
     return CancelTurn({"booking_id": made[-n if from_the_end else n - 1]["booking_id"]})
-
-
-def _cancelled(dialogue: Dialogue) -> list[dict[str, Any]]:
-    """The results of the cancellations made in this dialogue, oldest first."""
-    return [
-        t.result for t in dialogue.turns if isinstance(t, ResultTurn) and t.ok and t.result.get("status") == "cancelled"
-    ]
 
 
 def booking_turn(dialogue: Dialogue, lexicon: Lexicon, habits: Habits = PERSON_FIRST) -> AgentTurn | None:
@@ -365,7 +351,7 @@ def booking_turn(dialogue: Dialogue, lexicon: Lexicon, habits: Habits = PERSON_F
     last = dialogue.turns[-1] if dialogue.turns else None
     step = current_step(dialogue, lexicon, habits)
     if isinstance(last, UserTurn) and asks_for_bookings(last.content):
-        return AssistantTurn(bookings_made(dialogue.bookings(), _cancelled(dialogue)))
+        return AssistantTurn(bookings_made(dialogue.bookings(), dialogue.booking_results(cancellations=True)))
     if isinstance(last, UserTurn):
         before = current_step(dialogue.before_last_user(), lexicon, habits).request
         # 取消刚才的预订 cancels a booking; while details are being asked, 取消 / 不订了 drops the request instead.

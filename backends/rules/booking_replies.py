@@ -69,7 +69,7 @@ def nothing_to_cancel() -> str:
     return "您目前没有可以取消的预订。"
 
 
-def no_such_booking(n: int, made: list[dict[str, Any]]) -> str:
+def no_such_booking(made: list[dict[str, Any]]) -> str:
     """第三个订单 when two were made: say how many there are and which, so the user can name one."""
     listed = "、".join(f"{b['booking_id']}号（{b['hotel']}）" for b in made)
     return f"这次对话里只订了{len(made)}个：{listed}。请告诉我要取消的是几号预订。"

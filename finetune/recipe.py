@@ -35,7 +35,7 @@ from finetune.devices import environment_without_pin, pin_cuda_device
 from finetune.metadata import DataFingerprint, build_adapter_info, peak_rss_gib, write_adapter_info
 from finetune.mixing import build_training_set, parse_oversample, parse_share
 from finetune.plots import plot_loss
-from finetune.warm_start import warm_start
+from finetune.warm_start import check_warm_start, warm_start
 from prompts import RenderSettings, template_hash
 from prompts.families import get_family
 
@@ -64,6 +64,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     for path in (train_path, dev_path, *(Path(share.path) for share in mix)):
         if path is not None and not path.is_file():
             raise UserError(f"{path}: no such dialogue file")
+    if config.init_adapter and not resume:
+        check_warm_start(config.init_adapter, family=config.family, rank=config.lora_r, alpha=config.lora_alpha)
     # config.json is read without running any code: it tells the layout (LoRA targets) and whether the
     # checkpoint needs --trust-remote-code, before minutes go into loading weights.
     model_config = read_model_config(config.model, config.gguf_file)

@@ -21,10 +21,9 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
 
 
-def warm_start(model: Any, directory: str | Path, *, family: str, rank: int, alpha: int) -> dict[str, Any]:
-    """Load `directory`'s adapter weights into `model` (a PEFT model); what was loaded, for hotel_agent.json."""
-    from peft import set_peft_model_state_dict
-
+def check_warm_start(directory: str | Path, *, family: str, rank: int, alpha: int) -> Path:
+    """The adapter weights to start from, after checking `directory` fits the run: a one-line UserError if not.
+    Cheap (two small files), so `finetune run` calls it before the minutes spent loading the base model."""
     directory = Path(directory)
     weights, config_path = directory / ADAPTER_WEIGHTS, directory / ADAPTER_CONFIG
     if not weights.is_file() or not config_path.is_file():
@@ -32,12 +31,23 @@ def warm_start(model: Any, directory: str | Path, *, family: str, rank: int, alp
     info = read_adapter_info(directory)
     if info is not None and info.family != family:
         raise UserError(f"--init-adapter {directory}: a {info.family} adapter cannot start a {family} run")
-    old = json.loads(config_path.read_text(encoding="utf-8"))
+    try:
+        old = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UserError(f"--init-adapter {config_path}: cannot read it ({e})") from None
     if (old.get("r"), old.get("lora_alpha")) != (rank, alpha):
         raise UserError(
             f"--init-adapter {directory}: rank {old.get('r')} / alpha {old.get('lora_alpha')} differ from this "
             f"run's {rank} / {alpha}; give the same lora_r and lora_alpha"
         )
+    return weights
+
+
+def warm_start(model: Any, directory: str | Path, *, family: str, rank: int, alpha: int) -> dict[str, Any]:
+    """Load `directory`'s adapter weights into `model` (a PEFT model); what was loaded, for hotel_agent.json."""
+    from peft import set_peft_model_state_dict
+
+    weights = check_warm_start(directory, family=family, rank=rank, alpha=alpha)
     state = load_file(str(weights))
     result = set_peft_model_state_dict(model, state)
     unexpected = list(getattr(result, "unexpected_keys", []) or [])

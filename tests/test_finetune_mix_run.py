@@ -98,3 +98,16 @@ def test_a_starting_adapter_of_another_rank_is_refused(tmp_path):
                 ),
             )
         )
+
+
+def test_a_starting_adapter_that_does_not_fit_is_refused_before_the_base_model_loads(tmp_path, monkeypatch):
+    import finetune.recipe
+
+    def never(*args, **kwargs):
+        raise AssertionError("the base model was loaded before --init-adapter was checked")
+
+    monkeypatch.setattr(finetune.recipe, "load_base_model", never)
+    model = save_trainable_tiny("qwen2", tmp_path / "model")
+    options = settings(model, tmp_path / "out", limit_dialogues=2, max_steps=1, init_adapter=str(tmp_path / "none"))
+    with pytest.raises(UserError, match="--init-adapter .*none: no adapter_model.safetensors"):
+        train(build_config({}, options))

@@ -249,7 +249,6 @@ def _predict_pending(
             while in_flight:
                 batch, future = in_flight.popleft()
                 results = future.result()
-                send()
                 now = time.monotonic()
                 share, last_write = (now - last_write) / max(len(results), 1), now
                 for index, prediction, error in results:
@@ -268,6 +267,9 @@ def _predict_pending(
                 bar.update(len(batch))
                 if failed_now:
                     bar.set_postfix(failed=failed_now)
+                # Only now the next batch: sent before the check above, it was already running (and, on a fast
+                # backend, finished) when the run stopped early.
+                send()
     finally:
         cancel.set()
         pool.shutdown(wait=False, cancel_futures=True)

@@ -296,7 +296,9 @@ def real(own_cache: Path) -> tuple[HotelStore, Bookings]:
 def booking_app(real, **kwargs) -> HotelAgentApp:
     """The app on the real store and bookings, with a scripted agent that books by chat (booking_clerk)."""
     backend = ScriptedBackend(script=booking_clerk, stream=True)
-    return new_app(services({"scripted": backend}, store=real[0], bookings=real[1]), **kwargs)
+    # today pinned: a run crossing midnight would otherwise resolve 后天 against another day than TODAY
+    svc = services({"scripted": backend}, store=real[0], bookings=real[1], today=lambda: TODAY)
+    return new_app(svc, **kwargs)
 
 
 async def send(pilot, text: str) -> None:
@@ -422,6 +424,29 @@ async def test_quitting_while_the_form_is_open_books_nothing(own_cache, real):
         await pilot.press("ctrl+q")
     assert real[1].list() == []
     assert not (own_cache / "tui.log").exists()  # a quiet exit: nothing crashed on the way out
+
+
+async def test_an_app_taken_down_without_exit_stops_the_worker_waiting_for_the_form(own_cache, real):
+    """Textual's harness (and a crash) shut the app down without exit(): the exchange thread waiting for the
+    form's answer must end with it, or it outlives the app and the process hangs on exit."""
+    app = booking_app(real)
+    answered = threading.Event()
+    confirm = app.booking.confirm
+
+    def waiting(proposal, cancel):
+        try:
+            return confirm(proposal, cancel)
+        finally:
+            answered.set()
+
+    app.booking.confirm = waiting  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await say(pilot, FIND)
+        await send(pilot, BOOK)
+        await wait_until(pilot, lambda: dialog_open(app), what="the booking form")
+    assert answered.wait(5), "the worker still waits for a form that is gone"
+    assert real[1].list() == []
 
 
 async def test_a_reply_claiming_a_booking_that_was_not_made_is_corrected_with_a_note(own_cache, real):

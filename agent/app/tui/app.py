@@ -71,7 +71,7 @@ class HotelAgentApp(App):
         self.conversation: Conversation = ConversationHistory.new(backend)
         self.ready = threading.Event()  # set once the first backend load has finished (well or not)
         self.busy = False  # an exchange is running
-        self.closing = False  # exit() was called: workers stop reporting to a screen being taken down
+        self.closing = False  # the app is going (exit or unmount): workers stop reporting to a screen being taken down
         self.loading: str | None = None  # the backend being loaded
         self.saved_bookings: list[Booking] = []  # what this session booked (the store holds them)
         self.crash_log = CrashLog()
@@ -194,10 +194,18 @@ class HotelAgentApp(App):
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
         # Quitting waits for the running worker: ask a long generation (or a pending confirmation) to stop.
+        self._stop_the_worker()
+        super().exit(*args, **kwargs)
+
+    def on_unmount(self) -> None:
+        # Not every shutdown goes through exit() (a crash, textual's test harness): the worker thread must stop
+        # here too, or it outlives the app and the process hangs on exit waiting for it.
+        self._stop_the_worker()
+
+    def _stop_the_worker(self) -> None:
         self.closing = True
         if self.exchange.cancel is not None:
             self.exchange.cancel.set()
-        super().exit(*args, **kwargs)
 
     def _run_command(self, text: str) -> None:
         try:

@@ -56,8 +56,8 @@ class BookingDesk:
             try:
                 return answers.get(timeout=_POLL_SECONDS)
             except queue.Empty:
-                if cancel.is_set():
-                    return None  # quitting: the app closes the form with its screens
+                if cancel.is_set() or not self.app.is_running:
+                    return None  # quitting (or the app is gone): the app closes the form with its screens
 
     def _ask(self, proposal: Proposal, answer: Any) -> None:
         self.app.status.start("waiting for your answer (esc: no)")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import agent.app.history as history_module
 from agent.app.cli import main
 from agent.app.history import HISTORY_FILE, SCHEMA, ConversationHistory
 from agent.core.atomic_storage import SchemaTooNewError, meta_set, open_db
@@ -43,6 +44,21 @@ def test_last_is_the_most_recently_updated(own_cache: Path):
     assert history.last().id == second.id
     history.save(first)
     assert history.last().id == first.id
+
+
+def test_saves_within_one_millisecond_still_order_as_made(own_cache: Path, monkeypatch):
+    frozen = history_module.datetime(2026, 12, 7, 12, 0, tzinfo=history_module.timezone.utc)
+
+    class StoppedClock(history_module.datetime):  # every save in the same instant
+        @classmethod
+        def now(cls, tz=None):
+            return frozen
+
+    monkeypatch.setattr(history_module, "datetime", StoppedClock)
+    history = ConversationHistory.open()
+    first, second = saved(history), saved(history)
+    history.save(first.with_rating(3, "up"))
+    assert [c.id for c in history.all()] == [first.id, second.id]
 
 
 def test_saving_again_replaces_rather_than_duplicates(own_cache: Path):

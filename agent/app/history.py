@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,15 @@ TABLES = (TABLE,)  # the only table of the history file (besides meta); any othe
 SCHEMA = Schema("conversations", 1)
 
 
+_last_stamp = datetime.min.replace(tzinfo=timezone.utc)
+
+
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    """The time, in milliseconds, and later than any stamp this process gave before: two saves within one
+    millisecond (a rating right after an exchange) must still order as made, or --continue reopens the wrong one."""
+    global _last_stamp
+    _last_stamp = max(datetime.now(timezone.utc), _last_stamp + timedelta(milliseconds=1))
+    return _last_stamp.isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)

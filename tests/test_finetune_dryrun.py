@@ -17,7 +17,8 @@ from finetune.dryrun import BUILT, COMPUTED, dry_run
 from finetune.estimate import GIB, find_architecture
 
 REFERENCE_CONFIGS = ("glm4-9b-qlora", "llama3.1-8b-qlora", "qwen2-7b-lora", "smollm2-135m-lora")
-OWN_CONFIGS = ("smollm2-135m-augment-pilot", "smollm2-135m-augment")  # the project's own runs beyond the course's
+# the project's own runs beyond the course's
+OWN_CONFIGS = ("smollm2-135m-augment-pilot", "smollm2-135m-augment", "smollm2-135m-augment-3")
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 QKV = ("q_proj", "k_proj", "v_proj")
 
@@ -110,6 +111,7 @@ def test_llama_3_1_8b_with_r8_on_q_and_v_trains_the_reference_3_407_872_paramete
         ("smollm2-135m-lora", None, ("q_proj", "v_proj"), 460_800),
         ("smollm2-135m-augment-pilot", None, ALL_LINEAR, 2_442_240),
         ("smollm2-135m-augment", None, ALL_LINEAR, 915_840),  # rank 3
+        ("smollm2-135m-augment-3", None, ALL_LINEAR, 915_840),
     ],
 )
 def test_each_reference_model_is_built_on_the_meta_device_with_every_target_found(name, model, targets, trainable):
@@ -129,8 +131,9 @@ def test_the_estimates_shapes_give_exactly_what_peft_counts_on_the_built_model(n
     assert run.architecture.parameters() + run.trainable == run.total
 
 
-def test_the_augment_runs_bf16_adapter_fits_the_2_mb_a_committed_file_may_weigh():
-    run = checked("smollm2-135m-augment")
+@pytest.mark.parametrize("name", ["smollm2-135m-augment", "smollm2-135m-augment-3"])
+def test_the_augment_runs_bf16_adapter_fits_the_2_mb_a_committed_file_may_weigh(name):
+    run = checked(name)
     assert run.config.adapter_dtype == "bf16"
     assert run.trainable * 2 <= 2_000_000
 
@@ -139,6 +142,13 @@ def test_the_augment_run_starts_from_the_pilot_cut_to_its_rank():
     pilot, run = checked("smollm2-135m-augment-pilot"), checked("smollm2-135m-augment")
     assert run.config.init_adapter == "runs/pilot1-r3" and pilot.config.out == "runs/pilot1"
     assert run.config.lora_alpha / run.config.lora_r == pilot.config.lora_alpha / pilot.config.lora_r
+
+
+def test_the_third_slice_continues_the_second_at_its_rank_and_scale_on_other_samples():
+    second, third = checked("smollm2-135m-augment"), checked("smollm2-135m-augment-3")
+    assert third.config.init_adapter == second.config.out
+    assert (third.config.lora_r, third.config.lora_alpha) == (second.config.lora_r, second.config.lora_alpha)
+    assert third.config.seed not in (42, second.config.seed)
 
 
 def test_glm_4_9b_chat_with_its_own_code_is_computed_from_config_json_on_the_fused_projection():

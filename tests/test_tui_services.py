@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from agent.app.history import ConversationHistory
+from agent.app.history import HISTORY_FILE, ConversationHistory
 from agent.app.tui.services import MissingStore, Services, backend_model, open_bookings, open_services
+from agent.core.atomic_storage import open_db
 from agent.core.bookings import Bookings
 from agent.core.errors import DataMissingError, UserError
 from agent.core.store import HotelStore
@@ -64,6 +65,16 @@ def test_continue_reopens_the_last_conversation(own_cache):
     saved = history.save(replace(new, dialogue=Dialogue([UserTurn("你好"), AssistantTurn("您好")])))
     opened = open_services(Services(), continue_last=True)
     assert opened.resume == saved and opened.notes == []
+
+
+def test_continue_names_a_damaged_conversation_and_reopens_the_newest_that_reads_well(own_cache):
+    history = ConversationHistory.open()
+    saved = history.save(replace(ConversationHistory.new("rules"), dialogue=Dialogue([UserTurn("你好")])))
+    open_db(own_cache / HISTORY_FILE).table("conversations").insert({"id": "bad", "updated": "9999", "turns": 5})
+    opened = open_services(Services(), continue_last=True)
+    assert opened.resume == saved
+    [note] = opened.notes
+    assert note.startswith("warning: conversation 'bad' in") and "is damaged" in note
 
 
 def test_continue_without_a_saved_conversation_says_so(own_cache):

@@ -111,6 +111,46 @@ def test_an_emptied_store_is_not_a_new_one_and_its_bookings_come_back_after_repa
     assert len(run("bookings").output.splitlines()) == 5  # header, 3 bookings, count
 
 
+def damage_outside_the_bookings(path: Path, *, booking_2: object = None) -> bytes:
+    """The store with a table it never holds (one changed byte in a table's name does this), and with
+    `booking_2` in place of booking 2 when given; the damaged bytes."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["hotelz"] = {}
+    if booking_2 is not None:
+        data["bookings"]["2"] = booking_2
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path.read_bytes()
+
+
+def test_repair_carries_the_bookings_that_read_well_to_the_new_store_under_their_numbers(own_cache: Path):
+    made = book_three()
+    Bookings(HotelStore.open(learn_facilities=False)).cancel(made[1])
+    before = run("bookings").output
+    path = own_cache / STORE_FILE
+    damaged = damage_outside_the_bookings(path)
+    assert_refused(run("bookings"), path)
+
+    repaired = run("data", "repair")
+    assert repaired.exit_code == 0, repaired.output
+    assert f"carried over 3 bookings that read well (#{made[0]}, #{made[1]}, #{made[2]})" in repaired.output
+    assert run("bookings").output == before  # the same numbers, hotels, guests and statuses
+    [kept] = own_cache.glob(f"{STORE_FILE}.damaged-*")
+    assert kept.read_bytes() == damaged
+
+
+def test_repair_names_the_bookings_it_cannot_carry_over_and_keeps_them_in_the_copy(own_cache: Path):
+    made = book_three()
+    damage_outside_the_bookings(own_cache / STORE_FILE, booking_2={"hotel_id": "two", "status": "confirmed"})
+    repaired = run("data", "repair")
+    assert repaired.exit_code == 0, repaired.output
+    [kept] = own_cache.glob(f"{STORE_FILE}.damaged-*")
+    assert f"carried over 2 bookings that read well (#{made[0]}, #{made[2]})" in repaired.output
+    assert f"1 that cannot be read stay only in {kept.name}" in repaired.output
+    assert [b.id for b in Bookings(HotelStore.open(learn_facilities=False)).list()] == [made[0], made[2]]
+    # the next booking takes a new number, not the one left in the copy
+    assert Bookings(HotelStore.open(learn_facilities=False)).book(5).id == made[2] + 1
+
+
 def test_repair_leaves_healthy_files_alone(own_cache: Path):
     book_three()
     save_two(ConversationHistory.open())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from tqdm import tqdm
 
 from agent.core import datafiles
-from agent.core.errors import DataMissingError
+from agent.core.errors import DataMissingError, UserError
 
 
 @click.group()
@@ -68,6 +70,7 @@ def repair() -> None:
     Checks the store (hotels.json: the hotels and your bookings) and the chat history (history.json). A file
     that cannot be read is renamed, byte for byte, to <name>.damaged-<time> beside it (never deleted, never
     overwritten), so that what it holds can still be recovered by hand; the next command starts a new one.
+    Bookings that still read well in a damaged store are carried over to the new one under their own numbers.
     Files that read well are left alone."""
     from agent.app import history
     from agent.core.atomic_storage import damage, locked, move_aside
@@ -88,5 +91,28 @@ def repair() -> None:
         else:
             moved += 1
             click.echo(f"moved     {path} to {kept.name} ({problem}); a new one starts with the next command")
+            if name == STORE_FILE:
+                _carry_bookings_over(kept)
     if not moved:
         click.echo(f"nothing to repair in {directory}")
+
+
+def _carry_bookings_over(kept: Path) -> None:
+    """Into a new store: the bookings of the store kept aside that still read well (the rest stay in the copy)."""
+    from agent.core.bookings import Bookings, readable_bookings
+
+    found, unreadable = readable_bookings(kept)
+    left = f"; {unreadable} that cannot be read stay only in {kept.name}" if unreadable else ""
+    if not found:
+        if unreadable:
+            click.echo(f"          no booking in it reads well{left}")
+        return
+    try:
+        restored = Bookings.open().restore(found)
+    except UserError as e:  # no hotel data to build the new store from, say
+        click.echo(
+            f"          {len(found)} bookings in it read well but could not be carried over ({e}); they stay in {kept.name}"
+        )
+        return
+    numbers = ", ".join(f"#{b.id}" for b in restored)
+    click.echo(f"          carried over {len(restored)} bookings that read well ({numbers}) to the new store{left}")

@@ -46,7 +46,7 @@ META_TABLE = "meta"
 
 
 REPAIR_HINT = "`hotel-agent data repair` keeps it aside as {name}.damaged-<time> and starts a new one"
-_DOC_ID = re.compile(r"[0-9]+")
+DOC_ID = re.compile(r"[0-9]+")
 
 
 class DamagedFileError(DataFormatError):
@@ -152,7 +152,7 @@ def _shape_problem(data: Any) -> str | None:
         if not isinstance(table, dict):
             return f"table {name!r} is a JSON {_json_kind(table)}, not an object of documents"
         for doc_id, doc in table.items():
-            if not _DOC_ID.fullmatch(doc_id):
+            if not DOC_ID.fullmatch(doc_id):
                 return f"table {name!r} has a document id {doc_id!r} that is not a number"
             if not isinstance(doc, dict):
                 return f"document {doc_id} of table {name!r} is a JSON {_json_kind(doc)}, not an object"

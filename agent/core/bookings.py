@@ -7,13 +7,15 @@ once do not overwrite each other. Bookings are never deleted: cancelling sets th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from tinydb.table import Table
+from tinydb.table import Document, Table
 
-from agent.core.atomic_storage import Schema, ensure_schema, locked
+from agent.core import strict_json
+from agent.core.atomic_storage import DOC_ID, Schema, ensure_schema, locked
 from agent.core.dates import check_in_date
 from agent.core.errors import DataFormatError, UserError
 from agent.core.schema import guest_name, nights_count
@@ -173,6 +175,42 @@ class Bookings:
     def list(self) -> list[Booking]:
         """Every booking that reads well, oldest first (`listing` also names the damaged ones)."""
         return self.listing().bookings
+
+    def restore(self, bookings: Iterable[Booking]) -> tuple[Booking, ...]:
+        """Write `bookings` under their own numbers (the ones the user was told), for a store that starts again
+        after `data repair`; one whose number is taken here already is left out. Returns those written."""
+        written = []
+        with locked(self.store.path):
+            table = self._table()
+            for booking in bookings:
+                if table.contains(doc_id=booking.id):
+                    continue
+                doc = {k: v for k, v in booking_to_json(booking).items() if k != "id"}
+                table.insert(Document(doc, doc_id=booking.id))
+                written.append(booking)
+        return tuple(written)
+
+
+def readable_bookings(path: Path) -> tuple[list[Booking], int]:
+    """The bookings that still read well in a store file that as a whole does not (kept aside by `data repair`),
+    and how many others it holds that do not. Nothing when the file is not JSON at all: no booking can be told
+    apart in it then (a person may still find them by hand)."""
+    try:
+        data = strict_json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, strict_json.JSONError):
+        return [], 0
+    table = data.get(BOOKINGS_TABLE) if isinstance(data, dict) else None
+    if not isinstance(table, dict):
+        return [], 0
+    found, unreadable = [], 0
+    for doc_id, doc in table.items():
+        try:
+            if not (DOC_ID.fullmatch(doc_id) and isinstance(doc, dict)):
+                raise DataFormatError(doc_id)
+            found.append(Booking.from_document(int(doc_id), doc))
+        except DataFormatError:
+            unreadable += 1
+    return sorted(found, key=lambda b: b.id), unreadable
 
 
 def booking_to_json(booking: Booking) -> dict[str, Any]:

@@ -115,4 +115,5 @@ def _carry_bookings_over(kept: Path) -> None:
         )
         return
     numbers = ", ".join(f"#{b.id}" for b in restored)
-    click.echo(f"          carried over {len(restored)} bookings that read well ({numbers}) to the new store{left}")
+    count = f"{len(restored)} booking{'s' if len(restored) != 1 else ''}"
+    click.echo(f"          carried over {count} that read well ({numbers}) to the new store{left}")

@@ -35,6 +35,12 @@ def test_a_counted_hotel_is_answered_from_its_row(chat):
     assert ("早餐服务" in reply) == ("早餐服务" in second["facilities"])
 
 
+def test_the_first_hotel_counted_as_tou_yi_jia_is_answered_from_its_row(chat):
+    first = chat.table[0]
+    reply = chat.say("头一家带不带停车场？")
+    assert first["name"] in reply and chat.searches == []
+
+
 def test_two_facilities_are_both_answered(chat):
     reply = chat.say("第一家有会议室和健身房吗？")
     assert "会议室" in reply and "没有健身房" in reply

@@ -9,7 +9,7 @@ from typing import Any
 
 from backends.rules.habits import PERSON_FIRST, Habits
 from backends.rules.nlu import Understanding
-from backends.rules.references import Reference
+from backends.rules.references import Reference, without_ordinals
 from backends.rules.state import changes_state
 
 # (有停车场不 / 能刷卡不: a yes/no question asked with a trailing 不 or 没有; 哪个有健身房 asks which of them)
@@ -19,7 +19,7 @@ _YES_NO = re.compile(
 )
 # Asking for hotels: 有没有带健身房的酒店 / 推荐一家有泳池的 / 换一家有早餐的 / 还有别的吗
 _WANTS_OTHERS = re.compile(
-    r"的(?:酒店|宾馆|饭店|旅馆)|推荐|找|换|其他|别的|还有|再|(?<!第)一家|(?<!第)一个|有没有[^，。？?]{1,12}的(?:[吗呢？?]|$)"
+    r"的(?:酒店|宾馆|饭店|旅馆)|推荐|找|换|其他|别的|还有|再|一家|一个|有没有[^，。？?]{1,12}的(?:[吗呢？?]|$)"
     r"|有[^，。？?]{1,12}的吗"
 )
 # Asking about the shown hotels together: 这两家都有吗 / 哪家有早餐 / 它们
@@ -43,7 +43,8 @@ def about_shown(
     slots = understanding.slots
     if not shown or not slots or not set(slots) <= _RECORD_KEYS or not _YES_NO.search(text):
         return False
-    if _WANTS_OTHERS.search(text) or reference.how not in habits.answered_references:
+    # (the row's own words first out: 头一家 / 第一家 count a shown row, they do not ask for 一家 more)
+    if _WANTS_OTHERS.search(without_ordinals(text)) or reference.how not in habits.answered_references:
         return False  # 我想找一家评分4.5以上的 / 有没有带泳池的酒店: a search, even after a question
     changed = {k for k in slots if changes_state(previous, {k: slots[k]})}
     if "facilities" in slots and changed <= {"facilities"}:

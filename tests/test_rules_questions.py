@@ -127,3 +127,9 @@ def test_a_count_of_days_brand_gets_its_own_rows_answer(own_cache):
     others = [r["name"] for i, r in enumerate(chat.table) if i != row]
     reply = chat.say("7天那个有没有叫醒服务")
     assert chat.table[row]["name"] in reply and not any(name in reply for name in others)
+
+
+def test_which_district_of_a_counted_hotel_is_its_address_not_a_comparison(chat):
+    last = chat.table[-1]
+    reply = chat.say("最后一家在哪个区呀？")
+    assert reply.startswith(last["name"]) and last["address"] in reply

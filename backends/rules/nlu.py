@@ -54,7 +54,8 @@ _SEARCH_PHRASING = re.compile(r"设施|是否|该酒店|他家")
 _FACILITY_QUESTION = re.compile(
     r"(?:有没有|有没|是否有|能不能|可不可以)(?![^，,。？?]{0,12}的(?:酒店|宾馆|饭店))|(?:有|能|可以|提供)[^，,。？?的]{1,10}(?:吗|么|不|没有?)(?=$|[，,。？?！!\s])"
 )
-COMPARE = re.compile(r"哪(个|家|一家|间)|谁家|更(高|低|便宜|贵|近|好)|比较")
+# 哪个区 / 哪个地铁站 asks where one hotel is, not which of them wins
+COMPARE = re.compile(r"哪(?:个|家|一家|间)(?!区|地方|位置|地铁|站|路|街)|谁家|更(?:高|低|便宜|贵|近|好)|比较")
 
 
 @dataclass(frozen=True)

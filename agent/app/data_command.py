@@ -100,6 +100,7 @@ def repair() -> None:
 def _carry_bookings_over(kept: Path) -> None:
     """Into a new store: the bookings of the store kept aside that still read well (the rest stay in the copy)."""
     from agent.core.bookings import Bookings, readable_bookings
+    from agent.core.store import HotelStore
 
     found, unreadable = readable_bookings(kept)
     left = f"; {unreadable} that cannot be read stay only in {kept.name}" if unreadable else ""
@@ -108,7 +109,7 @@ def _carry_bookings_over(kept: Path) -> None:
             click.echo(f"          no booking in it reads well{left}")
         return
     try:
-        restored = Bookings.open().restore(found)
+        restored = Bookings(HotelStore.open(learn_facilities=False)).restore(found)
     except UserError as e:  # no hotel data to build the new store from, say
         click.echo(
             f"          {len(found)} bookings in it read well but could not be carried over ({e}); they stay in {kept.name}"

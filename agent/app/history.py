@@ -118,6 +118,11 @@ class Listing:
     conversations: list[Conversation]
     damaged: list[str]
 
+    @property
+    def newest(self) -> Conversation | None:
+        """What --continue reopens: the most recently updated conversation that reads well."""
+        return self.conversations[0] if self.conversations else None
+
 
 class ConversationHistory:
     def __init__(self, path: Path):
@@ -163,8 +168,7 @@ class ConversationHistory:
         return self.listing().conversations
 
     def last(self) -> Conversation | None:
-        conversations = self.all()
-        return conversations[0] if conversations else None
+        return self.listing().newest
 
     def get(self, id_prefix: str) -> Conversation:
         """The conversation whose id starts with `id_prefix` (as `hotel-agent history` prints it)."""

@@ -77,7 +77,7 @@ def run_plain(backend: str, continue_last: bool, **backend_options: Any) -> None
     last = None
     if continue_last:  # the newest conversation that reads well; damaged ones are named, not resumed
         listing = history.listing()
-        last = listing.conversations[0] if listing.conversations else None
+        last = listing.newest
         for problem in listing.damaged:
             print(f"! warning: {problem}", flush=True)
     # --continue appends to the last conversation (as the TUI does); otherwise a new one, saved once it has a turn

@@ -164,13 +164,9 @@ class Bookings:
     def listing(self) -> Listing:
         """Every booking that reads well, oldest first, and a line for each damaged one (never dropped
         silently, never deleted: the file keeps it for a person to fix)."""
-        bookings, damaged = [], []
-        for doc in sorted(self._table().all(), key=lambda d: d.doc_id):
-            try:
-                bookings.append(Booking.from_document(doc.doc_id, doc))
-            except DataFormatError as e:
-                damaged.append(str(e).replace(" is damaged", f" in {self.store.path} is damaged", 1))
-        return Listing(bookings, damaged)
+        listing = _read_documents((doc.doc_id, doc) for doc in self._table().all())
+        where = f" in {self.store.path} is damaged"
+        return Listing(listing.bookings, [line.replace(" is damaged", where, 1) for line in listing.damaged])
 
     def list(self) -> list[Booking]:
         """Every booking that reads well, oldest first (`listing` also names the damaged ones)."""
@@ -202,15 +198,20 @@ def readable_bookings(path: Path) -> tuple[list[Booking], int]:
     table = data.get(BOOKINGS_TABLE) if isinstance(data, dict) else None
     if not isinstance(table, dict):
         return [], 0
-    found, unreadable = [], 0
-    for doc_id, doc in table.items():
+    documents = [(int(i), doc) for i, doc in table.items() if DOC_ID.fullmatch(i) and isinstance(doc, dict)]
+    listing = _read_documents(documents)
+    return listing.bookings, len(table) - len(listing.bookings)
+
+
+def _read_documents(documents: Iterable[tuple[int, Mapping[str, Any]]]) -> Listing:
+    """The bookings among stored documents (id, document) that read well, oldest first, and a line for each other."""
+    bookings, damaged = [], []
+    for doc_id, doc in sorted(documents, key=lambda item: item[0]):
         try:
-            if not (DOC_ID.fullmatch(doc_id) and isinstance(doc, dict)):
-                raise DataFormatError(doc_id)
-            found.append(Booking.from_document(int(doc_id), doc))
-        except DataFormatError:
-            unreadable += 1
-    return sorted(found, key=lambda b: b.id), unreadable
+            bookings.append(Booking.from_document(doc_id, doc))
+        except DataFormatError as e:
+            damaged.append(str(e))
+    return Listing(bookings, damaged)
 
 
 def booking_to_json(booking: Booking) -> dict[str, Any]:

@@ -99,8 +99,7 @@ def open_services(services: Services, continue_last: bool = False) -> Opened:
         except UserError as e:
             opened.errors.append(f"cannot resume: {e}")
             return opened
-        # the newest conversation that reads well; damaged ones are named (as in --plain), not resumed
-        opened.resume = listing.conversations[0] if listing.conversations else None
+        opened.resume = listing.newest  # damaged ones are named (as in --plain), not resumed
         opened.notes += [f"warning: {problem}" for problem in listing.damaged]
         if opened.resume is None:
             opened.notes.append("no saved conversation to continue; starting a new one")
